@@ -1,0 +1,36 @@
+// Architecture rules (see docs/architecture in README): no cycles; leaf capabilities never import one
+// another, only shared/ (and config types); the edges (dimse, dicomweb) reach the core through ingest's
+// interface only; only the composition root (node.ts) and the process entry know everyone.
+const LEAVES = ['store', 'ingest', 'queue', 'jobs', 'decode', 'embed', 'index', 'report', 'export'];
+const EDGES = ['dimse', 'dicomweb'];
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    ...[...LEAVES, ...EDGES].map((folder) => ({
+      name: `${folder}-is-a-leaf`,
+      comment: `${folder}/ may import only itself, shared/ and config/`,
+      severity: 'error',
+      from: { path: `^src/${folder}/` },
+      to: { path: '^src/', pathNot: [`^src/${folder}/`, '^src/shared/', '^src/config/', '^src/types/'] },
+    })),
+    {
+      name: 'shared-imports-nothing-of-ours',
+      severity: 'error',
+      from: { path: '^src/shared/' },
+      to: { path: '^src/', pathNot: ['^src/shared/', '^src/types/'] },
+    },
+    {
+      name: 'config-imports-only-shared',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: '^src/', pathNot: ['^src/config/', '^src/shared/'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^src/types/' },
+  },
+};

@@ -1,0 +1,63 @@
+// The one configuration schema. Every key has a default so that `precedent serve` with no file runs a
+// self-contained node; docs/configuration.md and config/precedent.example.yaml describe the same keys.
+import { z } from 'zod';
+
+// AE titles are at most 16 characters of the default character repertoire, no backslash (PS3.5 6.2).
+const aeTitle = z
+  .string()
+  .trim()
+  .min(1)
+  .max(16)
+  .regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'AE title: printable ASCII without backslash');
+
+const seconds = z.number().positive();
+
+export const dimseSchema = z
+  .object({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(11112),
+    aeTitle: aeTitle.default('PRECEDENT'),
+    allowedCallingAETitles: z.array(aeTitle).default([]),
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    maxAssociations: z.number().int().positive().default(32),
+    maxPduLength: z.number().int().min(4096).max(4194304).default(262144),
+    idleTimeoutSeconds: seconds.default(60),
+  })
+  .strict();
+
+export const storageSchema = z
+  .object({
+    dataDir: z.string().min(1).default('./var'),
+    minFreeBytes: z.number().int().nonnegative().default(1024 * 1024 * 1024),
+    maxInstanceBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024),
+    keepIgnored: z.boolean().default(false),
+  })
+  .strict();
+
+export const studiesSchema = z
+  .object({
+    completeAfterSeconds: seconds.default(10),
+    maxWaitSeconds: seconds.default(600),
+    checkIntervalSeconds: seconds.default(1),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    dimse: dimseSchema.default(dimseSchema.parse({})),
+    storage: storageSchema.default(storageSchema.parse({})),
+    studies: studiesSchema.default(studiesSchema.parse({})),
+    log: logSchema.default(logSchema.parse({})),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type DimseConfig = Config['dimse'];
+export type StorageConfig = Config['storage'];
+export type StudiesConfig = Config['studies'];

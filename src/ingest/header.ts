@@ -1,0 +1,67 @@
+// Reads the attributes ingest needs from a Part 10 buffer, stopping before Pixel Data so a large
+// image is never parsed whole. Patient attributes are deliberately not extracted.
+import dcmjs, { type DicomDataset } from 'dcmjs';
+import type { InstanceHeader } from '../shared/types.js';
+import { PrecedentError } from '../shared/errors.js';
+
+const PIXEL_DATA = '7FE00010';
+const DEFLATED = '1.2.840.10008.1.2.1.99';
+
+dcmjs.log.setLevel('error');
+
+function first(ds: DicomDataset, tag: string): string {
+  const v = ds[tag]?.Value?.[0];
+  return typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v).trim();
+}
+
+function all(ds: DicomDataset, tag: string): string[] {
+  return (ds[tag]?.Value ?? []).map((v) => String(v).trim());
+}
+
+function codes(ds: DicomDataset, tag: string): string[] {
+  const items = (ds[tag]?.Value ?? []) as DicomDataset[];
+  return items.map((item) => `${first(item, '00080102')}:${first(item, '00080100')}`);
+}
+
+export interface ParsedHeader {
+  header: InstanceHeader;
+  /** The transfer syntax the file meta says the data set is in. */
+  TransferSyntaxUID: string;
+}
+
+/**
+ * Parses `bytes` (a whole file, or its first bytes when `complete` is false). Returns undefined when
+ * the prefix ended before Pixel Data, so the caller retries with the whole file; throws
+ * DATASET_MALFORMED when the bytes cannot be DICOM.
+ */
+export function parseHeader(bytes: Buffer, complete: boolean): ParsedHeader | undefined {
+  const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let dict;
+  try {
+    dict = dcmjs.data.DicomMessage.readFile(arrayBuffer, { untilTag: PIXEL_DATA, includeUntilTagValue: false });
+  } catch (cause) {
+    if (!complete) return undefined;
+    throw new PrecedentError('DATASET_MALFORMED', `data set cannot be parsed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  const ts = first(dict.meta, '00020010');
+  if (!complete && ts === DEFLATED) return undefined;
+  const ds = dict.dict;
+  const hasPixelData = PIXEL_DATA in ds;
+  if (!complete && !hasPixelData) return undefined; // prefix may have cut the data set short
+  return {
+    TransferSyntaxUID: ts,
+    header: {
+      SOPClassUID: first(ds, '00080016'),
+      SOPInstanceUID: first(ds, '00080018'),
+      StudyInstanceUID: first(ds, '0020000D'),
+      SeriesInstanceUID: first(ds, '0020000E'),
+      Modality: first(ds, '00080060'),
+      BodyPartExamined: first(ds, '00180015').toUpperCase(),
+      AnatomicRegionCodes: codes(ds, '00082218'),
+      ViewPosition: first(ds, '00185101').toUpperCase(),
+      PresentationIntentType: first(ds, '00080068').toUpperCase(),
+      ImageType: all(ds, '00080008').map((s) => s.toUpperCase()),
+      hasPixelData,
+    },
+  };
+}

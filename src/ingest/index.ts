@@ -1,0 +1,43 @@
+// ingest/: turns received bytes into durable, catalogued instances. The edges (dimse, dicomweb) call
+// only this.
+import type { IngestService } from '../shared/types.js';
+import type { Catalog } from '../shared/catalog.js';
+import type { FileStore } from '../shared/files.js';
+import type { Logger } from '../shared/log.js';
+import type { StorageConfig } from '../config/schema.js';
+import { createReceiver } from './receiver.js';
+
+export { triage, SOP_CLASS } from './triage.js';
+export { parseHeader } from './header.js';
+export { fileMetaHeader, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './part10.js';
+
+export interface IngestDeps {
+  catalog: Catalog;
+  files: FileStore;
+  storage: StorageConfig;
+  now?: () => number;
+}
+
+// The header of a CXR (with a VOI LUT Sequence of 64k entries) fits well within 1 MiB; larger
+// headers fall back to reading the file once.
+const HEADER_BYTES = 1024 * 1024;
+
+export function createIngest(deps: IngestDeps): IngestService {
+  const now = deps.now ?? Date.now;
+  return {
+    begin: (request, log: Logger) =>
+      createReceiver(
+        {
+          catalog: deps.catalog,
+          files: deps.files,
+          log,
+          minFreeBytes: deps.storage.minFreeBytes,
+          maxInstanceBytes: deps.storage.maxInstanceBytes,
+          keepIgnored: deps.storage.keepIgnored,
+          headerBytes: HEADER_BYTES,
+          now,
+        },
+        request,
+      ),
+  };
+}

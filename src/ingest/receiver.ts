@@ -1,0 +1,201 @@
+// One object being received. Bytes go straight to a temp file (never held whole in memory); the first
+// bytes are also kept for the header. complete() makes it durable and recorded, and only then does the
+// edge answer Success.
+import { closeSync, fsyncSync, openSync, readFileSync, write as fsWrite, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { IngestOutcome, InstanceReceiver, StoreRequest } from '../shared/types.js';
+import type { Catalog } from '../shared/catalog.js';
+import type { FileStore } from '../shared/files.js';
+import type { Logger } from '../shared/log.js';
+import { PrecedentError } from '../shared/errors.js';
+import { isSafeUidPath } from '../shared/uid.js';
+import { fileMetaHeader } from './part10.js';
+import { parseHeader } from './header.js';
+import { triage } from './triage.js';
+
+export interface ReceiverDeps {
+  catalog: Catalog;
+  files: FileStore;
+  log: Logger;
+  minFreeBytes: number;
+  maxInstanceBytes: number;
+  keepIgnored: boolean;
+  headerBytes: number;
+  now: () => number;
+}
+
+function writeAll(fd: number, chunk: Buffer, done: (err: Error | null) => void, offset = 0): void {
+  fsWrite(fd, chunk, offset, chunk.length - offset, null, (err, written) => {
+    if (err) return done(err);
+    if (offset + written < chunk.length) return writeAll(fd, chunk, done, offset + written);
+    done(null);
+  });
+}
+
+export function createReceiver(deps: ReceiverDeps, request: StoreRequest): InstanceReceiver {
+  const { files, log } = deps;
+  const tempPath = files.tempPath();
+  const hash = createHash('sha256');
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let metaLength = 0;
+  let datasetBytes = 0;
+  let fd: number | undefined;
+  // Set when the object can no longer succeed; the rest of the stream is then read and dropped so the
+  // association stays in step, and complete() reports the failure.
+  let failure: PrecedentError | undefined;
+
+  const closeFd = (): void => {
+    if (fd !== undefined) {
+      closeSync(fd);
+      fd = undefined;
+    }
+  };
+  const fail = (err: PrecedentError): void => {
+    if (failure) return;
+    failure = err;
+    closeFd();
+    files.remove(tempPath);
+  };
+
+  if (files.freeBytes() < deps.minFreeBytes) {
+    failure = new PrecedentError('OUT_OF_RESOURCES', 'free disk space is below storage.minFreeBytes');
+  } else {
+    const meta = fileMetaHeader({
+      MediaStorageSOPClassUID: request.SOPClassUID,
+      MediaStorageSOPInstanceUID: request.SOPInstanceUID,
+      TransferSyntaxUID: request.TransferSyntaxUID,
+      SourceApplicationEntityTitle: request.source.callingAETitle,
+    });
+    fd = openSync(tempPath, 'wx');
+    writeSync(fd, meta);
+    head.push(meta);
+    headLength = meta.length;
+    metaLength = meta.length;
+  }
+
+  const stream = new Writable({
+    highWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _enc, callback) {
+      if (failure || fd === undefined) return callback();
+      datasetBytes += chunk.length;
+      if (datasetBytes > deps.maxInstanceBytes) {
+        fail(new PrecedentError('INSTANCE_TOO_LARGE', `object exceeds storage.maxInstanceBytes (${deps.maxInstanceBytes})`));
+        return callback();
+      }
+      hash.update(chunk);
+      if (headLength < deps.headerBytes) {
+        head.push(chunk);
+        headLength += chunk.length;
+      }
+      writeAll(fd, chunk, (err) => {
+        if (err) fail(new PrecedentError('STORAGE_FAILED', 'cannot write the object to disk', { cause: err }));
+        callback();
+      });
+    },
+    final(callback) {
+      if (!failure && fd !== undefined) {
+        try {
+          fsyncSync(fd);
+        } catch (cause) {
+          fail(new PrecedentError('STORAGE_FAILED', 'cannot fsync the object', { cause }));
+        }
+      }
+      closeFd();
+      callback();
+    },
+  });
+  // The stream never errors on purpose; an unexpected error must not crash the process.
+  stream.on('error', (err) => fail(new PrecedentError('STORAGE_FAILED', 'receive stream failed', { cause: err })));
+
+  const readHeader = () => {
+    const prefix = Buffer.concat(head);
+    const complete = headLength === metaLength + datasetBytes;
+    return parseHeader(prefix, complete) ?? parseHeader(readFileSync(tempPath), true);
+  };
+
+  async function complete(): Promise<IngestOutcome> {
+    try {
+      await finished(stream);
+    } catch (cause) {
+      fail(new PrecedentError('TRANSFER_ABORTED', 'object stream ended early', { cause }));
+    }
+    if (failure) throw failure;
+    try {
+      return record();
+    } catch (err) {
+      files.remove(tempPath);
+      throw err;
+    }
+  }
+
+  function record(): IngestOutcome {
+    const parsed = readHeader();
+    if (!parsed) throw new PrecedentError('DATASET_MALFORMED', 'data set cannot be parsed');
+    const h = parsed.header;
+    if (h.SOPInstanceUID !== request.SOPInstanceUID) {
+      throw new PrecedentError('DATASET_MISMATCH', `SOP Instance UID in the data set (${h.SOPInstanceUID || 'none'}) differs from the command (${request.SOPInstanceUID})`);
+    }
+    if (h.SOPClassUID !== request.SOPClassUID) {
+      throw new PrecedentError('DATASET_MISMATCH', `SOP Class UID in the data set (${h.SOPClassUID || 'none'}) differs from the command (${request.SOPClassUID})`);
+    }
+    for (const [name, value] of [['SOP Instance UID', h.SOPInstanceUID], ['Study Instance UID', h.StudyInstanceUID], ['Series Instance UID', h.SeriesInstanceUID]] as const) {
+      if (!isSafeUidPath(value)) throw new PrecedentError('DATASET_INCOMPLETE', `${name} is missing or not a valid UID`);
+    }
+    const sha256 = hash.digest('hex');
+    // From here to recordInstance nothing awaits, so two associations cannot interleave on one UID.
+    const versions = deps.catalog.instanceVersions(h.SOPInstanceUID);
+    const base = { SOPInstanceUID: h.SOPInstanceUID, StudyInstanceUID: h.StudyInstanceUID };
+    const same = versions.find((v) => v.sha256 === sha256);
+    if (same) {
+      files.remove(tempPath);
+      return { ...base, disposition: 'duplicate', version: same.version };
+    }
+    if (files.freeBytes() < deps.minFreeBytes) {
+      throw new PrecedentError('OUT_OF_RESOURCES', 'free disk space is below storage.minFreeBytes');
+    }
+    const version = (versions.at(-1)?.version ?? 0) + 1;
+    const verdict = triage(h);
+    const place = { ...base, SeriesInstanceUID: h.SeriesInstanceUID, version };
+    let path: string | null = null;
+    if (verdict.analyzable || deps.keepIgnored) path = files.commit(tempPath, place);
+    const now = deps.now();
+    try {
+      deps.catalog.recordInstance(
+        {
+          ...place,
+          SOPClassUID: h.SOPClassUID,
+          TransferSyntaxUID: parsed.TransferSyntaxUID || request.TransferSyntaxUID,
+          path,
+          size: metaLength + datasetBytes,
+          sha256,
+          status: verdict.analyzable ? 'accepted' : 'ignored',
+          reason: verdict.analyzable ? null : verdict.reason,
+          callingAETitle: request.source.callingAETitle,
+          receivedAt: now,
+          analyzable: verdict.analyzable,
+        },
+        now,
+      );
+    } catch (cause) {
+      if (path) files.remove(path);
+      throw new PrecedentError('STORAGE_FAILED', 'cannot record the object in the catalog', { cause });
+    }
+    if (!path) files.remove(tempPath);
+    if (!verdict.analyzable) return { ...base, disposition: 'ignored', version, reason: verdict.reason };
+    if (version > 1) {
+      log.warn({ SOPInstanceUID: h.SOPInstanceUID, version }, 'different object received under an existing SOP Instance UID: kept as a new version');
+      return { ...base, disposition: 'new-version', version };
+    }
+    return { ...base, disposition: 'stored', version };
+  }
+
+  async function discard(): Promise<void> {
+    if (!stream.destroyed) stream.destroy();
+    fail(new PrecedentError('TRANSFER_ABORTED', 'association ended before the object was complete'));
+  }
+
+  return { stream, complete, discard };
+}

@@ -1,0 +1,42 @@
+// Which received objects we analyse: frontal chest radiographs only. Everything else is acknowledged
+// (a PACS auto-routing a whole study must not see failures for its other objects) but not analysed.
+import type { InstanceHeader, TriageResult } from '../shared/types.js';
+
+export const SOP_CLASS = {
+  CR: '1.2.840.10008.5.1.4.1.1.1',
+  DX_PRESENTATION: '1.2.840.10008.5.1.4.1.1.1.1',
+  DX_PROCESSING: '1.2.840.10008.5.1.4.1.1.1.1.1',
+  SC: '1.2.840.10008.5.1.4.1.1.7',
+} as const;
+
+// Chest codes in Anatomic Region Sequence: SNOMED CT "Chest" and "Thoracic structure", and their
+// legacy SNOMED-RT (SRT) equivalents.
+const CHEST_CODES = new Set(['SCT:43799004', 'SCT:51185008', 'SRT:T-D3000', 'SNM3:T-D3000', 'SRT:T-D3100']);
+const CHEST_BODY_PARTS = new Set(['CHEST', 'THORAX']);
+const FRONTAL_VIEWS = new Set(['PA', 'AP', '']);
+
+export function isChest(h: InstanceHeader): boolean {
+  return CHEST_BODY_PARTS.has(h.BodyPartExamined) || h.AnatomicRegionCodes.some((c) => CHEST_CODES.has(c));
+}
+
+export function triage(h: InstanceHeader): TriageResult {
+  const ignore = (reason: string): TriageResult => ({ analyzable: false, reason });
+  switch (h.SOPClassUID) {
+    case SOP_CLASS.CR:
+    case SOP_CLASS.DX_PRESENTATION:
+    case SOP_CLASS.SC:
+      break;
+    case SOP_CLASS.DX_PROCESSING:
+      return ignore('DX For Processing image (raw detector data), not a presentation image');
+    default:
+      return ignore(`SOP Class ${h.SOPClassUID} is not a radiograph we analyse`);
+  }
+  if (!h.hasPixelData) return ignore('no Pixel Data');
+  if (h.PresentationIntentType === 'FOR PROCESSING') return ignore('Presentation Intent Type is FOR PROCESSING');
+  if (!isChest(h)) {
+    const part = h.BodyPartExamined || 'none';
+    return ignore(`body part ${part} is not chest (Body Part Examined / Anatomic Region Sequence)`);
+  }
+  if (!FRONTAL_VIEWS.has(h.ViewPosition)) return ignore(`View Position ${h.ViewPosition} is not frontal (PA/AP)`);
+  return { analyzable: true };
+}

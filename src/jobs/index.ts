@@ -1,0 +1,1 @@
+export { createStudyScheduler, studyJobHandler, type StudyScheduler, type StudySchedulerDeps } from './study-scheduler.js';

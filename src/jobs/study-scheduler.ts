@@ -1,0 +1,98 @@
+// Study completion is a heuristic: a study is complete `completeAfterSeconds` after its last instance
+// or `maxWaitSeconds` after the first of its current round. All state is in the catalog, so a restart
+// after a crash picks up exactly where the dead process stopped.
+import type { Catalog } from '../shared/catalog.js';
+import type { AnalyzeStudyHandler, JobQueue } from '../shared/types.js';
+import type { Logger } from '../shared/log.js';
+import type { StudiesConfig } from '../config/schema.js';
+import { describeError } from '../shared/errors.js';
+
+export interface StudySchedulerDeps {
+  catalog: Catalog;
+  queue: JobQueue;
+  studies: StudiesConfig;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface StudyScheduler {
+  /** Re-enqueues studies that were complete but unfinished, then checks for complete studies periodically. */
+  start(): Promise<{ requeued: number }>;
+  /** One pass: queues every study that is complete now. Returns how many. */
+  tick(): Promise<number>;
+  stop(): void;
+}
+
+export function createStudyScheduler(deps: StudySchedulerDeps): StudyScheduler {
+  const now = deps.now ?? Date.now;
+  const completeAfterMs = deps.studies.completeAfterSeconds * 1000;
+  const maxWaitMs = deps.studies.maxWaitSeconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  let ticking = false;
+
+  async function tick(): Promise<number> {
+    if (ticking) return 0;
+    ticking = true;
+    try {
+      let queued = 0;
+      for (const study of deps.catalog.dueStudies(now(), completeAfterMs, maxWaitMs)) {
+        if (!deps.catalog.markQueued(study.StudyInstanceUID, study.generation, now())) continue;
+        await deps.queue.enqueue({ StudyInstanceUID: study.StudyInstanceUID, generation: study.generation });
+        deps.log.info({ StudyInstanceUID: study.StudyInstanceUID, generation: study.generation, instances: study.instanceCount }, 'study complete: analysis queued');
+        queued++;
+      }
+      return queued;
+    } finally {
+      ticking = false;
+    }
+  }
+
+  return {
+    async start() {
+      let requeued = 0;
+      for (const state of ['queued', 'processing'] as const) {
+        for (const study of deps.catalog.studiesInState(state)) {
+          await deps.queue.enqueue({ StudyInstanceUID: study.StudyInstanceUID, generation: study.generation });
+          requeued++;
+        }
+      }
+      if (requeued > 0) deps.log.info({ requeued }, 'unfinished studies re-queued after restart');
+      await tick();
+      timer = setInterval(() => {
+        tick().catch((err: unknown) => deps.log.error({ err: describeError(err) }, 'study scheduler pass failed'));
+      }, deps.studies.checkIntervalSeconds * 1000);
+      timer.unref();
+      return { requeued };
+    },
+    tick,
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
+
+/**
+ * Wraps the analysis of one study generation with its catalog state. A job whose study received more
+ * images since it was queued is stale (a newer generation will run), so it is skipped: late images
+ * never yield two results for the same round.
+ */
+export function studyJobHandler(deps: { catalog: Catalog; log: Logger; analyze: AnalyzeStudyHandler; now?: () => number }): AnalyzeStudyHandler {
+  const now = deps.now ?? Date.now;
+  return async (job) => {
+    const log = deps.log.child({ StudyInstanceUID: job.StudyInstanceUID, generation: job.generation });
+    if (!deps.catalog.markState(job.StudyInstanceUID, job.generation, 'processing', now())) {
+      log.info('skipping stale analysis job (study changed since it was queued)');
+      return;
+    }
+    try {
+      await deps.analyze(job);
+      deps.catalog.markState(job.StudyInstanceUID, job.generation, 'done', now());
+      log.info('study analysed');
+    } catch (err) {
+      const { message } = describeError(err);
+      deps.catalog.markState(job.StudyInstanceUID, job.generation, 'failed', now(), message);
+      log.error({ err: describeError(err) }, 'study analysis failed');
+    }
+  };
+}

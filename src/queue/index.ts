@@ -1,0 +1,1 @@
+export { createInProcessQueue, jobId, type InProcessQueueOptions } from './in-process.js';

@@ -1,0 +1,28 @@
+// The catalog contract (implemented by store/). It is the source of truth for what was acknowledged
+// and for study state, so everything after an acknowledgement can be replayed after a crash.
+import type { InstanceRecord, StudyRecord } from './types.js';
+
+export interface NewInstance extends Omit<InstanceRecord, 'version'> {
+  analyzable: boolean;
+}
+
+export interface Catalog {
+  /** All stored versions of one SOP Instance UID, oldest first. */
+  instanceVersions(SOPInstanceUID: string): InstanceRecord[];
+  /**
+   * Records an instance as the next version of its UID and, when analyzable, touches its study
+   * (opening a new round if the study had completed). One transaction; durable when it returns.
+   */
+  recordInstance(instance: NewInstance & { version: number }, now: number): void;
+  instanceCount(): number;
+  study(StudyInstanceUID: string): StudyRecord | undefined;
+  studiesInState(state: StudyRecord['state']): StudyRecord[];
+  /** Receiving studies that are complete at `now` (inactivity or hard cap). */
+  dueStudies(now: number, completeAfterMs: number, maxWaitMs: number): StudyRecord[];
+  /** receiving -> queued for this generation; false if the study moved on meanwhile. */
+  markQueued(StudyInstanceUID: string, generation: number, now: number): boolean;
+  /** Moves a study of this generation to processing/done/failed; false if it is stale. */
+  markState(StudyInstanceUID: string, generation: number, state: 'processing' | 'done' | 'failed', now: number, reason?: string): boolean;
+  forgetIgnoredFile(SOPInstanceUID: string, version: number): void;
+  close(): void;
+}

@@ -1,0 +1,34 @@
+// Errors carry a stable code and a cause. They become DIMSE or HTTP statuses only at the edges
+// (dimse/status.ts), so the inner layers never know which protocol brought the object in.
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'OUT_OF_RESOURCES' // free disk below storage.minFreeBytes
+  | 'INSTANCE_TOO_LARGE' // beyond storage.maxInstanceBytes
+  | 'DATASET_MALFORMED' // cannot be parsed as a DICOM data set
+  | 'DATASET_INCOMPLETE' // parses, but lacks an attribute needed to file it (UIDs)
+  | 'DATASET_MISMATCH' // data set disagrees with the command (SOP Class/Instance UID)
+  | 'STORAGE_FAILED' // I/O error while making the object durable
+  | 'TRANSFER_ABORTED'; // association ended before the object was complete
+
+export class PrecedentError extends Error {
+  readonly code: ErrorCode;
+  readonly details: readonly string[];
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: readonly string[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PrecedentError';
+    this.code = code;
+    this.details = options.details ?? [];
+  }
+}
+
+export function isPrecedentError(err: unknown): err is PrecedentError {
+  return err instanceof PrecedentError;
+}
+
+/** A message safe for logs: the code and message of our errors, the class and message of others. */
+export function describeError(err: unknown): { code: string; message: string } {
+  if (isPrecedentError(err)) return { code: err.code, message: err.message };
+  if (err instanceof Error) return { code: err.name, message: err.message };
+  return { code: 'UNKNOWN', message: String(err) };
+}

@@ -1,0 +1,109 @@
+// Plain types that capabilities exchange. Leaf folders import only these, never one another.
+import type { Writable } from 'node:stream';
+import type { Logger } from './log.js';
+
+/** The attributes ingest reads from a received object (never patient identity). */
+export interface InstanceHeader {
+  SOPClassUID: string;
+  SOPInstanceUID: string;
+  StudyInstanceUID: string;
+  SeriesInstanceUID: string;
+  Modality: string;
+  BodyPartExamined: string;
+  AnatomicRegionCodes: string[]; // "scheme:value" of AnatomicRegionSequence items
+  ViewPosition: string;
+  PresentationIntentType: string;
+  ImageType: string[];
+  hasPixelData: boolean;
+}
+
+export type TriageResult = { analyzable: true } | { analyzable: false; reason: string };
+
+/** Who sent an object: a DIMSE association or (later) an HTTP request. */
+export interface IngestSource {
+  protocol: 'dimse' | 'dicomweb';
+  callingAETitle: string;
+  calledAETitle: string;
+  remoteAddress: string;
+  associationId: string;
+}
+
+export interface StoreRequest {
+  SOPClassUID: string;
+  SOPInstanceUID: string;
+  TransferSyntaxUID: string;
+  source: IngestSource;
+}
+
+export type IngestDisposition =
+  | 'stored' // new object, durable and catalogued
+  | 'duplicate' // identical object already held: acknowledged, not processed again
+  | 'new-version' // different object under an existing SOP Instance UID: kept as a new version
+  | 'ignored'; // acknowledged and recorded, but not something we analyse
+
+export interface IngestOutcome {
+  disposition: IngestDisposition;
+  SOPInstanceUID: string;
+  StudyInstanceUID: string;
+  version: number;
+  reason?: string;
+}
+
+/** A C-STORE (or STOW part) being received: data is written to it, then `complete()` makes it durable. */
+export interface InstanceReceiver {
+  readonly stream: Writable;
+  /** Resolves once the object is fsynced and recorded; rejects with a PrecedentError otherwise. */
+  complete(): Promise<IngestOutcome>;
+  /** The sender went away: drop the partial object. */
+  discard(): Promise<void>;
+}
+
+export interface IngestService {
+  /** Throws PrecedentError (OUT_OF_RESOURCES...) when the object cannot even be started. */
+  begin(request: StoreRequest, log: Logger): InstanceReceiver;
+}
+
+export type StudyState = 'receiving' | 'queued' | 'processing' | 'done' | 'failed';
+
+export interface StudyRecord {
+  StudyInstanceUID: string;
+  state: StudyState;
+  generation: number;
+  firstReceivedAt: number;
+  roundStartedAt: number;
+  lastReceivedAt: number;
+  instanceCount: number;
+  reason: string | null;
+}
+
+export interface InstanceRecord {
+  SOPInstanceUID: string;
+  version: number;
+  StudyInstanceUID: string;
+  SeriesInstanceUID: string;
+  SOPClassUID: string;
+  TransferSyntaxUID: string;
+  path: string | null; // relative to storage.dataDir; null once an ignored object's file is removed
+  size: number;
+  sha256: string;
+  status: 'accepted' | 'ignored';
+  reason: string | null;
+  callingAETitle: string;
+  receivedAt: number;
+}
+
+/** Job data carries UIDs only: never patient identity. */
+export interface AnalyzeStudyJob {
+  StudyInstanceUID: string;
+  generation: number;
+}
+
+export type AnalyzeStudyHandler = (job: AnalyzeStudyJob) => Promise<void>;
+
+export interface JobQueue {
+  enqueue(job: AnalyzeStudyJob): Promise<void>;
+  /** Registers the worker; jobs enqueued before or after are handed to it. */
+  process(handler: AnalyzeStudyHandler): void;
+  /** Waits for running jobs to finish (graceful shutdown). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,181 @@
+// SQLite catalog (better-sqlite3). WAL with synchronous=FULL: a committed transaction survives a
+// power cut, which is what lets ingest answer Success only after recording the instance.
+import Database from 'better-sqlite3';
+import type { Catalog, NewInstance } from '../shared/catalog.js';
+import type { InstanceRecord, StudyRecord, StudyState } from '../shared/types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS instances (
+  sop_instance_uid TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  study_instance_uid TEXT NOT NULL,
+  series_instance_uid TEXT NOT NULL,
+  sop_class_uid TEXT NOT NULL,
+  transfer_syntax_uid TEXT NOT NULL,
+  path TEXT,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('accepted', 'ignored')),
+  reason TEXT,
+  calling_ae_title TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (sop_instance_uid, version)
+);
+CREATE INDEX IF NOT EXISTS instances_by_study ON instances (study_instance_uid);
+CREATE TABLE IF NOT EXISTS studies (
+  study_instance_uid TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('receiving', 'queued', 'processing', 'done', 'failed')),
+  generation INTEGER NOT NULL,
+  first_received_at INTEGER NOT NULL,
+  round_started_at INTEGER NOT NULL,
+  last_received_at INTEGER NOT NULL,
+  instance_count INTEGER NOT NULL,
+  reason TEXT,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS studies_by_state ON studies (state);
+`;
+
+interface InstanceRow {
+  sop_instance_uid: string;
+  version: number;
+  study_instance_uid: string;
+  series_instance_uid: string;
+  sop_class_uid: string;
+  transfer_syntax_uid: string;
+  path: string | null;
+  size: number;
+  sha256: string;
+  status: 'accepted' | 'ignored';
+  reason: string | null;
+  calling_ae_title: string;
+  received_at: number;
+}
+
+interface StudyRow {
+  study_instance_uid: string;
+  state: StudyState;
+  generation: number;
+  first_received_at: number;
+  round_started_at: number;
+  last_received_at: number;
+  instance_count: number;
+  reason: string | null;
+}
+
+function toInstance(r: InstanceRow): InstanceRecord {
+  return {
+    SOPInstanceUID: r.sop_instance_uid,
+    version: r.version,
+    StudyInstanceUID: r.study_instance_uid,
+    SeriesInstanceUID: r.series_instance_uid,
+    SOPClassUID: r.sop_class_uid,
+    TransferSyntaxUID: r.transfer_syntax_uid,
+    path: r.path,
+    size: r.size,
+    sha256: r.sha256,
+    status: r.status,
+    reason: r.reason,
+    callingAETitle: r.calling_ae_title,
+    receivedAt: r.received_at,
+  };
+}
+
+function toStudy(r: StudyRow): StudyRecord {
+  return {
+    StudyInstanceUID: r.study_instance_uid,
+    state: r.state,
+    generation: r.generation,
+    firstReceivedAt: r.first_received_at,
+    roundStartedAt: r.round_started_at,
+    lastReceivedAt: r.last_received_at,
+    instanceCount: r.instance_count,
+    reason: r.reason,
+  };
+}
+
+export function openCatalog(file: string): Catalog {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+
+  const q = {
+    versions: db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE sop_instance_uid = ? ORDER BY version'),
+    insert: db.prepare(
+      `INSERT INTO instances VALUES (@sop_instance_uid, @version, @study_instance_uid, @series_instance_uid,
+       @sop_class_uid, @transfer_syntax_uid, @path, @size, @sha256, @status, @reason, @calling_ae_title, @received_at)`,
+    ),
+    count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM instances'),
+    study: db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE study_instance_uid = ?'),
+    inState: db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE state = ? ORDER BY first_received_at'),
+    newStudy: db.prepare(
+      `INSERT INTO studies VALUES (?, 'receiving', 1, ?, ?, ?, 1, NULL, ?)`,
+    ),
+    // A study that is still receiving just extends its round; one that had completed opens a new
+    // round (generation + 1) so the late images are analysed again, once.
+    touchStudy: db.prepare(
+      `UPDATE studies SET
+         generation = CASE WHEN state = 'receiving' THEN generation ELSE generation + 1 END,
+         round_started_at = CASE WHEN state = 'receiving' THEN round_started_at ELSE @now END,
+         state = 'receiving', reason = NULL,
+         last_received_at = @now, instance_count = instance_count + 1, updated_at = @now
+       WHERE study_instance_uid = @uid`,
+    ),
+    due: db.prepare<[number, number], StudyRow>(
+      `SELECT * FROM studies WHERE state = 'receiving' AND (last_received_at <= ? OR round_started_at <= ?)
+       ORDER BY last_received_at`,
+    ),
+    setState: db.prepare(
+      `UPDATE studies SET state = @to, reason = @reason, updated_at = @now
+       WHERE study_instance_uid = @uid AND generation = @generation AND state IN (SELECT value FROM json_each(@from))`,
+    ),
+    forget: db.prepare('UPDATE instances SET path = NULL WHERE sop_instance_uid = ? AND version = ?'),
+  };
+
+  const record = db.transaction((inst: NewInstance & { version: number }, now: number) => {
+    q.insert.run({
+      sop_instance_uid: inst.SOPInstanceUID,
+      version: inst.version,
+      study_instance_uid: inst.StudyInstanceUID,
+      series_instance_uid: inst.SeriesInstanceUID,
+      sop_class_uid: inst.SOPClassUID,
+      transfer_syntax_uid: inst.TransferSyntaxUID,
+      path: inst.path,
+      size: inst.size,
+      sha256: inst.sha256,
+      status: inst.status,
+      reason: inst.reason,
+      calling_ae_title: inst.callingAETitle,
+      received_at: inst.receivedAt,
+    });
+    if (!inst.analyzable) return;
+    const changed = q.touchStudy.run({ uid: inst.StudyInstanceUID, now }).changes;
+    if (changed === 0) q.newStudy.run(inst.StudyInstanceUID, now, now, now, now);
+  });
+
+  const transition = (uid: string, generation: number, from: StudyState[], to: StudyState, now: number, reason?: string): boolean =>
+    q.setState.run({ uid, generation, from: JSON.stringify(from), to, now, reason: reason ?? null }).changes === 1;
+
+  return {
+    instanceVersions: (uid) => q.versions.all(uid).map(toInstance),
+    recordInstance: (inst, now) => record(inst, now),
+    instanceCount: () => q.count.get()?.n ?? 0,
+    study: (uid) => {
+      const row = q.study.get(uid);
+      return row ? toStudy(row) : undefined;
+    },
+    studiesInState: (state) => q.inState.all(state).map(toStudy),
+    dueStudies: (now, completeAfterMs, maxWaitMs) => q.due.all(now - completeAfterMs, now - maxWaitMs).map(toStudy),
+    markQueued: (uid, generation, now) => transition(uid, generation, ['receiving'], 'queued', now),
+    markState: (uid, generation, state, now, reason) => {
+      const from: StudyState[] = state === 'processing' ? ['queued', 'processing'] : ['processing'];
+      return transition(uid, generation, from, state, now, reason);
+    },
+    forgetIgnoredFile: (uid, version) => {
+      q.forget.run(uid, version);
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,56 @@
+// Durable files: every object is written to tmp/, fsynced, renamed into its UID-based place and the
+// directory fsynced, so after a crash a file is either whole at its final path or not there at all.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+
+import type { FileStore, InstancePlace } from '../shared/files.js';
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function instanceRelativePath(place: InstancePlace): string {
+  const name = place.version === 1 ? `${place.SOPInstanceUID}.dcm` : `${place.SOPInstanceUID}.v${place.version}.dcm`;
+  return join('instances', place.StudyInstanceUID, place.SeriesInstanceUID, name);
+}
+
+export function openFileStore(dataDir: string): FileStore {
+  const tmpDir = join(dataDir, 'tmp');
+  mkdirSync(tmpDir, { recursive: true });
+  mkdirSync(join(dataDir, 'instances'), { recursive: true });
+
+  return {
+    dataDir,
+    tempPath: () => join(tmpDir, `${randomUUID()}.part`),
+    commit(tempFile, place) {
+      const rel = instanceRelativePath(place);
+      const target = join(dataDir, rel);
+      const dir = join(target, '..');
+      const created = mkdirSync(dir, { recursive: true });
+      renameSync(tempFile, target);
+      fsyncDir(dir);
+      // Each directory created here must itself be a durable entry in its parent.
+      if (created) {
+        for (let d = dir; d !== dirname(created); d = dirname(d)) fsyncDir(dirname(d));
+      }
+      return rel;
+    },
+    absolute: (rel) => (rel.startsWith('/') ? rel : join(dataDir, rel)),
+    remove: (p) => rmSync(p.startsWith('/') ? p : join(dataDir, p), { force: true }),
+    freeBytes() {
+      const s = statfsSync(dataDir);
+      return s.bavail * s.bsize;
+    },
+    sweepTemp() {
+      const names = readdirSync(tmpDir).filter((n) => n.endsWith('.part'));
+      for (const n of names) rmSync(join(tmpDir, n), { force: true });
+      return names.length;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { openCatalog } from './catalog.js';
+export { openFileStore, instanceRelativePath } from './files.js';

@@ -1,0 +1,35 @@
+// dcmjs ships no type declarations; this covers the parts Precedent uses.
+declare module 'dcmjs' {
+  export interface DicomElement {
+    vr: string;
+    Value?: unknown[];
+  }
+  export type DicomDataset = Record<string, DicomElement>;
+  export interface DicomDict {
+    meta: DicomDataset;
+    dict: DicomDataset;
+    write(options?: Record<string, unknown>): ArrayBuffer;
+  }
+  interface ReadOptions {
+    ignoreErrors?: boolean;
+    untilTag?: string | null;
+    includeUntilTagValue?: boolean;
+    noCopy?: boolean;
+    forceStoreRaw?: boolean;
+  }
+  const dcmjs: {
+    data: {
+      DicomMessage: {
+        readFile(buffer: ArrayBuffer, options?: ReadOptions): DicomDict;
+      };
+      DicomDict: new (meta: DicomDataset) => DicomDict;
+      DicomMetaDictionary: {
+        naturalizeDataset(dataset: DicomDataset): Record<string, unknown>;
+        denaturalizeDataset(dataset: Record<string, unknown>): DicomDataset;
+        uid(): string;
+      };
+    };
+    log: { setLevel(level: string): void };
+  };
+  export default dcmjs;
+}
