@@ -1,0 +1,49 @@
+// Starts a real node in this process: port 0, a fresh data dir, logs captured for assertions.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseConfig } from '../../src/config/index.js';
+import type { Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/shared/log.js';
+import { buildNode, type NodeOptions, type PrecedentNode } from '../../src/node.js';
+
+export interface TestNode {
+  node: PrecedentNode;
+  port: number;
+  dataDir: string;
+  config: Config;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+export function tempDir(prefix = 'precedent-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function testConfig(overrides: DeepPartial<Config> = {}, dataDir = tempDir()): Config {
+  return parseConfig({
+    ...overrides,
+    dimse: { port: 0, host: '127.0.0.1', ...overrides.dimse },
+    storage: { dataDir, minFreeBytes: 0, ...overrides.storage },
+    studies: { completeAfterSeconds: 1, checkIntervalSeconds: 0.2, ...overrides.studies },
+    log: { level: 'debug', ...overrides.log },
+  });
+}
+
+export async function startTestNode(overrides: DeepPartial<Config> = {}, options: NodeOptions & { dataDir?: string } = {}): Promise<TestNode> {
+  const config = testConfig(overrides, options.dataDir ?? tempDir());
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const log = createLogger(config.log.level, sink);
+  const node = buildNode(config, log, options);
+  const { dimsePort } = await node.start();
+  return { node, port: dimsePort, dataDir: node.dataDir, config, logs, stop: () => node.stop(1000) };
+}

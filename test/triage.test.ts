@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { triage, SOP_CLASS } from '../src/ingest/triage.js';
+import type { InstanceHeader } from '../src/shared/types.js';
+
+const cxr: InstanceHeader = {
+  SOPClassUID: SOP_CLASS.DX_PRESENTATION,
+  SOPInstanceUID: '1.2.3',
+  StudyInstanceUID: '1.2',
+  SeriesInstanceUID: '1.2.4',
+  Modality: 'DX',
+  BodyPartExamined: 'CHEST',
+  AnatomicRegionCodes: [],
+  ViewPosition: 'PA',
+  PresentationIntentType: 'FOR PRESENTATION',
+  ImageType: ['ORIGINAL', 'PRIMARY'],
+  hasPixelData: true,
+};
+
+describe('triage: frontal chest radiographs only', () => {
+  it.each([
+    ['DX PA', {}],
+    ['DX AP', { ViewPosition: 'AP' }],
+    ['no view position', { ViewPosition: '' }],
+    ['CR', { SOPClassUID: SOP_CLASS.CR, Modality: 'CR' }],
+    ['SC with chest body part', { SOPClassUID: SOP_CLASS.SC, Modality: 'OT' }],
+    ['chest code instead of body part', { BodyPartExamined: '', AnatomicRegionCodes: ['SCT:51185008'] }],
+  ])('analyses %s', (_name, change) => {
+    expect(triage({ ...cxr, ...change })).toEqual({ analyzable: true });
+  });
+
+  it.each([
+    ['lateral', { ViewPosition: 'LL' }, /View Position LL/],
+    ['hand', { BodyPartExamined: 'HAND' }, /body part HAND/],
+    ['no body part', { BodyPartExamined: '' }, /body part none/],
+    ['CT', { SOPClassUID: '1.2.840.10008.5.1.4.1.1.2', Modality: 'CT' }, /SOP Class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.2 /],
+    ['SR', { SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.11', hasPixelData: false }, /not a radiograph/],
+    ['DX for processing', { SOPClassUID: SOP_CLASS.DX_PROCESSING }, /For Processing/],
+    ['no pixel data', { hasPixelData: false }, /no Pixel Data/],
+    ['SC of another body part', { SOPClassUID: SOP_CLASS.SC, BodyPartExamined: 'ABDOMEN' }, /ABDOMEN/],
+  ])('ignores %s with a reason', (_name, change, reason) => {
+    const verdict = triage({ ...cxr, ...change });
+    expect(verdict.analyzable).toBe(false);
+    expect(verdict.analyzable ? '' : verdict.reason).toMatch(reason);
+  });
+});
