@@ -87,7 +87,14 @@ describe('C-STORE from dcmtk', () => {
     node = await startTestNode();
     const explicit = await run('storescu', [...ae(node), '-xe', '+sd', join(fixtureDir, 'plain')]);
     expect(explicit.code).toBe(0);
-    for (const f of uncompressed) expectStoredExactly(node, f);
+    for (const f of uncompressed) {
+      expectStoredExactly(node, f);
+      // The File Meta we write in front of the received data set must itself be valid Part 10.
+      const [v] = node.node.catalog.instanceVersions(f.sopInstanceUID);
+      const check = await run('dciodvfy', [join(node.dataDir, v?.path ?? '')]);
+      expect(check.stderr.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
+      expect(await dcmdumpValue(join(node.dataDir, v?.path ?? ''), '0002,0016')).toBe('TESTSCU');
+    }
 
     // Implicit VR: the data set arrives re-encoded by storescu, so it is checked by reading it back.
     const again = await buildFixture({ variant: 'dx12', syntax: 'ele', imageIndex: 3, ...PHI }, join(fixtureDir, 'implicit'));

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the real peers the tests talk to (Debian packages): dcmtk (echoscu, storescu, dcmsend,
+# dcmdump, dcmcjpeg, dcmcjpls, dcmcrle, dcmconv), dicom3tools (dciodvfy), libgdcm-tools (gdcmconv for
+# JPEG 2000 fixtures). Skips apt when everything is already there.
+set -euo pipefail
+need=()
+for pair in echoscu:dcmtk dciodvfy:dicom3tools gdcmconv:libgdcm-tools; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if [ ${#need[@]} -eq 0 ]; then
+  echo "test peers present: dcmtk, dicom3tools, libgdcm-tools"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing: ${need[*]}"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
