@@ -45,6 +45,7 @@ export class PrecedentScp extends Scp {
   private receiver: InstanceReceiver | undefined;
   private readonly results = new WeakMap<DimseDataset, StoreResult>();
   private callingAETitle = '';
+  private associated = false;
   private calledAETitle = '';
   private readonly remoteAddress: string;
 
@@ -54,19 +55,27 @@ export class PrecedentScp extends Scp {
     opts: ConstructorParameters<typeof Scp>[1],
   ) {
     super(socket_, opts);
-    // Scp instances made by dcmjs-dimse's Server get this flag from it; its idle timer relies on it.
-    (this as unknown as { connected: boolean }).connected = true;
+    // Scp instances made by dcmjs-dimse's Server get these from it (or from a 'connect' event that an
+    // accepted socket never emits); its association/idle timers rely on them.
+    Object.assign(this, { connected: true, connectedTime: Date.now() });
     this.remoteAddress = normaliseAddress(socket_.remoteAddress ?? '');
     this.log = deps.log.child({ association: this.id, peer: this.remoteAddress });
     this.on('close', () => void this.dropReceiver('connection closed'));
     this.on('networkError', (err: Error) => {
-      this.log.warn({ err: describeError(err) }, 'network error on association; closing it');
+      this.log.warn({ err: describeError(err) }, 'protocol or network error on association; aborting it');
       void this.dropReceiver('network error');
-      socket_.destroy();
+      this.abortAssociation();
     });
   }
 
   override associationRequested(association: Association): void {
+    // A second A-ASSOCIATE-RQ on an established association is a protocol error (PS3.8 9.2, AA-8).
+    if (this.associated) {
+      this.log.warn('second association request on an open association; aborting');
+      this.abortAssociation();
+      return;
+    }
+    this.associated = true;
     this.callingAETitle = association.getCallingAeTitle().trim();
     this.calledAETitle = association.getCalledAeTitle().trim();
     this.log = this.log.child({ callingAETitle: this.callingAETitle, calledAETitle: this.calledAETitle });

@@ -5,6 +5,7 @@ import dcmjsDimse from 'dcmjs-dimse';
 import type { IngestService, IngestOutcome } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
 import type { DimseConfig } from '../config/schema.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../shared/implementation.js';
 import { PrecedentScp } from './scp.js';
 
 export interface DimseServer {
@@ -30,6 +31,8 @@ dcmjsDimse.log.setLevel('silent');
 export function createDimseServer(deps: DimseServerDeps): DimseServer {
   const { config, log } = deps;
   dcmjsDimse.Implementation.setMaxPduLength(config.maxPduLength);
+  dcmjsDimse.Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID);
+  dcmjsDimse.Implementation.setImplementationVersion(IMPLEMENTATION_VERSION_NAME);
   const sockets = new Map<Socket, PrecedentScp>();
   const policy = {
     aeTitles: deps.aeTitles,

@@ -2,10 +2,43 @@
 // image is never parsed whole. Patient attributes are deliberately not extracted.
 import dcmjs, { type DicomDataset } from 'dcmjs';
 import type { InstanceHeader } from '../shared/types.js';
+import { inflateRawSync } from 'node:zlib';
 import { PrecedentError } from '../shared/errors.js';
+import { checkElementLengths, Truncated } from './walk.js';
 
 const PIXEL_DATA = '7FE00010';
 const DEFLATED = '1.2.840.10008.1.2.1.99';
+const IMPLICIT = '1.2.840.10008.1.2';
+// A deflated data set is inflated once to check it; a zip bomb stops here instead of exhausting memory.
+const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
+
+/** The bytes after the File Meta group (whose group length we wrote ourselves at offset 140). */
+function datasetOf(bytes: Buffer): Buffer {
+  if (bytes.length < 144 || bytes.toString('latin1', 128, 132) !== 'DICM') {
+    throw new PrecedentError('DATASET_MALFORMED', 'no Part 10 header');
+  }
+  return bytes.subarray(144 + bytes.readUInt32LE(140));
+}
+
+/** Every element length must fit before dcmjs reads values; false means "prefix too short, read the file". */
+function lengthsFit(bytes: Buffer, transferSyntaxUID: string, complete: boolean): boolean {
+  let dataset = datasetOf(bytes);
+  if (transferSyntaxUID === DEFLATED) {
+    if (!complete) return false;
+    try {
+      dataset = inflateRawSync(dataset, { maxOutputLength: MAX_INFLATED_BYTES });
+    } catch (cause) {
+      throw new PrecedentError('DATASET_MALFORMED', 'deflated data set cannot be inflated', { cause });
+    }
+  }
+  try {
+    checkElementLengths(dataset, transferSyntaxUID !== IMPLICIT, complete);
+    return true;
+  } catch (err) {
+    if (err instanceof Truncated) return false;
+    throw err;
+  }
+}
 
 dcmjs.log.setLevel('error');
 
@@ -34,7 +67,8 @@ export interface ParsedHeader {
  * the prefix ended before Pixel Data, so the caller retries with the whole file; throws
  * DATASET_MALFORMED when the bytes cannot be DICOM.
  */
-export function parseHeader(bytes: Buffer, complete: boolean): ParsedHeader | undefined {
+export function parseHeader(bytes: Buffer, complete: boolean, transferSyntaxUID: string): ParsedHeader | undefined {
+  if (!lengthsFit(bytes, transferSyntaxUID, complete)) return undefined;
   const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let dict;
   try {

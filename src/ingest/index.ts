@@ -9,7 +9,7 @@ import { createReceiver } from './receiver.js';
 
 export { triage, SOP_CLASS } from './triage.js';
 export { parseHeader } from './header.js';
-export { fileMetaHeader, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './part10.js';
+export { fileMetaHeader } from './part10.js';
 
 export interface IngestDeps {
   catalog: Catalog;

@@ -1,8 +1,7 @@
 // The C-STORE stream carries only the data set, in the accepted transfer syntax. A Part 10 file needs
 // the 128-byte preamble, "DICM" and the File Meta Information group (always Explicit VR Little Endian,
 // PS3.10 7.1), which we write in front of it.
-export const IMPLEMENTATION_CLASS_UID = '2.25.157821403803180157165816419525130868058';
-export const IMPLEMENTATION_VERSION_NAME = 'PRECEDENT_0_1';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../shared/implementation.js';
 
 export interface FileMetaFields {
   MediaStorageSOPClassUID: string;

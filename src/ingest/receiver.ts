@@ -69,8 +69,12 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
       TransferSyntaxUID: request.TransferSyntaxUID,
       SourceApplicationEntityTitle: request.source.callingAETitle,
     });
-    fd = openSync(tempPath, 'wx');
-    writeSync(fd, meta);
+    try {
+      fd = openSync(tempPath, 'wx');
+      writeSync(fd, meta);
+    } catch (cause) {
+      fail(new PrecedentError('STORAGE_FAILED', 'cannot create the temporary file', { cause }));
+    }
     head.push(meta);
     headLength = meta.length;
     metaLength = meta.length;
@@ -113,7 +117,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
   const readHeader = () => {
     const prefix = Buffer.concat(head);
     const complete = headLength === metaLength + datasetBytes;
-    return parseHeader(prefix, complete) ?? parseHeader(readFileSync(tempPath), true);
+    return parseHeader(prefix, complete, request.TransferSyntaxUID) ?? parseHeader(readFileSync(tempPath), true, request.TransferSyntaxUID);
   };
 
   async function complete(): Promise<IngestOutcome> {

@@ -27,8 +27,11 @@ export function isPrecedentError(err: unknown): err is PrecedentError {
 }
 
 /** A message safe for logs: the code and message of our errors, the class and message of others. */
-export function describeError(err: unknown): { code: string; message: string } {
-  if (isPrecedentError(err)) return { code: err.code, message: err.message };
+export function describeError(err: unknown): { code: string; message: string; cause?: string } {
+  if (isPrecedentError(err)) {
+    const cause = err.cause instanceof Error ? err.cause.message : undefined;
+    return cause ? { code: err.code, message: err.message, cause } : { code: err.code, message: err.message };
+  }
   if (err instanceof Error) return { code: err.name, message: err.message };
   return { code: 'UNKNOWN', message: String(err) };
 }

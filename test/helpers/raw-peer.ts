@@ -5,15 +5,7 @@
 import { connect, type Socket } from 'node:net';
 
 /** PS3.8 9.3.1: PDU types. */
-export const PDU = {
-  ASSOCIATE_RQ: 0x01,
-  ASSOCIATE_AC: 0x02,
-  ASSOCIATE_RJ: 0x03,
-  P_DATA_TF: 0x04,
-  RELEASE_RQ: 0x05,
-  RELEASE_RP: 0x06,
-  ABORT: 0x07,
-} as const;
+export const PDU = { ASSOCIATE_RQ: 0x01, ASSOCIATE_AC: 0x02, ASSOCIATE_RJ: 0x03, P_DATA_TF: 0x04, RELEASE_RQ: 0x05, RELEASE_RP: 0x06, ABORT: 0x07 } as const;
 
 export const APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1'; // PS3.7 A.2.1
 export const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
@@ -43,7 +35,8 @@ export type AssociateResult =
   | { accepted: true; contexts: AcceptedContext[]; maxPduLength: number }
   | { accepted: false; result: number; source: number; reason: number };
 
-export interface PdvIn {
+/** A presentation data value: its context, the two bits of its message control header, its bytes. */
+export interface Pdv {
   contextId: number;
   command: boolean;
   last: boolean;
@@ -65,11 +58,7 @@ function evenString(value: string, pad: number): Buffer {
   return b.length % 2 === 0 ? b : Buffer.concat([b, Buffer.from([pad])]);
 }
 
-function us(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(n, 0);
-  return b;
-}
+const us = (n: number): Buffer => Buffer.from([n & 0xff, n >> 8]);
 
 /** A C-STORE-RQ command set (PS3.7 9.3.1.1), group length (0000,0000) first (PS3.7 6.3.1). */
 export function cStoreRq(opts: { sopClassUid: string; sopInstanceUid: string; messageId: number; priority?: number }): Buffer {
@@ -146,7 +135,7 @@ export function associateRq(opts: { calledAE: string; callingAE: string; context
   });
   const maxLength = Buffer.alloc(4);
   maxLength.writeUInt32BE(opts.maxPduLength ?? 65536, 0);
-  const userInfo = item(0x50, Buffer.concat([item(0x51, maxLength), item(0x52, Buffer.from(RAW_PEER_IMPLEMENTATION_UID, 'latin1'))])); // PS3.8 9.3.2.3, D.1, D.3.3.2
+  const userInfo = item(0x50, Buffer.concat([item(0x51, maxLength), item(0x52, Buffer.from(RAW_PEER_IMPLEMENTATION_UID, 'latin1'))])); // PS3.8 9.3.2.3 and D.1; PS3.7 D.3.3.2
   return pdu(PDU.ASSOCIATE_RQ, Buffer.concat([fixed, item(0x10, Buffer.from(APPLICATION_CONTEXT, 'latin1')), ...contexts, userInfo]));
 }
 
@@ -173,7 +162,7 @@ function parseAssociateAc(body: Buffer): AssociateResult {
 }
 
 /** P-DATA-TF (PS3.8 9.3.5) holding PDVs; the message control header is PS3.8 E.2 (bit 0 command, bit 1 last). */
-export function pDataTf(pdvs: { contextId: number; command: boolean; last: boolean; data: Buffer }[]): Buffer {
+export function pDataTf(pdvs: Pdv[]): Buffer {
   const items = pdvs.map((p) => {
     const head = Buffer.alloc(6);
     head.writeUInt32BE(p.data.length + 2, 0);
@@ -184,8 +173,8 @@ export function pDataTf(pdvs: { contextId: number; command: boolean; last: boole
   return pdu(PDU.P_DATA_TF, Buffer.concat(items));
 }
 
-function parsePdvs(body: Buffer): PdvIn[] {
-  const out: PdvIn[] = [];
+function parsePdvs(body: Buffer): Pdv[] {
+  const out: Pdv[] = [];
   for (let off = 0; off + 6 <= body.length; ) {
     const len = body.readUInt32BE(off);
     const mch = body.readUInt8(off + 5);
@@ -216,11 +205,13 @@ export class RawPeer {
       this.wake();
     });
     socket.on('error', () => undefined); // a reset by the peer is an outcome tests assert on, via `closed`
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      this.isClosed = true;
-      this.wake();
-      resolve();
-    }));
+    this.closed = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.isClosed = true;
+        this.wake();
+        resolve();
+      });
+    });
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawPeer> {
@@ -273,11 +264,6 @@ export class RawPeer {
     throw new Error(`unexpected PDU type 0x${reply.type.toString(16)} in reply to A-ASSOCIATE-RQ`);
   }
 
-  nextMessageId(): number {
-    this.messageId = (this.messageId + 1) & 0xffff;
-    return this.messageId;
-  }
-
   /** Sends a command set as one last-fragment command PDV. */
   sendCommand(contextId: number, command: Buffer): Promise<void> {
     return this.send(pDataTf([{ contextId, command: true, last: true, data: command }]));
@@ -309,11 +295,11 @@ export class RawPeer {
   }
 
   /** A whole C-STORE: command, data set, response. */
-  async cStore(contextId: number, opts: { sopClassUid: string; sopInstanceUid: string; dataset: Buffer; fragment?: number }): Promise<DimseResponse> {
-    const messageId = this.nextMessageId();
+  async cStore(contextId: number, opts: { sopClassUid: string; sopInstanceUid: string; dataset: Buffer; fragment?: number; timeoutMs?: number }): Promise<DimseResponse> {
+    const messageId = (this.messageId = (this.messageId + 1) & 0xffff);
     await this.sendCommand(contextId, cStoreRq({ sopClassUid: opts.sopClassUid, sopInstanceUid: opts.sopInstanceUid, messageId }));
     await this.sendDataset(contextId, opts.dataset, { fragment: opts.fragment });
-    return this.readResponse();
+    return this.readResponse(opts.timeoutMs);
   }
 
   /** A-RELEASE-RQ (PS3.8 9.3.6), expecting A-RELEASE-RP (9.3.7); then the node closes the connection. */

@@ -1,0 +1,113 @@
+// A bounds check of every element header before dcmjs parses a data set. dcmjs trusts declared
+// lengths: a single element claiming ~4 GiB made it allocate until the process died. Walking the
+// headers (no values read) proves each length fits in its container, so a hostile or broken object
+// becomes DATASET_MALFORMED instead of taking the node down (PS3.5 7.1, 7.5, A.4).
+import { PrecedentError } from '../shared/errors.js';
+
+const UNDEFINED = 0xffffffff;
+const MAX_DEPTH = 32;
+// VRs with a reserved word and a 4-byte length in explicit VR (PS3.5 Table 7.1-1).
+const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+
+/** The data set ended before the last element's value: not an error if we hold only a prefix. */
+export class Truncated extends Error {}
+
+function malformed(message: string, offset: number): PrecedentError {
+  return new PrecedentError('DATASET_MALFORMED', `${message} at byte ${offset} of the data set`);
+}
+
+interface Cursor {
+  buf: Buffer;
+  explicit: boolean;
+  complete: boolean; // buf holds the whole data set
+}
+
+function need(c: Cursor, offset: number, bytes: number, end: number): void {
+  if (offset + bytes <= end) return;
+  if (!c.complete && end === c.buf.length) throw new Truncated();
+  throw malformed(`element runs past the end of its container (${bytes} bytes needed)`, offset);
+}
+
+/** Walks elements in [offset, end); stops at an item/sequence delimiter when `delimited`. Returns the offset after. */
+function walkElements(c: Cursor, offset: number, end: number, depth: number, delimited: boolean, explicit: boolean, topLevel: boolean): number {
+  if (depth > MAX_DEPTH) throw malformed('sequences nested too deeply', offset);
+  while (offset < end) {
+    need(c, offset, 8, end);
+    const group = c.buf.readUInt16LE(offset);
+    const element = c.buf.readUInt16LE(offset + 2);
+    if (group === 0xfffe) {
+      if (delimited && element === 0xe00d) return offset + 8; // Item Delimitation Item
+      throw malformed('unexpected item tag in a data set', offset);
+    }
+    if (topLevel && group === 0x7fe0 && element === 0x0010 && !c.complete) return offset; // header prefix ends at Pixel Data
+    let vr = '';
+    let header = 8;
+    let length: number;
+    if (explicit) {
+      vr = c.buf.toString('latin1', offset + 4, offset + 6);
+      if (!/^[A-Z]{2}$/.test(vr)) throw malformed(`invalid VR for (${group.toString(16)},${element.toString(16)})`, offset);
+      if (LONG_VRS.has(vr)) {
+        need(c, offset, 12, end);
+        length = c.buf.readUInt32LE(offset + 8);
+        header = 12;
+      } else {
+        length = c.buf.readUInt16LE(offset + 6);
+      }
+    } else {
+      length = c.buf.readUInt32LE(offset + 4);
+    }
+    const valueStart = offset + header;
+    if (length === UNDEFINED) {
+      if (group === 0x7fe0 && element === 0x0010) {
+        offset = walkItems(c, valueStart, end, depth + 1, explicit, true);
+      } else if (!explicit || vr === 'SQ' || vr === 'UN') {
+        // UN of undefined length is a sequence encoded in implicit VR (PS3.5 6.2.2).
+        offset = walkItems(c, valueStart, end, depth + 1, explicit && vr !== 'UN', false);
+      } else {
+        throw malformed(`undefined length on VR ${vr}`, offset);
+      }
+      continue;
+    }
+    need(c, valueStart, length, end);
+    if (vr === 'SQ') walkItems(c, valueStart, valueStart + length, depth + 1, explicit, false, true);
+    offset = valueStart + length;
+  }
+  if (delimited) {
+    if (!c.complete && end === c.buf.length) throw new Truncated();
+    throw malformed('missing item delimiter', offset);
+  }
+  return offset;
+}
+
+/** Items of a sequence (or encapsulated pixel data fragments). */
+function walkItems(c: Cursor, offset: number, end: number, depth: number, explicit: boolean, fragments: boolean, definedLength = false): number {
+  while (offset < end) {
+    need(c, offset, 8, end);
+    const group = c.buf.readUInt16LE(offset);
+    const element = c.buf.readUInt16LE(offset + 2);
+    const length = c.buf.readUInt32LE(offset + 4);
+    if (group !== 0xfffe) throw malformed('expected an item tag', offset);
+    if (element === 0xe0dd) return offset + 8; // Sequence Delimitation Item
+    if (element !== 0xe000) throw malformed('expected an item tag', offset);
+    const start = offset + 8;
+    if (length === UNDEFINED) {
+      if (fragments) throw malformed('undefined-length pixel data fragment', offset);
+      offset = walkElements(c, start, end, depth + 1, true, explicit, false);
+      continue;
+    }
+    need(c, start, length, end);
+    if (!fragments) walkElements(c, start, start + length, depth + 1, false, explicit, false);
+    offset = start + length;
+  }
+  if (definedLength) return offset;
+  if (!c.complete && end === c.buf.length) throw new Truncated();
+  throw malformed('missing sequence delimiter', offset);
+}
+
+/**
+ * Checks the data set in `buf` (File Meta excluded). With `complete` false, `buf` is a prefix and the
+ * walk stops at top-level Pixel Data; Truncated is thrown if the prefix ends before that.
+ */
+export function checkElementLengths(buf: Buffer, explicit: boolean, complete: boolean): void {
+  walkElements({ buf, explicit, complete }, 0, buf.length, 0, false, explicit, true);
+}

@@ -1,0 +1,317 @@
+// What the DIMSE edge does with peers that misbehave: garbage data sets, bogus PDUs, associations that
+// die mid-object, absurd element lengths, mismatched UIDs, and several associations interleaved. Each
+// case speaks the Upper Layer protocol itself (test/helpers/raw-peer.ts), then checks the node still
+// serves real peers (dcmtk's echoscu) and that the catalog and data directory hold exactly what was
+// acknowledged.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
+import { run } from './helpers/tools.js';
+import { cStoreRq, EXPLICIT_VR_LE, RawPeer, type AssociateResult } from './helpers/raw-peer.js';
+
+const CR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.1';
+const CR_CONTEXT = { id: 1, abstractSyntax: CR_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT_VR_LE] };
+
+const uid = (): string => `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString()}`;
+
+/** One Explicit VR Little Endian element (PS3.5 7.1.2); `declaredLength` lies about the value's length. */
+function element(group: number, el: number, vr: string, value: Buffer, declaredLength?: number): Buffer {
+  const long = ['OB', 'OD', 'OF', 'OL', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT'].includes(vr);
+  const head = Buffer.alloc(long ? 12 : 8);
+  head.writeUInt16LE(group, 0);
+  head.writeUInt16LE(el, 2);
+  head.write(vr, 4, 'latin1');
+  if (long) head.writeUInt32LE(declaredLength ?? value.length, 8);
+  else head.writeUInt16LE(declaredLength ?? value.length, 6);
+  return Buffer.concat([head, value]);
+}
+
+const text = (s: string, pad = 0x20): Buffer => Buffer.from(s.length % 2 === 0 ? s : s + String.fromCharCode(pad), 'latin1');
+const ui = (s: string): Buffer => text(s, 0);
+const us = (n: number): Buffer => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(n, 0);
+  return b;
+};
+
+interface CrUids {
+  sop: string;
+  study: string;
+  series: string;
+}
+
+const newCrUids = (): CrUids => ({ sop: uid(), study: uid(), series: uid() });
+
+/** A minimal, valid CR Image Storage data set: a frontal chest 2x2 image, 12 bits stored. */
+function crDataset(uids: CrUids): Buffer {
+  return Buffer.concat([
+    element(0x0008, 0x0016, 'UI', ui(CR_IMAGE_STORAGE)),
+    element(0x0008, 0x0018, 'UI', ui(uids.sop)),
+    element(0x0008, 0x0060, 'CS', text('CR')),
+    element(0x0010, 0x0010, 'PN', text('RAW^PEER')),
+    element(0x0010, 0x0020, 'LO', text('RAW-0001')),
+    element(0x0018, 0x0015, 'CS', text('CHEST')),
+    element(0x0018, 0x5101, 'CS', text('PA')),
+    element(0x0020, 0x000d, 'UI', ui(uids.study)),
+    element(0x0020, 0x000e, 'UI', ui(uids.series)),
+    element(0x0028, 0x0002, 'US', us(1)),
+    element(0x0028, 0x0004, 'CS', text('MONOCHROME2')),
+    element(0x0028, 0x0010, 'US', us(2)),
+    element(0x0028, 0x0011, 'US', us(2)),
+    element(0x0028, 0x0100, 'US', us(16)),
+    element(0x0028, 0x0101, 'US', us(12)),
+    element(0x0028, 0x0102, 'US', us(11)),
+    element(0x0028, 0x0103, 'US', us(0)),
+    element(0x7fe0, 0x0010, 'OW', Buffer.from([0x00, 0x00, 0xff, 0x0f, 0x00, 0x08, 0x00, 0x04])),
+  ]);
+}
+
+interface LogLine {
+  msg?: string;
+  SOPInstanceUID?: string;
+  status?: string;
+  [key: string]: unknown;
+}
+
+const logLines = (n: TestNode): LogLine[] => n.logs.map((l) => JSON.parse(l) as LogLine);
+
+function partFiles(n: TestNode): string[] {
+  return readdirSync(join(n.dataDir, 'tmp')).filter((f) => f.endsWith('.part'));
+}
+
+/** Every file name under <dataDir>/instances, recursively. */
+function instanceFiles(n: TestNode): string[] {
+  const root = join(n.dataDir, 'instances');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, encoding: 'utf8' });
+}
+
+async function echo(n: { port: number }): Promise<number> {
+  const r = await run('echoscu', ['-aet', 'T', '-aec', 'PRECEDENT', '127.0.0.1', String(n.port)], { timeoutMs: 20_000 });
+  return r.code;
+}
+
+function expectAccepted(result: AssociateResult): void {
+  expect(result.accepted).toBe(true);
+  if (!result.accepted) return;
+  expect(result.contexts).toEqual([{ id: 1, result: 0, transferSyntax: EXPLICIT_VR_LE }]);
+}
+
+async function associatedPeer(n: { port: number }): Promise<RawPeer> {
+  const peer = await RawPeer.connect(n.port);
+  expectAccepted(await peer.associate({ contexts: [CR_CONTEXT] }));
+  return peer;
+}
+
+async function waitFor(condition: () => boolean, ms: number): Promise<void> {
+  for (const deadline = Date.now() + ms; !condition() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+}
+
+const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface ServeChild {
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+}
+
+/**
+ * `precedent serve` (the built dist/, as test/crash.test.ts runs it) in a child process with a small
+ * heap, for inputs that may exhaust memory: an out-of-memory abort in this process would take the
+ * whole test worker, and every result of this file, down with it.
+ */
+async function startServeChild(): Promise<ServeChild> {
+  const dataDir = tempDir();
+  const config = join(dataDir, 'precedent.yaml');
+  writeFileSync(config, `dimse:\n  port: 0\n  host: 127.0.0.1\nstorage:\n  dataDir: ${dataDir}\n  minFreeBytes: 0\nlog:\n  level: debug\n`);
+  const child = spawn(process.execPath, ['--max-old-space-size=256', join(REPO_ROOT, 'bin/precedent.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      const m = /"dimsePort":(\d+).*"msg":"Precedent node started"/.exec(out);
+      if (m?.[1]) resolve(Number(m[1]));
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code, signal) => reject(new Error(`precedent serve exited (${code ?? signal}): ${out.slice(-1000)}`)));
+  });
+  return { port, child, output: () => out };
+}
+
+/** The last lines a dying child wrote, without V8's native stack frames. */
+const tail = (out: string): string =>
+  out
+    .split('\n')
+    .filter((l) => !/^\s*\d+: 0x/.test(l))
+    .slice(-12)
+    .join('\n');
+
+let node: TestNode | undefined;
+const peers: RawPeer[] = [];
+const children: ChildProcess[] = [];
+
+async function start(): Promise<TestNode> {
+  node = await startTestNode();
+  return node;
+}
+
+async function connect(n: TestNode): Promise<RawPeer> {
+  const peer = await associatedPeer(n);
+  peers.push(peer);
+  return peer;
+}
+
+afterEach(async () => {
+  for (const p of peers.splice(0)) p.destroy();
+  await node?.stop();
+  node = undefined;
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await within(exited, 5000, 'precedent serve exit').catch(() => child.kill('SIGKILL'));
+  }
+});
+
+describe('DIMSE robustness against misbehaving peers', () => {
+  it('answers a malformed data set with 0xC000-range status and keeps the association usable', async () => {
+    const n = await start();
+    const peer = await connect(n);
+
+    // The first element's header claims 0xFFFE bytes of SOP Class UID; about 30 follow.
+    const bad = newCrUids();
+    const garbage = Buffer.concat([element(0x0008, 0x0016, 'UI', ui(CR_IMAGE_STORAGE), 0xfffe), element(0x0008, 0x0018, 'UI', ui(bad.sop))]);
+    const failed = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: bad.sop, dataset: garbage });
+    expect(failed.commandField).toBe(0x8001);
+    expect(failed.status).toBeGreaterThanOrEqual(0xc000);
+    expect(failed.status).toBeLessThanOrEqual(0xcfff);
+    expect(failed.errorComment.length).toBeGreaterThan(0);
+
+    const good = newCrUids();
+    const stored = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: good.sop, dataset: crDataset(good) });
+    expect(stored.status).toBe(0x0000);
+    expect(stored.messageIdBeingRespondedTo).toBe(2);
+    await peer.release();
+    await within(peer.closed, 5000, 'close after release');
+
+    const failures = logLines(n).filter((l) => l.msg === 'C-STORE failed');
+    expect(failures).toEqual([expect.objectContaining({ SOPInstanceUID: bad.sop })]);
+    expect(n.node.catalog.instanceVersions(good.sop)).toHaveLength(1);
+    expect(n.node.catalog.instanceVersions(bad.sop)).toHaveLength(0);
+    expect(partFiles(n)).toEqual([]);
+  });
+
+  it('drops a connection that sends something that is not a PDU, and keeps serving', async () => {
+    const n = await start();
+    const peer = await RawPeer.connect(n.port);
+    peers.push(peer);
+    // PDU type 0x55 does not exist (PS3.8 9.3.1): the node must abort or close (PS3.8 9.2, event 19).
+    await peer.send(Buffer.from([0x55, 0x00, 0x00, 0x00, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef]));
+    await within(peer.closed, 5000, 'connection closed by the node');
+    expect(peer.isClosed).toBe(true);
+    expect(await echo(n)).toBe(0);
+  });
+
+  it('leaves nothing behind when an association dies in the middle of a data set', async () => {
+    const n = await start();
+    const peer = await connect(n);
+    const uids = newCrUids();
+    const dataset = crDataset(uids);
+    await peer.sendCommand(1, cStoreRq({ sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, messageId: 1 }));
+    await peer.sendDataset(1, dataset.subarray(0, 100), { last: false });
+    // Wait until the node has the object under way on disk, then vanish.
+    await waitFor(() => partFiles(n).length > 0, 5000);
+    expect(partFiles(n)).toHaveLength(1);
+    peer.destroy();
+    await new Promise((r) => setTimeout(r, 500));
+
+    expect(logLines(n).filter((l) => l.msg === 'partial object dropped (never acknowledged)')).toHaveLength(1);
+
+    expect(n.node.catalog.instanceVersions(uids.sop)).toHaveLength(0);
+    expect(partFiles(n)).toEqual([]);
+    expect(instanceFiles(n).filter((f) => f.includes(uids.sop))).toEqual([]);
+    expect(await echo(n)).toBe(0);
+  });
+
+  it('fails a data set whose first element declares a length of 0xFFFFFFF0, and keeps serving', async () => {
+    const n = await start();
+    const peer = await connect(n);
+    const uids = newCrUids();
+    // Image Type as UT with a 4-byte length far beyond the data (not the undefined length 0xFFFFFFFF).
+    const huge = Buffer.concat([element(0x0008, 0x0008, 'UT', text('ORIGINAL'), 0xfffffff0), crDataset(uids)]);
+    const r = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, dataset: huge });
+    expect(r.status).toBeGreaterThanOrEqual(0xc000);
+    expect(r.status).toBeLessThanOrEqual(0xcfff);
+    expect(r.errorComment.length).toBeGreaterThan(0);
+    expect(n.node.catalog.instanceVersions(uids.sop)).toHaveLength(0);
+    expect(partFiles(n)).toEqual([]);
+    expect(await echo(n)).toBe(0);
+  });
+
+  it('fails a data set whose first element is UN with a length of 0xFFFFFFF0, and keeps serving', async () => {
+    const serve = await startServeChild();
+    const peer = await associatedPeer(serve);
+    peers.push(peer);
+    const uids = newCrUids();
+    // Specific Character Set sent as UN (as converters do for an unknown VR): PS3.5 7.1.2 gives UN a
+    // 4-byte length, here 0xFFFFFFF0 with ten bytes behind it.
+    const huge = Buffer.concat([element(0x0008, 0x0005, 'UN', text('ISO_IR 100'), 0xfffffff0), crDataset(uids)]);
+    const exited = new Promise((resolve) => serve.child.once('exit', resolve));
+    // A generous wait: today the node spends seconds filling its heap before it dies.
+    const reply = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, dataset: huge, timeoutMs: 60_000 }).catch((err: unknown) => err);
+    if (reply instanceof Error) await within(exited, 5000, 'exit after the connection dropped').catch(() => undefined);
+    // The node process must survive whatever a peer sends.
+    const { exitCode, signalCode } = serve.child;
+    expect({ exitCode, signalCode }, `precedent serve died:\n${tail(serve.output())}`).toEqual({ exitCode: null, signalCode: null });
+    expect(reply).toMatchObject({ status: expect.any(Number) as number });
+    const status = (reply as { status: number }).status;
+    expect(status).toBeGreaterThanOrEqual(0xc000);
+    expect(status).toBeLessThanOrEqual(0xcfff);
+    expect(await echo(serve)).toBe(0);
+  });
+
+  it('answers 0xA900 when the data set SOP Instance UID differs from the command', async () => {
+    const n = await start();
+    const peer = await connect(n);
+    const uids = newCrUids();
+    const claimed = uid();
+    const r = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: claimed, dataset: crDataset(uids) });
+    expect(r.status).toBe(0xa900);
+    expect(r.errorComment.length).toBeGreaterThan(0);
+    expect(n.node.catalog.instanceVersions(claimed)).toHaveLength(0);
+    expect(n.node.catalog.instanceVersions(uids.sop)).toHaveLength(0);
+    expect(partFiles(n)).toEqual([]);
+    await peer.release();
+  });
+
+  it('stores from four interleaved associations at once', async () => {
+    const n = await start();
+    const all: CrUids[][] = Array.from({ length: 4 }, () => Array.from({ length: 3 }, newCrUids));
+    const connected = await Promise.all(all.map(() => connect(n)));
+    const statuses = await Promise.all(
+      connected.map(async (peer, a) => {
+        const out: number[] = [];
+        for (const uids of all[a] ?? []) {
+          // Small fragments so the four associations' PDUs interleave on the node.
+          const r = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, dataset: crDataset(uids), fragment: 64 });
+          out.push(r.status);
+        }
+        await peer.release();
+        return out;
+      }),
+    );
+    expect(statuses).toEqual(Array.from({ length: 4 }, () => [0, 0, 0]));
+    for (const uids of all.flat()) expect(n.node.catalog.instanceVersions(uids.sop)).toHaveLength(1);
+    expect(n.node.catalog.instanceCount()).toBe(12);
+    expect(partFiles(n)).toEqual([]);
+  });
+});
