@@ -1,7 +1,7 @@
 // `precedent` command line.
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { loadConfigOrExit, serve } from './main.js';
+import { loadConfigOrExit, serve, work } from './main.js';
 
 const program = new Command();
 program.name('precedent').description('DICOM node returning similar historical chest radiograph cases into the PACS study');
@@ -12,6 +12,14 @@ program
   .option('-c, --config <file>', 'YAML or JSON configuration file (defaults are embedded)')
   .action(async (opts: { config?: string }) => {
     await serve(opts.config);
+  });
+
+program
+  .command('worker')
+  .description('run analysis workers only (BullMQ: needs queue.redisUrl and the same storage.dataDir as serve)')
+  .option('-c, --config <file>', 'YAML or JSON configuration file')
+  .action(async (opts: { config?: string }) => {
+    await work(opts.config);
   });
 
 program

@@ -4,23 +4,25 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from './config/schema.js';
 import type { Logger } from './shared/log.js';
-import type { AnalyzeStudyHandler, IngestOutcome } from './shared/types.js';
+import type { IngestOutcome, JobQueue } from './shared/types.js';
 import type { Catalog } from './shared/catalog.js';
 import { openCatalog, openFileStore } from './store/index.js';
 import { createIngest } from './ingest/index.js';
 import { createDimseServer } from './dimse/server.js';
-import { createInProcessQueue } from './queue/index.js';
-import { createStudyScheduler, studyJobHandler } from './jobs/index.js';
+import { checkRedis } from './queue/index.js';
+import { createStudyScheduler, type StudyAnalysis } from './jobs/index.js';
+import { createQueue, modelPresent, startAnalysis, type AnalysisRuntime } from './analysis.js';
 
 export interface NodeOptions {
-  /** The analysis of one study (the pipeline of a later issue); when absent, complete studies wait queued. */
-  analyze?: AnalyzeStudyHandler;
+  /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
+  analyze?: StudyAnalysis;
   now?: () => number;
   onStored?: (outcome: IngestOutcome) => void;
 }
 
 export interface PrecedentNode {
   readonly catalog: Catalog;
+  readonly queue: JobQueue;
   readonly dataDir: string;
   start(): Promise<{ dimsePort: number; requeued: number }>;
   /** Graceful: stop accepting, let open associations finish (up to graceMs), finish running jobs. */
@@ -43,19 +45,25 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     log: log.child({ component: 'dimse' }),
     ...(options.onStored ? { onStored: options.onStored } : {}),
   });
-  const queue = createInProcessQueue({ concurrency: 1, log: log.child({ component: 'queue' }) });
+  const queue = createQueue(config, log.child({ component: 'queue' }));
   const scheduler = createStudyScheduler({ catalog, queue, studies: config.studies, log: log.child({ component: 'studies' }), now });
-  if (options.analyze) {
-    queue.process(studyJobHandler({ catalog, log: log.child({ component: 'worker' }), analyze: options.analyze, now }));
-  }
+  let analysis: AnalysisRuntime | undefined;
 
   return {
     catalog,
+    queue,
     dataDir,
     async start() {
       const swept = files.sweepTemp();
       if (swept > 0) log.warn({ swept }, 'removed partial transfers left by a previous run (none was acknowledged)');
-      if (!options.analyze) log.warn('no analysis pipeline in this build: complete studies are queued and wait for it');
+      if (config.queue.redisUrl) await checkRedis(config.queue.redisUrl, log);
+      if (!config.workers.inProcess) {
+        log.info('workers.inProcess is off: complete studies are queued for `precedent worker` processes');
+      } else if (options.analyze || modelPresent(config)) {
+        analysis = await startAnalysis(config, log, { catalog, files, queue, now, ...(options.analyze ? { analyze: options.analyze } : {}) });
+      } else {
+        log.warn({ modelDir: config.model.dir }, 'no model at model.dir: complete studies are queued and wait until a model is installed');
+      }
       const { requeued } = await scheduler.start();
       const dimsePort = await dimse.listen();
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
@@ -65,6 +73,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       await dimse.close(graceMs);
       scheduler.stop();
       await queue.close();
+      await analysis?.close();
       catalog.close();
       log.info('Precedent node stopped');
     },

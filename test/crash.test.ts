@@ -2,38 +2,18 @@
 // after restart. Runs the real `precedent serve` process, as an operator would.
 import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort, startPrecedent } from './helpers/process.js';
 import { existsSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import Database from 'better-sqlite3';
 import { buildFixtures, type FixtureSpec } from './fixtures/build.js';
 import { tempDir } from './helpers/node.js';
 import { requireTool, run } from './helpers/tools.js';
 import { datasetContent } from './helpers/files.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 function startServe(config: string): { child: ChildProcess; output: () => string; listening: Promise<void> } {
-  let out = '';
-  const child = spawn(process.execPath, ['bin/precedent.js', 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const listening = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Precedent node started')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`precedent serve exited (${code}): ${out.slice(-500)}`)));
-  });
-  return { child, output: () => out, listening };
+  const p = startPrecedent('serve', config, 'Precedent node started');
+  return { child: p.child, output: p.output, listening: p.ready };
 }
 
 describe('crash safety', () => {

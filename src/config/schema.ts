@@ -42,6 +42,43 @@ export const studiesSchema = z
   })
   .strict();
 
+export const queueSchema = z
+  .object({
+    /** Unset: the in-process queue (single machine). Set: BullMQ on this Redis. */
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+    prefix: z.string().min(1).default('precedent'),
+    attempts: z.number().int().min(1).max(100).default(5),
+    backoffSeconds: seconds.default(5),
+    /** A job whose worker stops renewing its lock for this long (killed, hung) is retried elsewhere. */
+    lockSeconds: seconds.default(30),
+  })
+  .strict();
+
+export const workersSchema = z
+  .object({
+    /** Run analysis workers inside `precedent serve` (off when dedicated `precedent worker`s do it). */
+    inProcess: z.boolean().default(true),
+    concurrency: z.number().int().min(1).max(64).default(1),
+  })
+  .strict();
+
+export const inferenceSchema = z
+  .object({
+    device: z.enum(['cpu', 'cuda', 'auto']).default('auto'),
+    /** Intra-op threads per session; 0 lets ONNX Runtime decide. */
+    threads: z.number().int().min(0).max(256).default(0),
+    batchSize: z.number().int().min(1).max(256).default(8),
+    workerThreads: z.number().int().min(1).max(32).default(1),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    /** Folder with model.onnx and model.json (the model contract, models/README.md). */
+    dir: z.string().min(1).default('./models/default'),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -53,6 +90,10 @@ export const configSchema = z
     dimse: dimseSchema.default(dimseSchema.parse({})),
     storage: storageSchema.default(storageSchema.parse({})),
     studies: studiesSchema.default(studiesSchema.parse({})),
+    queue: queueSchema.default(queueSchema.parse({})),
+    workers: workersSchema.default(workersSchema.parse({})),
+    inference: inferenceSchema.default(inferenceSchema.parse({})),
+    model: modelSchema.default(modelSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
   })
   .strict();
@@ -61,3 +102,5 @@ export type Config = z.infer<typeof configSchema>;
 export type DimseConfig = Config['dimse'];
 export type StorageConfig = Config['storage'];
 export type StudiesConfig = Config['studies'];
+export type QueueConfig = Config['queue'];
+export type InferenceConfig = Config['inference'];

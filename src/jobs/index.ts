@@ -1,1 +1,2 @@
-export { createStudyScheduler, studyJobHandler, type StudyScheduler, type StudySchedulerDeps } from './study-scheduler.js';
+export { createStudyScheduler, studyJobHandler, type StudyScheduler, type StudySchedulerDeps, type StudyAnalysis } from './study-scheduler.js';
+export { createStudyAnalysis, downsampleAttention, STORED_ATTENTION_SIZE, type StudyAnalysisDeps } from './analyze-study.js';

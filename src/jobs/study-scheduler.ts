@@ -2,10 +2,10 @@
 // or `maxWaitSeconds` after the first of its current round. All state is in the catalog, so a restart
 // after a crash picks up exactly where the dead process stopped.
 import type { Catalog } from '../shared/catalog.js';
-import type { AnalyzeStudyHandler, JobQueue } from '../shared/types.js';
+import type { AnalyzeStudyHandler, AnalyzeStudyJob, JobQueue } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
 import type { StudiesConfig } from '../config/schema.js';
-import { describeError } from '../shared/errors.js';
+import { describeError, isPermanent } from '../shared/errors.js';
 
 export interface StudySchedulerDeps {
   catalog: Catalog;
@@ -50,7 +50,7 @@ export function createStudyScheduler(deps: StudySchedulerDeps): StudyScheduler {
   return {
     async start() {
       let requeued = 0;
-      for (const state of ['queued', 'processing'] as const) {
+      for (const state of ['queued', 'decoding', 'embedded'] as const) {
         for (const study of deps.catalog.studiesInState(state)) {
           await deps.queue.enqueue({ StudyInstanceUID: study.StudyInstanceUID, generation: study.generation });
           requeued++;
@@ -72,27 +72,37 @@ export function createStudyScheduler(deps: StudySchedulerDeps): StudyScheduler {
   };
 }
 
+/** The work on one study generation; it may mark intermediate states (embedded) itself. */
+export type StudyAnalysis = (job: AnalyzeStudyJob, log: Logger) => Promise<void>;
+
 /**
  * Wraps the analysis of one study generation with its catalog state. A job whose study received more
  * images since it was queued is stale (a newer generation will run), so it is skipped: late images
- * never yield two results for the same round.
+ * never yield two results for the same round. Errors are rethrown for the queue to retry, except on
+ * the final attempt or for permanent failures, where the study is marked failed with the reason.
  */
-export function studyJobHandler(deps: { catalog: Catalog; log: Logger; analyze: AnalyzeStudyHandler; now?: () => number }): AnalyzeStudyHandler {
+export function studyJobHandler(deps: { catalog: Catalog; log: Logger; analyze: StudyAnalysis; now?: () => number }): AnalyzeStudyHandler {
   const now = deps.now ?? Date.now;
-  return async (job) => {
-    const log = deps.log.child({ StudyInstanceUID: job.StudyInstanceUID, generation: job.generation });
-    if (!deps.catalog.markState(job.StudyInstanceUID, job.generation, 'processing', now())) {
+  return async (job, { attempt, final }) => {
+    const log = deps.log.child({ StudyInstanceUID: job.StudyInstanceUID, generation: job.generation, attempt });
+    if (!deps.catalog.markState(job.StudyInstanceUID, job.generation, 'decoding', now())) {
       log.info('skipping stale analysis job (study changed since it was queued)');
       return;
     }
+    const started = now();
     try {
-      await deps.analyze(job);
+      await deps.analyze(job, log);
       deps.catalog.markState(job.StudyInstanceUID, job.generation, 'done', now());
-      log.info('study analysed');
+      log.info({ ms: now() - started }, 'study analysed');
     } catch (err) {
-      const { message } = describeError(err);
-      deps.catalog.markState(job.StudyInstanceUID, job.generation, 'failed', now(), message);
-      log.error({ err: describeError(err) }, 'study analysis failed');
+      const permanent = isPermanent(err);
+      if (permanent || final) {
+        deps.catalog.markState(job.StudyInstanceUID, job.generation, 'failed', now(), describeError(err).message);
+        log.error({ err: describeError(err), permanent }, 'study analysis failed');
+      } else {
+        log.warn({ err: describeError(err) }, 'study analysis attempt failed; will retry');
+      }
+      throw err;
     }
   };
 }

@@ -1,55 +1,86 @@
-// The in-process queue used when no Redis is configured. It holds nothing durable itself: the catalog
-// does (study state), and the scheduler re-enqueues unfinished studies at start-up.
-import type { AnalyzeStudyHandler, AnalyzeStudyJob, JobQueue } from '../shared/types.js';
+// The in-process queue used when no Redis is configured: same semantics as the BullMQ backend
+// (retries with exponential backoff, no retry for permanent failures, failed jobs listable). It holds
+// nothing durable itself: the catalog does, and the scheduler re-enqueues unfinished studies at start.
+import type { AnalyzeStudyHandler, AnalyzeStudyJob, FailedJob, JobQueue } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
-import { describeError } from '../shared/errors.js';
+import { describeError, isPermanent } from '../shared/errors.js';
+import { jobId, type RetryPolicy, backoffMs } from './policy.js';
 
-export interface InProcessQueueOptions {
+export interface InProcessQueueOptions extends RetryPolicy {
   concurrency: number;
   log: Logger;
 }
 
-export function jobId(job: AnalyzeStudyJob): string {
-  // BullMQ ids may not be all digits nor contain ':'; the same id scheme serves both backends.
-  return `study-${job.StudyInstanceUID}-${job.generation}`;
+interface Entry {
+  job: AnalyzeStudyJob;
+  attempt: number;
 }
 
 export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
-  const waiting: AnalyzeStudyJob[] = [];
+  const waiting: Entry[] = [];
   const known = new Set<string>();
   const running = new Set<Promise<void>>();
+  const delayed = new Set<NodeJS.Timeout>();
+  const failedJobs: FailedJob[] = [];
   let handler: AnalyzeStudyHandler | undefined;
   let closing = false;
 
+  const settle = (entry: Entry, err: unknown): void => {
+    const id = jobId(entry.job);
+    if (err === undefined) {
+      known.delete(id);
+      return;
+    }
+    if (!isPermanent(err) && entry.attempt < options.attempts && !closing) {
+      const timer = setTimeout(() => {
+        delayed.delete(timer);
+        waiting.push({ job: entry.job, attempt: entry.attempt + 1 });
+        pump();
+      }, backoffMs(options, entry.attempt));
+      delayed.add(timer);
+      return;
+    }
+    known.delete(id);
+    failedJobs.push({ id, job: entry.job, reason: describeError(err).message, attempts: entry.attempt, failedAt: Date.now() });
+    options.log.error({ jobId: id, attempts: entry.attempt, err: describeError(err) }, 'analysis job failed for good');
+  };
+
   const pump = (): void => {
     while (handler && !closing && running.size < options.concurrency && waiting.length > 0) {
-      const job = waiting.shift() as AnalyzeStudyJob;
-      const id = jobId(job);
-      const run = handler(job)
-        .catch((err: unknown) => options.log.error({ jobId: id, err: describeError(err) }, 'analysis job failed'))
+      const entry = waiting.shift() as Entry;
+      const final = isFinal(entry.attempt);
+      const run = handler(entry.job, { attempt: entry.attempt, final })
+        .then(
+          () => settle(entry, undefined),
+          (err: unknown) => settle(entry, err ?? new Error('job failed')),
+        )
         .finally(() => {
-          known.delete(id);
           running.delete(run);
           pump();
         });
       running.add(run);
     }
   };
+  const isFinal = (attempt: number): boolean => attempt >= options.attempts;
 
   return {
+    backend: 'in-process',
     async enqueue(job) {
       const id = jobId(job);
-      if (known.has(id)) return; // already waiting or running: one job per study generation
+      if (known.has(id)) return; // already waiting, delayed or running: one job per study generation
       known.add(id);
-      waiting.push(job);
+      waiting.push({ job, attempt: 1 });
       pump();
     },
     process(h) {
       handler = h;
       pump();
     },
+    depth: async () => waiting.length + delayed.size + running.size,
+    failed: async () => [...failedJobs],
     async close() {
       closing = true;
+      for (const t of delayed) clearTimeout(t);
       await Promise.all([...running]);
     },
   };

@@ -1,1 +1,3 @@
-export { createInProcessQueue, jobId, type InProcessQueueOptions } from './in-process.js';
+export { createInProcessQueue, type InProcessQueueOptions } from './in-process.js';
+export { createBullQueue, checkRedis, QUEUE_NAME, type BullQueueOptions } from './bullmq.js';
+export { jobId, backoffMs, type RetryPolicy } from './policy.js';

@@ -1,9 +1,21 @@
 // The catalog contract (implemented by store/). It is the source of truth for what was acknowledged
 // and for study state, so everything after an acknowledgement can be replayed after a crash.
-import type { InstanceRecord, StudyRecord } from './types.js';
+import type { ActiveStudyState, InstanceRecord, StudyRecord } from './types.js';
 
 export interface NewInstance extends Omit<InstanceRecord, 'version'> {
   analyzable: boolean;
+}
+
+export interface StoredEmbedding {
+  SOPInstanceUID: string;
+  version: number;
+  StudyInstanceUID: string;
+  modelName: string;
+  modelVersion: string;
+  vector: Float32Array;
+  attention: { width: number; height: number; data: Float32Array } | null;
+  notes: string[];
+  createdAt: number;
 }
 
 export interface Catalog {
@@ -21,8 +33,13 @@ export interface Catalog {
   dueStudies(now: number, completeAfterMs: number, maxWaitMs: number): StudyRecord[];
   /** receiving -> queued for this generation; false if the study moved on meanwhile. */
   markQueued(StudyInstanceUID: string, generation: number, now: number): boolean;
-  /** Moves a study of this generation to processing/done/failed; false if it is stale. */
-  markState(StudyInstanceUID: string, generation: number, state: 'processing' | 'done' | 'failed', now: number, reason?: string): boolean;
+  /** Moves a study of this generation along decoding/embedded/done/failed; false if it is stale. */
+  markState(StudyInstanceUID: string, generation: number, state: ActiveStudyState | 'done' | 'failed', now: number, reason?: string): boolean;
+  /** The instances to analyse: the latest version of each accepted (analyzable) instance of the study. */
+  analyzableInstances(StudyInstanceUID: string): InstanceRecord[];
+  /** Stores an embedding so the index can be rebuilt without re-running inference. */
+  saveEmbedding(embedding: StoredEmbedding): void;
+  embeddings(StudyInstanceUID: string, modelVersion?: string): StoredEmbedding[];
   forgetIgnoredFile(SOPInstanceUID: string, version: number): void;
   close(): void;
 }

@@ -8,7 +8,11 @@ export type ErrorCode =
   | 'DATASET_INCOMPLETE' // parses, but lacks an attribute needed to file it (UIDs)
   | 'DATASET_MISMATCH' // data set disagrees with the command (SOP Class/Instance UID)
   | 'STORAGE_FAILED' // I/O error while making the object durable
-  | 'TRANSFER_ABORTED'; // association ended before the object was complete
+  | 'TRANSFER_ABORTED' // association ended before the object was complete
+  | 'DECODE_FAILED' // pixels cannot be decoded (never succeeds on retry)
+  | 'MODEL_INVALID' // model folder, card or ONNX graph do not match the contract
+  | 'INFERENCE_FAILED' // the runtime failed on valid input (may succeed on retry)
+  | 'QUEUE_UNAVAILABLE'; // Redis unreachable or misconfigured
 
 export class PrecedentError extends Error {
   readonly code: ErrorCode;
@@ -34,4 +38,11 @@ export function describeError(err: unknown): { code: string; message: string; ca
   }
   if (err instanceof Error) return { code: err.name, message: err.message };
   return { code: 'UNKNOWN', message: String(err) };
+}
+
+/** Failures that no retry can fix: the queue must not try again. */
+const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'DATASET_MISMATCH', 'MODEL_INVALID']);
+
+export function isPermanent(err: unknown): boolean {
+  return isPrecedentError(err) && PERMANENT.has(err.code);
 }

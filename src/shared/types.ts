@@ -63,7 +63,9 @@ export interface IngestService {
   begin(request: StoreRequest, log: Logger): InstanceReceiver;
 }
 
-export type StudyState = 'receiving' | 'queued' | 'processing' | 'done' | 'failed';
+/** receiving -> queued -> decoding -> embedded -> done (or failed, with a reason). */
+export type StudyState = 'receiving' | 'queued' | 'decoding' | 'embedded' | 'done' | 'failed';
+export type ActiveStudyState = 'decoding' | 'embedded';
 
 export interface StudyRecord {
   StudyInstanceUID: string;
@@ -98,12 +100,32 @@ export interface AnalyzeStudyJob {
   generation: number;
 }
 
-export type AnalyzeStudyHandler = (job: AnalyzeStudyJob) => Promise<void>;
+export interface JobAttempt {
+  /** 1 for the first run. */
+  attempt: number;
+  /** No retry follows if this attempt fails. */
+  final: boolean;
+}
+
+export type AnalyzeStudyHandler = (job: AnalyzeStudyJob, attempt: JobAttempt) => Promise<void>;
+
+export interface FailedJob {
+  id: string;
+  job: AnalyzeStudyJob;
+  reason: string;
+  attempts: number;
+  failedAt: number;
+}
 
 export interface JobQueue {
+  readonly backend: 'in-process' | 'bullmq';
   enqueue(job: AnalyzeStudyJob): Promise<void>;
   /** Registers the worker; jobs enqueued before or after are handed to it. */
   process(handler: AnalyzeStudyHandler): void;
+  /** Waiting + delayed + active jobs. */
+  depth(): Promise<number>;
+  /** Jobs whose last attempt failed (kept for inspection). */
+  failed(): Promise<FailedJob[]>;
   /** Waits for running jobs to finish (graceful shutdown). */
   close(): Promise<void>;
 }

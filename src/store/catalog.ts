@@ -1,7 +1,7 @@
 // SQLite catalog (better-sqlite3). WAL with synchronous=FULL: a committed transaction survives a
 // power cut, which is what lets ingest answer Success only after recording the instance.
 import Database from 'better-sqlite3';
-import type { Catalog, NewInstance } from '../shared/catalog.js';
+import type { Catalog, NewInstance, StoredEmbedding } from '../shared/catalog.js';
 import type { InstanceRecord, StudyRecord, StudyState } from '../shared/types.js';
 
 const SCHEMA = `
@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS instances (
 CREATE INDEX IF NOT EXISTS instances_by_study ON instances (study_instance_uid);
 CREATE TABLE IF NOT EXISTS studies (
   study_instance_uid TEXT PRIMARY KEY,
-  state TEXT NOT NULL CHECK (state IN ('receiving', 'queued', 'processing', 'done', 'failed')),
+  state TEXT NOT NULL CHECK (state IN ('receiving', 'queued', 'decoding', 'embedded', 'done', 'failed')),
   generation INTEGER NOT NULL,
   first_received_at INTEGER NOT NULL,
   round_started_at INTEGER NOT NULL,
@@ -34,7 +34,68 @@ CREATE TABLE IF NOT EXISTS studies (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS studies_by_state ON studies (state);
+CREATE TABLE IF NOT EXISTS embeddings (
+  sop_instance_uid TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  study_instance_uid TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  vector BLOB NOT NULL,
+  attention_width INTEGER,
+  attention_height INTEGER,
+  attention BLOB,
+  notes TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (sop_instance_uid, version, model_name, model_version)
+);
+CREATE INDEX IF NOT EXISTS embeddings_by_study ON embeddings (study_instance_uid);
 `;
+
+// Which states a study may move to a given state from (a retry restarts at decoding).
+const TRANSITIONS: Record<'decoding' | 'embedded' | 'done' | 'failed', StudyState[]> = {
+  decoding: ['queued', 'decoding', 'embedded'],
+  embedded: ['decoding'],
+  done: ['decoding', 'embedded'],
+  failed: ['queued', 'decoding', 'embedded'],
+};
+
+interface EmbeddingRow {
+  sop_instance_uid: string;
+  version: number;
+  study_instance_uid: string;
+  model_name: string;
+  model_version: string;
+  vector: Buffer;
+  attention_width: number | null;
+  attention_height: number | null;
+  attention: Buffer | null;
+  notes: string;
+  created_at: number;
+}
+
+function floats(blob: Buffer): Float32Array {
+  // Copy: SQLite's buffer may not be 4-byte aligned.
+  const copy = new Uint8Array(blob);
+  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+}
+
+function blob(values: Float32Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+function toEmbedding(r: EmbeddingRow): StoredEmbedding {
+  return {
+    SOPInstanceUID: r.sop_instance_uid,
+    version: r.version,
+    StudyInstanceUID: r.study_instance_uid,
+    modelName: r.model_name,
+    modelVersion: r.model_version,
+    vector: floats(r.vector),
+    attention: r.attention && r.attention_width && r.attention_height ? { width: r.attention_width, height: r.attention_height, data: floats(r.attention) } : null,
+    notes: JSON.parse(r.notes) as string[],
+    createdAt: r.created_at,
+  };
+}
 
 interface InstanceRow {
   sop_instance_uid: string;
@@ -132,6 +193,19 @@ export function openCatalog(file: string): Catalog {
        WHERE study_instance_uid = @uid AND generation = @generation AND state IN (SELECT value FROM json_each(@from))`,
     ),
     forget: db.prepare('UPDATE instances SET path = NULL WHERE sop_instance_uid = ? AND version = ?'),
+    analyzable: db.prepare<[string], InstanceRow>(
+      `SELECT i.* FROM instances i
+       WHERE i.study_instance_uid = ? AND i.status = 'accepted' AND i.path IS NOT NULL
+         AND i.version = (SELECT MAX(version) FROM instances j WHERE j.sop_instance_uid = i.sop_instance_uid)
+       ORDER BY i.received_at, i.sop_instance_uid`,
+    ),
+    saveEmbedding: db.prepare(
+      `INSERT OR REPLACE INTO embeddings VALUES (@sop_instance_uid, @version, @study_instance_uid, @model_name, @model_version,
+       @vector, @attention_width, @attention_height, @attention, @notes, @created_at)`,
+    ),
+    embeddings: db.prepare<[string, string | null, string | null], EmbeddingRow>(
+      'SELECT * FROM embeddings WHERE study_instance_uid = ? AND (? IS NULL OR model_version = ?) ORDER BY sop_instance_uid',
+    ),
   };
 
   const record = db.transaction((inst: NewInstance & { version: number }, now: number) => {
@@ -169,10 +243,24 @@ export function openCatalog(file: string): Catalog {
     studiesInState: (state) => q.inState.all(state).map(toStudy),
     dueStudies: (now, completeAfterMs, maxWaitMs) => q.due.all(now - completeAfterMs, now - maxWaitMs).map(toStudy),
     markQueued: (uid, generation, now) => transition(uid, generation, ['receiving'], 'queued', now),
-    markState: (uid, generation, state, now, reason) => {
-      const from: StudyState[] = state === 'processing' ? ['queued', 'processing'] : ['processing'];
-      return transition(uid, generation, from, state, now, reason);
+    markState: (uid, generation, state, now, reason) => transition(uid, generation, TRANSITIONS[state], state, now, reason),
+    analyzableInstances: (uid) => q.analyzable.all(uid).map(toInstance),
+    saveEmbedding: (e) => {
+      q.saveEmbedding.run({
+        sop_instance_uid: e.SOPInstanceUID,
+        version: e.version,
+        study_instance_uid: e.StudyInstanceUID,
+        model_name: e.modelName,
+        model_version: e.modelVersion,
+        vector: blob(e.vector),
+        attention_width: e.attention?.width ?? null,
+        attention_height: e.attention?.height ?? null,
+        attention: e.attention ? blob(e.attention.data) : null,
+        notes: JSON.stringify(e.notes),
+        created_at: e.createdAt,
+      });
     },
+    embeddings: (uid, modelVersion) => q.embeddings.all(uid, modelVersion ?? null, modelVersion ?? null).map(toEmbedding),
     forgetIgnoredFile: (uid, version) => {
       q.forget.run(uid, version);
     },

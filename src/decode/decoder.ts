@@ -1,0 +1,111 @@
+// ImageDecoder: Part 10 file -> frame 1 -> display intensities in [0, 1] (see shared/analysis.ts).
+import { readFile } from 'node:fs/promises';
+import dcmjs from 'dcmjs';
+import type { DecodedImage, ImageDecoder } from '../shared/analysis.js';
+import { isPrecedentError, PrecedentError } from '../shared/errors.js';
+import { COLOUR, nativeSamplesPerFrame, readImageAttributes, type ImageAttributes } from './attributes.js';
+import { decodeFrame } from './codecs.js';
+import { ENCAPSULATED_SYNTAXES, NATIVE_SYNTAXES } from './codestream.js';
+import { toLuminance } from './color.js';
+import { datasetBytes, pixelDataComplete } from './extent.js';
+import { encapsulatedFirstFrame, nativeFirstFrame, pixelDataBuffers } from './frames.js';
+import { readGrayscaleSpec, renderGrayscale } from './grayscale.js';
+import { frameByteLength, unpackSamples } from './unpack.js';
+import { firstCode, type NaturalDataset } from './values.js';
+
+// dcmjs warns on stderr about VR guesses in implicit VR files ("Invalid vr type ox"); ingest sets
+// the same process-wide level. Errors still surface as exceptions.
+dcmjs.log.setLevel('error');
+
+const IMPLICIT = '1.2.840.10008.1.2';
+const DEFLATED = '1.2.840.10008.1.2.1.99';
+
+interface Parsed {
+  transferSyntaxUID: string;
+  dataset: NaturalDataset;
+}
+
+function parse(bytes: Buffer): Parsed {
+  let parsed: Parsed;
+  try {
+    const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.meta);
+    const ts = meta['TransferSyntaxUID'];
+    parsed = {
+      transferSyntaxUID: typeof ts === 'string' ? ts.trim() : '',
+      dataset: dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict),
+    };
+  } catch (cause) {
+    throw new PrecedentError('DECODE_FAILED', 'the file is not a readable DICOM Part 10 file', { cause });
+  }
+  // dcmjs zero-fills a value cut off by the end of the file; the deflated syntax fails in zlib instead.
+  const dataset = parsed.transferSyntaxUID === DEFLATED ? undefined : datasetBytes(bytes);
+  if (dataset !== undefined && !pixelDataComplete(dataset, parsed.transferSyntaxUID !== IMPLICIT)) {
+    throw new PrecedentError('DECODE_FAILED', 'the file ends inside its Pixel Data (truncated)');
+  }
+  return parsed;
+}
+
+/** Frame 1's raw little-endian samples plus the layout they are in after decompression. */
+async function firstFrameSamples(p: Parsed, attrs: ImageAttributes): Promise<{ bytes: Uint8Array; photometric: string; planarConfiguration: 0 | 1 }> {
+  const buffers = pixelDataBuffers(p.dataset['PixelData']);
+  if (NATIVE_SYNTAXES.has(p.transferSyntaxUID)) {
+    const bytes = nativeFirstFrame(buffers, frameByteLength(nativeSamplesPerFrame(attrs), attrs.format.bitsAllocated));
+    return { bytes, photometric: attrs.photometric, planarConfiguration: attrs.planarConfiguration };
+  }
+  const codec = ENCAPSULATED_SYNTAXES[p.transferSyntaxUID];
+  if (codec === undefined) {
+    throw new PrecedentError('DECODE_FAILED', `transfer syntax ${p.transferSyntaxUID || '(missing)'} is not supported for decoding`);
+  }
+  return decodeFrame(codec, encapsulatedFirstFrame(buffers, attrs.numberOfFrames), attrs);
+}
+
+async function decodeParsed(p: Parsed): Promise<DecodedImage> {
+  const attrs = readImageAttributes(p.dataset);
+  const notes: string[] = [];
+  if (attrs.numberOfFrames > 1) notes.push(`multi-frame: frame 1 of ${attrs.numberOfFrames} used`);
+  if (firstCode(p.dataset, 'LossyImageCompression') === '01') notes.push('source is lossy compressed');
+  const frame = await firstFrameSamples(p, attrs);
+  const pixels = attrs.rows * attrs.columns;
+  if (COLOUR.has(frame.photometric) || attrs.samplesPerPixel === 3) {
+    const full = frameByteLength(pixels * 3, attrs.format.bitsAllocated);
+    // Codecs expand 4:2:2 to one triplet per pixel; only native 4:2:2 keeps the pair layout.
+    const photometric = frame.bytes.byteLength >= full && frame.photometric.endsWith('_422') ? 'YBR_FULL' : frame.photometric;
+    const needed = photometric.endsWith('_422') ? frameByteLength(pixels * 2, attrs.format.bitsAllocated) : full;
+    if (frame.bytes.byteLength < needed) throw new PrecedentError('DECODE_FAILED', `frame 1 holds ${frame.bytes.byteLength} bytes, needs ${needed}`);
+    notes.push(`${attrs.photometric} converted to luminance (BT.601)`);
+    const luminance = toLuminance(frame.bytes, pixels, {
+      photometric,
+      planarConfiguration: frame.planarConfiguration,
+      bitsAllocated: attrs.format.bitsAllocated,
+      bitsStored: attrs.format.bitsStored,
+    });
+    return { width: attrs.columns, height: attrs.rows, pixels: luminance, notes };
+  }
+  const stored = unpackSamples(frame.bytes, pixels, attrs.format);
+  const rendered = renderGrayscale(stored, readGrayscaleSpec(p.dataset, attrs));
+  return { width: attrs.columns, height: attrs.rows, pixels: rendered.pixels, notes: [...notes, ...rendered.notes] };
+}
+
+/** Decodes radiographs for analysis; the WebAssembly codecs load on first use and are shared. */
+export function createImageDecoder(): ImageDecoder {
+  return {
+    async decodeFile(path: string): Promise<DecodedImage> {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(path);
+      } catch (cause) {
+        // The errno code (ENOENT, EACCES) says enough; the path may carry identifiers and stays out.
+        const code = (cause as NodeJS.ErrnoException).code ?? 'I/O error';
+        throw new PrecedentError('DECODE_FAILED', `the image file cannot be read (${code})`, { cause });
+      }
+      try {
+        return await decodeParsed(parse(bytes));
+      } catch (err) {
+        if (isPrecedentError(err)) throw err;
+        // Anything else (a RangeError on a malformed LUT, ...) is still "this image cannot be decoded".
+        throw new PrecedentError('DECODE_FAILED', `pixel decoding failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+    },
+  };
+}

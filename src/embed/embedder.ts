@@ -1,0 +1,266 @@
+// The Embedder: a queue on the main thread feeding N worker threads, each with its own ONNX Runtime
+// session. The main thread only queues, copies pixels into shared memory (in slices) and settles
+// promises; everything that costs CPU (resize, normalisation, session.run, attention resize) happens in
+// a worker, so the event loop that answers DICOM associations never waits for a model. (The brief
+// said "send tensors"; preprocessing a radiograph costs 25-40 ms, so it moved into the worker too.)
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { PrecedentError } from '../shared/errors.js';
+import type { DecodedImage, Embedder, EmbeddingResult, ModelCard } from '../shared/analysis.js';
+import type { Logger } from '../shared/log.js';
+import { loadModelCard } from './card.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import type { RequestedDevice } from './session.js';
+import { workerScriptUrl } from './worker-url.js';
+
+export interface EmbedderOptions {
+  modelDir: string;
+  device: RequestedDevice;
+  /** Intra-op threads per worker; default: the machine's cores shared among the workers. */
+  threads?: number;
+  /** Images per session.run; capped by a fixed batch size in the card. */
+  batchSize: number;
+  /** Worker threads, each with its own session (memory: one copy of the weights each). Default 1. */
+  workers?: number;
+  log: Logger;
+}
+
+/** The Embedder plus what operations and tests need to see. */
+export interface WorkerEmbedder extends Embedder {
+  readonly workers: number;
+  /** Worker threads alive now (0 after close()). */
+  readonly running: number;
+  /** Workers started again after a crash. */
+  readonly restarts: number;
+  /** Test hook: the next batch worker 0 receives makes it throw an uncaught error, as a runtime crash would. */
+  crashNextBatchForTest(): void;
+}
+
+interface Pending {
+  image: DecodedImage;
+  resolve: (r: EmbeddingResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  index: number;
+  worker?: Worker;
+  state: 'starting' | 'idle' | 'busy' | 'down';
+  batch?: { id: number; items: Pending[] };
+  lastError?: Error;
+}
+
+/** 1 Mi floats (4 MiB) per slice: a few ms of copying between two turns of the event loop. */
+const COPY_SLICE = 1 << 20;
+
+async function shared(pixels: Float32Array): Promise<Float32Array> {
+  if (pixels.buffer instanceof SharedArrayBuffer) return pixels;
+  const out = new Float32Array(new SharedArrayBuffer(pixels.byteLength));
+  for (let at = 0; at < pixels.length; at += COPY_SLICE) {
+    await new Promise((resolve) => setImmediate(resolve));
+    out.set(pixels.subarray(at, at + COPY_SLICE), at);
+  }
+  return out;
+}
+
+function failed(message: string, cause?: unknown): PrecedentError {
+  return new PrecedentError('INFERENCE_FAILED', message, cause === undefined ? {} : { cause });
+}
+
+class Pool implements WorkerEmbedder {
+  readonly card: ModelCard;
+  device: 'cpu' | 'cuda' = 'cpu';
+  restarts = 0;
+  private readonly queue: Pending[] = [];
+  private readonly slots: Slot[];
+  private readonly script = workerScriptUrl();
+  private readonly batchSize: number;
+  private nextId = 1;
+  private closed = false;
+  private dispatchQueued = false;
+
+  constructor(private readonly options: Required<EmbedderOptions>) {
+    this.card = loadModelCard(options.modelDir);
+    const fixed = this.card.input.shape[0];
+    this.batchSize = Math.max(1, fixed === -1 ? options.batchSize : Math.min(options.batchSize, fixed));
+    this.slots = Array.from({ length: options.workers }, (_, index) => ({ index, state: 'down' as const }));
+  }
+
+  get workers(): number {
+    return this.slots.length;
+  }
+
+  get running(): number {
+    return this.slots.filter((s) => s.worker !== undefined).length;
+  }
+
+  /** The first worker probes the device; the others start with what it found, so a CUDA fallback warns once. */
+  async start(): Promise<void> {
+    const [first, ...rest] = this.slots;
+    if (!first) throw failed('an embedder needs at least one worker');
+    try {
+      const ready = await this.spawn(first, this.options.device);
+      this.device = ready.device;
+      if (ready.fallbackReason !== undefined) {
+        this.options.log.warn({ requested: this.options.device, reason: ready.fallbackReason }, 'CUDA execution provider unavailable: running on CPU');
+      }
+      await Promise.all(rest.map((slot) => this.spawn(slot, this.device)));
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.options.log.info({ model: this.card.name, version: this.card.version, device: this.device, workers: this.slots.length, batchSize: this.batchSize }, 'embedder ready');
+  }
+
+  private spawn(slot: Slot, device: RequestedDevice): Promise<Extract<FromWorker, { type: 'ready' }>> {
+    const init: WorkerInit = { modelDir: this.options.modelDir, device, threads: this.options.threads };
+    const worker = new Worker(this.script, { workerData: init, name: `embed-${slot.index}` });
+    slot.worker = worker;
+    slot.state = 'starting';
+    delete slot.lastError;
+    return new Promise((resolve, reject) => {
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'ready') {
+          slot.state = 'idle';
+          resolve(msg);
+          this.dispatch();
+        } else if (msg.type === 'startup-failed') {
+          reject(new PrecedentError(msg.code, msg.message, { details: msg.details }));
+          void worker.terminate();
+        } else {
+          this.settle(slot, msg);
+        }
+      });
+      worker.on('error', (err) => {
+        slot.lastError = err;
+      });
+      worker.on('exit', (code) => {
+        if (slot.worker !== worker) return;
+        const was = slot.state;
+        slot.state = 'down';
+        delete slot.worker;
+        const why = slot.lastError?.message ?? `exit code ${code}`;
+        if (was === 'starting') reject(failed(`embedding worker ${slot.index} stopped while starting: ${why}`, slot.lastError));
+        if (this.closed || was === 'starting') return;
+        this.crashed(slot, why);
+      });
+    });
+  }
+
+  /** A worker died with work in hand: fail that work (the caller may retry) and start a fresh worker. */
+  private crashed(slot: Slot, why: string): void {
+    const batch = slot.batch;
+    delete slot.batch;
+    this.options.log.error({ worker: slot.index, images: batch?.items.length ?? 0, reason: why }, 'embedding worker crashed: restarting it');
+    for (const p of batch?.items ?? []) p.reject(failed(`embedding worker ${slot.index} crashed: ${why}`, slot.lastError));
+    this.restarts++;
+    this.restart(slot);
+  }
+
+  private restart(slot: Slot): void {
+    this.spawn(slot, this.device).catch((err: unknown) => {
+      if (this.closed) return;
+      this.options.log.error({ worker: slot.index, err }, 'embedding worker failed to restart');
+      // With no worker left to serve it, queued work would wait forever: fail it now. A later embed()
+      // tries to start the workers again.
+      if (this.slots.every((s) => s.state === 'down')) {
+        for (const p of this.queue.splice(0)) p.reject(failed('no embedding worker is running', err));
+      }
+    });
+  }
+
+  private settle(slot: Slot, msg: Extract<FromWorker, { type: 'result' | 'failed' }>): void {
+    const batch = slot.batch;
+    if (!batch || batch.id !== msg.id) return;
+    delete slot.batch;
+    slot.state = 'idle';
+    if (msg.type === 'result') batch.items.forEach((p, i) => (msg.results[i] ? p.resolve(msg.results[i]) : p.reject(failed('missing result'))));
+    else batch.items.forEach((p) => p.reject(new PrecedentError(msg.code, msg.message)));
+    this.dispatch();
+  }
+
+  /** Hands queued images to idle workers, up to batchSize per message. */
+  private dispatch(): void {
+    if (this.closed) return;
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.state === 'down') this.restart(slot);
+      if (slot.state !== 'idle' || !slot.worker) continue;
+      const items = this.queue.splice(0, this.batchSize);
+      const id = this.nextId++;
+      slot.batch = { id, items };
+      slot.state = 'busy';
+      void this.send(slot, slot.worker, id, items);
+    }
+  }
+
+  /**
+   * Posts a batch one image per message. The pixels are copied into shared memory a slice at a time,
+   * yielding to the event loop between slices: the caller keeps its image (e.g. to draw the heatmap
+   * on), and a copy of a whole radiograph in one go (structured clone) stalls this thread for 30-50 ms
+   * on a busy machine, a batch of them for several hundred. Already shared pixels are not copied.
+   */
+  private async send(slot: Slot, worker: Worker, id: number, items: Pending[]): Promise<void> {
+    // The worker crashed or the embedder closed meanwhile: the batch has already been failed.
+    const current = (): boolean => slot.worker === worker && slot.batch?.id === id;
+    for (const { image } of items) {
+      const pixels = await shared(image.pixels);
+      if (!current()) return;
+      worker.postMessage({ type: 'image', id, image: { width: image.width, height: image.height, pixels } } satisfies ToWorker);
+    }
+    if (current()) worker.postMessage({ type: 'run', id, count: items.length } satisfies ToWorker);
+  }
+
+  embed(images: DecodedImage[]): Promise<EmbeddingResult[]> {
+    if (this.closed) return Promise.reject(failed('the embedder is closed'));
+    for (const [i, im] of images.entries()) {
+      if (!(im.width > 0 && im.height > 0 && im.pixels.length === im.width * im.height)) {
+        return Promise.reject(failed(`image ${i}: ${im.width} x ${im.height} does not match its ${im.pixels.length} pixels`));
+      }
+    }
+    const all = images.map((image) => new Promise<EmbeddingResult>((resolve, reject) => this.queue.push({ image, resolve, reject })));
+    // Dispatch after the current tick, so that calls made together share batches.
+    if (!this.dispatchQueued) {
+      this.dispatchQueued = true;
+      queueMicrotask(() => {
+        this.dispatchQueued = false;
+        this.dispatch();
+      });
+    }
+    return Promise.all(all);
+  }
+
+  crashNextBatchForTest(): void {
+    // Worker 0 only: dispatch() serves idle workers in order, so the next batch goes to it.
+    this.slots[0]?.worker?.postMessage({ type: 'crash-on-next-run' } satisfies ToWorker);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = failed('the embedder was closed');
+    for (const p of this.queue.splice(0)) p.reject(err);
+    for (const slot of this.slots) {
+      for (const p of slot.batch?.items ?? []) p.reject(err);
+      delete slot.batch;
+    }
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        await slot.worker?.terminate();
+        delete slot.worker;
+      }),
+    );
+  }
+}
+
+/**
+ * Starts the workers (each loads and checks the model and runs a warm-up) and resolves when all are
+ * ready. Rejects with MODEL_INVALID when the model folder does not honour its card.
+ */
+export async function createEmbedder(options: EmbedderOptions): Promise<WorkerEmbedder> {
+  const workers = Math.max(1, Math.floor(options.workers ?? 1));
+  const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism() / workers));
+  const pool = new Pool({ ...options, workers, threads, batchSize: Math.max(1, Math.floor(options.batchSize)) });
+  await pool.start();
+  return pool;
+}

@@ -1,0 +1,64 @@
+// Plain types of the analysis pipeline (decode -> embed), exchanged between capabilities.
+
+/** A decoded radiograph in display space, ready for any model's preprocessing. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  /**
+   * Row-major intensities in [0, 1] after the Modality LUT (rescale or LUT sequence), the VOI LUT
+   * (sequence, or window with its VOI LUT Function) and MONOCHROME1 inversion: 0 is black, 1 white,
+   * as a radiologist sees it. Pixel Padding Value pixels are 0.
+   */
+  pixels: Float32Array;
+  /** Facts worth keeping with the result, e.g. "multi-frame: frame 1 of 3 used". No patient data. */
+  notes: string[];
+}
+
+export interface ImageDecoder {
+  /** Throws PrecedentError DECODE_FAILED (never retried) when the pixels cannot be decoded. */
+  decodeFile(path: string): Promise<DecodedImage>;
+}
+
+/** models/<name>/model.json: the contract between a trained model and the node. */
+export interface ModelCard {
+  name: string;
+  version: string;
+  /** IHE AIR Device UID: changes whenever the model (weights) change. */
+  deviceUID: string;
+  input: {
+    name: string;
+    /** [N, C, H, W]; N is -1 (dynamic batch) or a fixed size. */
+    shape: [number, number, number, number];
+    channels: 1 | 3;
+  };
+  /** stretch: resize to H x W ignoring aspect; letterbox: keep aspect, pad with 0. */
+  resize: 'stretch' | 'letterbox';
+  /** Applied per channel after scaling to [0, 1]: (x - mean) / std. */
+  normalisation: { mean: number[]; std: number[] };
+  outputs: { embedding: string; attention?: string };
+  embeddingDimension: number;
+  intendedUse: string;
+  trainingData: string;
+  metrics: Record<string, unknown>;
+}
+
+export interface AttentionMap {
+  width: number;
+  height: number;
+  /** Row-major, [0, 1], resized to the decoded image's width x height. */
+  data: Float32Array;
+}
+
+export interface EmbeddingResult {
+  /** L2-normalised. */
+  vector: Float32Array;
+  attention?: AttentionMap;
+}
+
+export interface Embedder {
+  readonly card: ModelCard;
+  readonly device: 'cpu' | 'cuda';
+  /** Batches internally; runs inference off the caller's event loop (worker threads). */
+  embed(images: DecodedImage[]): Promise<EmbeddingResult[]>;
+  close(): Promise<void>;
+}

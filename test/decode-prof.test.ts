@@ -1,0 +1,20 @@
+import { it, expect } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { unpackSamples } from '../src/decode/unpack.js';
+import { applyModalityLut } from '../src/decode/modality.js';
+import { applyVoi, minMax } from '../src/decode/voi.js';
+import { paddingMask, invertMonochrome1 } from '../src/decode/output.js';
+it('prof', () => {
+  const n = 3000 * 2500;
+  const bytes = new Uint8Array(n * 2).map((_, i) => (i * 31) & 0xff);
+  const out: string[] = [];
+  const T = <R>(name: string, f: () => R): R => { let r = f(); const t = performance.now(); for (let i = 0; i < 3; i++) r = f(); out.push(`${name} ${((performance.now() - t) / 3).toFixed(1)} ms`); return r; };
+  const stored = T('unpack', () => unpackSamples(bytes, n, { bitsAllocated: 16, bitsStored: 12, highBit: 11, pixelRepresentation: 0 }));
+  const mod = T('modality', () => applyModalityLut(stored, { kind: 'rescale', slope: 1, intercept: 0 }));
+  T('minmax', () => minMax(mod));
+  T('voi', () => applyVoi(mod, { kind: 'window', center: 2048, width: 4096, fn: 'LINEAR' }));
+  T('pad', () => paddingMask(stored, { value: 0 }));
+  T('invert', () => invertMonochrome1(mod));
+  writeFileSync('/tmp/prof.txt', out.join('\n'));
+  expect(1).toBe(1);
+}, 120000);
