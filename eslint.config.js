@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import vitest from '@vitest/eslint-plugin';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'var/**', 'coverage/**', 'models/**'] },
+  { ignores: ['.bench-build/**', 'dist/**', 'node_modules/**', 'var/**', 'coverage/**', 'models/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,4 @@
+// Entry of `npm run bench`: every section prints its own table.
+import { benchPipeline } from './pipeline.js';
+
+await benchPipeline();
