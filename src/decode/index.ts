@@ -1,3 +1,5 @@
 // decode/: Part 10 file -> first frame -> display intensities in [0, 1] for the embedder.
 export { createImageDecoder } from './decoder.js';
+// Optional warm-up (a worker can load the WebAssembly codecs before its first job); decoding
+// loads them on first use anyway.
 export { initCodecs } from './codecs.js';

@@ -10,10 +10,10 @@ export const IDENTITY_MODALITY: ModalityTransform = { kind: 'rescale', slope: 1,
 /** Applies the Modality LUT to every stored value; writes into `out` when given (pipeline reuse). */
 export function applyModalityLut(stored: Int32Array, t: ModalityTransform, out: Float32Array = new Float32Array(stored.length)): Float32Array {
   if (t.kind === 'lut') {
-    for (let i = 0; i < stored.length; i++) out[i] = lookupLut(t.lut, stored[i] ?? 0);
+    for (let i = 0; i < stored.length; i++) out[i] = lookupLut(t.lut, stored[i] as number);
   } else {
     const { slope, intercept } = t;
-    for (let i = 0; i < stored.length; i++) out[i] = (stored[i] ?? 0) * slope + intercept;
+    for (let i = 0; i < stored.length; i++) out[i] = (stored[i] as number) * slope + intercept;
   }
   return out;
 }

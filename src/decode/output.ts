@@ -14,7 +14,7 @@ export function paddingMask(stored: Int32Array, padding: PaddingSpec | undefined
   const hi = Math.max(padding.value, padding.rangeLimit ?? padding.value);
   const mask = new Uint8Array(stored.length);
   for (let i = 0; i < stored.length; i++) {
-    const v = stored[i] ?? 0;
+    const v = stored[i] as number;
     mask[i] = v >= lo && v <= hi ? 1 : 0;
   }
   return mask;
@@ -22,7 +22,7 @@ export function paddingMask(stored: Int32Array, padding: PaddingSpec | undefined
 
 /** MONOCHROME1 means "minimum is white": after VOI, flip so that 0 is black. */
 export function invertMonochrome1(values: Float32Array, out: Float32Array = new Float32Array(values.length)): Float32Array {
-  for (let i = 0; i < values.length; i++) out[i] = 1 - (values[i] ?? 0);
+  for (let i = 0; i < values.length; i++) out[i] = 1 - (values[i] as number);
   return out;
 }
 

@@ -26,16 +26,29 @@ export function unpackSamples(bytes: Uint8Array, count: number, fmt: PixelFormat
     throw new PrecedentError('DECODE_FAILED', `pixel data holds ${bytes.byteLength} bytes, the frame needs ${need} (truncated?)`);
   }
   const shift = fmt.highBit - fmt.bitsStored + 1;
-  const mask = fmt.bitsStored >= 32 ? 0xffffffff : 2 ** fmt.bitsStored - 1;
+  const mask = 2 ** fmt.bitsStored - 1;
   const signBit = 2 ** (fmt.bitsStored - 1);
   const range = 2 ** fmt.bitsStored;
-  const signed = fmt.pixelRepresentation === 1;
+  const words = fmt.bitsAllocated === 16 ? littleEndianWords(bytes, count) : bytes;
   const out = new Int32Array(count);
-  const wide = fmt.bitsAllocated === 16;
-  for (let i = 0; i < count; i++) {
-    const word = wide ? (bytes[2 * i] ?? 0) | ((bytes[2 * i + 1] ?? 0) << 8) : (bytes[i] ?? 0);
-    const v = (word >>> shift) & mask;
-    out[i] = signed && v >= signBit ? v - range : v;
+  // Separate loops: this runs over every pixel of a full-size radiograph (~10 M samples).
+  if (fmt.pixelRepresentation === 1) {
+    for (let i = 0; i < count; i++) {
+      const v = ((words[i] as number) >>> shift) & mask;
+      out[i] = v >= signBit ? v - range : v;
+    }
+  } else {
+    for (let i = 0; i < count; i++) out[i] = ((words[i] as number) >>> shift) & mask;
   }
+  return out;
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** 16-bit little-endian samples as a Uint16Array: a view when aligned on a little-endian host. */
+function littleEndianWords(bytes: Uint8Array, count: number): Uint16Array {
+  if (LITTLE_ENDIAN_HOST && bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+  const out = new Uint16Array(count);
+  for (let i = 0; i < count; i++) out[i] = (bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8);
   return out;
 }

@@ -31,19 +31,13 @@ export function windowSigmoid(x: number, center: number, width: number): number 
   return 1 / (1 + Math.exp((-4 * (x - center)) / width));
 }
 
-const WINDOW_FUNCTIONS: Record<VoiLutFunction, (x: number, c: number, w: number) => number> = {
-  LINEAR: windowLinear,
-  LINEAR_EXACT: windowLinearExact,
-  SIGMOID: windowSigmoid,
-};
-
 /** Smallest and largest value where `padding` (1 = padding pixel) is not set; undefined if none. */
 export function minMax(values: Float32Array, padding?: Uint8Array): { min: number; max: number } | undefined {
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     if (padding !== undefined && padding[i] === 1) continue;
-    const v = values[i] ?? 0;
+    const v = values[i] as number;
     if (v < min) min = v;
     if (v > max) max = v;
   }
@@ -52,11 +46,25 @@ export function minMax(values: Float32Array, padding?: Uint8Array): { min: numbe
 
 /** Applies the VOI transform, clamped to [0, 1]; writes into `out` when given. */
 export function applyVoi(values: Float32Array, voi: VoiTransform, out: Float32Array = new Float32Array(values.length)): Float32Array {
+  const n = values.length;
+  if (voi.kind === 'window' && voi.fn !== 'SIGMOID') {
+    // Both linear forms are y = x * scale + offset clamped to [0, 1], with their own edges; an
+    // inlined loop because this runs over every pixel of a full-size radiograph.
+    const exact = voi.fn === 'LINEAR_EXACT';
+    const c = exact ? voi.center : voi.center - 0.5;
+    const w = exact ? voi.width : voi.width - 1;
+    const lo = c - w / 2;
+    const hi = c + w / 2;
+    for (let i = 0; i < n; i++) {
+      const x = values[i] as number;
+      out[i] = x <= lo ? 0 : x > hi ? 1 : (x - c) / w + 0.5;
+    }
+    return out;
+  }
   let f: (x: number) => number;
   if (voi.kind === 'window') {
-    const fn = WINDOW_FUNCTIONS[voi.fn];
     const { center, width } = voi;
-    f = (x) => fn(x, center, width);
+    f = (x) => windowSigmoid(x, center, width);
   } else if (voi.kind === 'lut') {
     const { lut } = voi;
     // The LUT's output range is 0 .. 2^bits - 1 (C.11.2.1.1), whatever values the table uses.
@@ -67,8 +75,8 @@ export function applyVoi(values: Float32Array, voi: VoiTransform, out: Float32Ar
     // A flat image has no contrast to stretch: show it black rather than divide by zero.
     f = max > min ? (x) => (x - min) / (max - min) : () => 0;
   }
-  for (let i = 0; i < values.length; i++) {
-    const y = f(values[i] ?? 0);
+  for (let i = 0; i < n; i++) {
+    const y = f(values[i] as number);
     out[i] = y < 0 ? 0 : y > 1 ? 1 : y;
   }
   return out;
