@@ -1,33 +1,9 @@
-// `precedent` command line.
+// `precedent` command line: each command family registers itself from src/commands/.
 import { Command } from 'commander';
-import { stringify } from 'yaml';
-import { loadConfigOrExit, serve, work } from './main.js';
+import { registerServiceCommands } from './commands/serve.js';
 
 const program = new Command();
 program.name('precedent').description('DICOM node returning similar historical chest radiograph cases into the PACS study');
-
-program
-  .command('serve')
-  .description('start the node (DIMSE SCP, ingest, study scheduler)')
-  .option('-c, --config <file>', 'YAML or JSON configuration file (defaults are embedded)')
-  .action(async (opts: { config?: string }) => {
-    await serve(opts.config);
-  });
-
-program
-  .command('worker')
-  .description('run analysis workers only (BullMQ: needs queue.redisUrl and the same storage.dataDir as serve)')
-  .option('-c, --config <file>', 'YAML or JSON configuration file')
-  .action(async (opts: { config?: string }) => {
-    await work(opts.config);
-  });
-
-program
-  .command('config')
-  .description('validate the configuration and print it with defaults filled in')
-  .option('-c, --config <file>', 'YAML or JSON configuration file')
-  .action((opts: { config?: string }) => {
-    process.stdout.write(stringify(loadConfigOrExit(opts.config)));
-  });
+registerServiceCommands(program);
 
 await program.parseAsync(process.argv);
