@@ -79,6 +79,45 @@ export const modelSchema = z
   })
   .strict();
 
+const dimseDestination = z
+  .object({
+    name: z.string().min(1),
+    aeTitle,
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    /** Results of studies from these calling AE titles go here; empty: results of every study. */
+    forCallingAETitles: z.array(aeTitle).default([]),
+  })
+  .strict();
+
+const stowDestination = z
+  .object({
+    name: z.string().min(1),
+    /** DICOMweb base URL; results are POSTed to <url>/studies. */
+    url: z.string().url(),
+    /** Bearer token, or `basic: "user:password"`. */
+    token: z.string().min(1).optional(),
+    basic: z.string().min(1).optional(),
+    forCallingAETitles: z.array(aeTitle).default([]),
+  })
+  .strict();
+
+export const exportSchema = z
+  .object({
+    /** Calling AE title of our C-STORE SCU. */
+    callingAETitle: aeTitle.default('PRECEDENT'),
+    destinations: z
+      .array(z.union([dimseDestination, stowDestination]))
+      .default([])
+      .refine((list) => new Set(list.map((d) => d.name)).size === list.length, 'destination names must be unique'),
+    maxAttempts: z.number().int().min(1).max(1000).default(10),
+    backoffSeconds: seconds.default(5),
+    maxBackoffSeconds: seconds.default(600),
+    timeoutSeconds: seconds.default(30),
+    checkIntervalSeconds: seconds.default(2),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -94,6 +133,7 @@ export const configSchema = z
     workers: workersSchema.default(workersSchema.parse({})),
     inference: inferenceSchema.default(inferenceSchema.parse({})),
     model: modelSchema.default(modelSchema.parse({})),
+    export: exportSchema.default(exportSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
   })
   .strict();
@@ -104,3 +144,4 @@ export type StorageConfig = Config['storage'];
 export type StudiesConfig = Config['studies'];
 export type QueueConfig = Config['queue'];
 export type InferenceConfig = Config['inference'];
+export type ExportConfig = Config['export'];

@@ -1,0 +1,45 @@
+// `precedent exports list|retry`: results waiting for, delivered to, or failed at destinations.
+import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { loadConfigOrExit } from '../main.js';
+import { openExportOutbox } from '../store/index.js';
+import type { ExportState } from '../shared/exports.js';
+
+function openOutbox(configFile: string | undefined) {
+  const config = loadConfigOrExit(configFile);
+  return openExportOutbox(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
+}
+
+export function registerExportCommands(program: Command): void {
+  const exports = program.command('exports').description('results queued for, delivered to or failed at export destinations');
+  exports
+    .command('list')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--state <state>', 'pending, sent or failed')
+    .option('--study <uid>', 'only this Study Instance UID')
+    .option('--json', 'JSON instead of a table')
+    .action((opts: { config?: string; state?: ExportState; study?: string; json?: boolean }) => {
+      const outbox = openOutbox(opts.config);
+      const items = outbox.list({ ...(opts.state ? { state: opts.state } : {}), ...(opts.study ? { StudyInstanceUID: opts.study } : {}) });
+      outbox.close();
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+        return;
+      }
+      for (const i of items) {
+        process.stdout.write(`${i.id}\t${i.state}\t${i.destination}\tattempts=${i.attempts}\t${i.SOPInstanceUID}\t${i.lastError ?? ''}\n`);
+      }
+      process.stderr.write(`${items.length} item(s)\n`);
+    });
+  exports
+    .command('retry')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--id <ids...>', 'item ids (default: every failed item)')
+    .description('make failed (or the given) items due again; a running node sends them on its next pass')
+    .action((opts: { config?: string; id?: string[] }) => {
+      const outbox = openOutbox(opts.config);
+      const n = outbox.retry(opts.id ? { ids: opts.id.map(Number) } : { state: 'failed' }, Date.now());
+      outbox.close();
+      process.stdout.write(`${n} item(s) queued again\n`);
+    });
+}

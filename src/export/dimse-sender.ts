@@ -1,0 +1,72 @@
+// C-STORE SCU (dcmjs-dimse Client): one association per destination per pass. dcmjs-dimse proposes
+// the object's own transfer syntax plus Implicit/Explicit VR Little Endian and transcodes when the
+// destination accepts only another one.
+import dcmjsDimse from 'dcmjs-dimse';
+import type { Socket } from 'node:net';
+
+const { Client, requests, constants } = dcmjsDimse;
+
+export interface DimseDestination {
+  name: string;
+  aeTitle: string;
+  host: string;
+  port: number;
+  callingAETitle: string;
+  timeoutSeconds: number;
+}
+
+export type SendOutcome = { ok: true } | { ok: false; error: string };
+
+let transcodingReady: Promise<void> | undefined;
+
+/** Sends files on one association; resolves with one outcome per file, in order. */
+export async function cStoreFiles(destination: DimseDestination, files: readonly string[]): Promise<SendOutcome[]> {
+  transcodingReady ??= dcmjsDimse.Transcoding.initializeAsync();
+  await transcodingReady;
+  const outcomes: SendOutcome[] = files.map(() => ({ ok: false, error: 'no response (association ended)' }));
+  const client = new Client();
+  files.forEach((file, i) => {
+    const request = new requests.CStoreRequest(file);
+    request.on('response', (response: dcmjsDimse.responses.CStoreResponse) => {
+      const status = response.getStatus();
+      // Success and Warning (0xB000-0xBFFF: coercion, elements discarded) both mean "stored".
+      outcomes[i] =
+        status === constants.Status.Success || (status >= 0xb000 && status <= 0xbfff)
+          ? { ok: true }
+          : { ok: false, error: `status 0x${status.toString(16).padStart(4, '0')}${response.getErrorComment() ? `: ${response.getErrorComment()}` : ''}` };
+    });
+    client.addRequest(request);
+  });
+  let failure: string | undefined;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      failure = `no answer within ${destination.timeoutSeconds} s`;
+      try {
+        client.abort();
+      } catch {
+        // not connected
+      }
+      resolve();
+    }, destination.timeoutSeconds * 1000);
+    const finish = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.on('associationRejected', (r: { result: number; source: number; reason: number }) => {
+      failure = `association rejected (result ${r.result}, source ${r.source}, reason ${r.reason})`;
+    });
+    client.on('networkError', (e: Error) => {
+      failure = `network error: ${e.message}`;
+      finish();
+    });
+    client.on('closed', finish);
+    client.send(destination.host, destination.port, destination.callingAETitle, destination.aeTitle, {
+      connectTimeout: destination.timeoutSeconds * 1000,
+      associationTimeout: destination.timeoutSeconds * 1000,
+      pduTimeout: destination.timeoutSeconds * 1000,
+    });
+    // Nagle would add ~40 ms per C-STORE on small objects.
+    (client as unknown as { network?: { socket?: Socket } }).network?.socket?.setNoDelay(true);
+  });
+  return failure ? outcomes.map((o) => (o.ok ? o : { ok: false, error: failure ?? o.error })) : outcomes;
+}

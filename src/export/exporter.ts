@@ -1,0 +1,116 @@
+// Delivers results to their destinations from the durable outbox. Retries are counted per object
+// and destination (not per file of a pass multiplied by passes), with exponential backoff up to a
+// cap; what cannot be delivered stays in the outbox, visible (`precedent exports list|retry`).
+import type { ExportItem, ExportOutbox } from '../shared/exports.js';
+import type { Logger } from '../shared/log.js';
+import { describeError } from '../shared/errors.js';
+import { cStoreFiles, type SendOutcome } from './dimse-sender.js';
+import { stowFiles } from './stow-sender.js';
+
+export type Destination =
+  | { kind: 'dimse'; name: string; aeTitle: string; host: string; port: number; forCallingAETitles: string[] }
+  | { kind: 'stow'; name: string; url: string; token?: string | undefined; basic?: string | undefined; forCallingAETitles: string[] };
+
+export interface ExporterOptions {
+  outbox: ExportOutbox;
+  destinations: readonly Destination[];
+  callingAETitle: string;
+  maxAttempts: number;
+  backoffSeconds: number;
+  maxBackoffSeconds: number;
+  timeoutSeconds: number;
+  checkIntervalSeconds: number;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface Exporter {
+  /** Destinations for results of a study received from `callingAETitle` (empty list = every destination). */
+  destinationsFor(callingAETitle: string): string[];
+  /** Queues result objects for delivery (durably) and wakes the sender. */
+  submit(objects: ReadonlyArray<{ SOPInstanceUID: string; StudyInstanceUID: string; path: string }>, destinations: readonly string[]): void;
+  /** One delivery pass over every due item; resolves when it is done. */
+  pass(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createExporter(options: ExporterOptions): Exporter {
+  const now = options.now ?? Date.now;
+  const byName = new Map(options.destinations.map((d) => [d.name, d]));
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  const send = (d: Destination, items: ExportItem[]): Promise<SendOutcome[]> =>
+    d.kind === 'dimse'
+      ? cStoreFiles({ ...d, callingAETitle: options.callingAETitle, timeoutSeconds: options.timeoutSeconds }, items.map((i) => i.path))
+      : stowFiles({ ...d, timeoutSeconds: options.timeoutSeconds }, items);
+
+  async function deliver(): Promise<void> {
+    const due = options.outbox.due(now(), 500);
+    const groups = new Map<string, ExportItem[]>();
+    for (const item of due) groups.set(item.destination, [...(groups.get(item.destination) ?? []), item]);
+    await Promise.all(
+      [...groups].map(async ([name, items]) => {
+        const destination = byName.get(name);
+        let outcomes: SendOutcome[];
+        try {
+          outcomes = destination ? await send(destination, items) : items.map(() => ({ ok: false, error: `destination ${name} is no longer configured` }));
+        } catch (err) {
+          outcomes = items.map(() => ({ ok: false, error: describeError(err).message }));
+        }
+        items.forEach((item, i) => {
+          const outcome = outcomes[i] ?? { ok: false, error: 'no outcome' };
+          const log = options.log.child({ destination: name, SOPInstanceUID: item.SOPInstanceUID, StudyInstanceUID: item.StudyInstanceUID });
+          if (outcome.ok) {
+            options.outbox.markSent(item.id, now());
+            log.info({ attempts: item.attempts + 1 }, 'result delivered');
+            return;
+          }
+          const attempts = item.attempts + 1;
+          const final = attempts >= options.maxAttempts || !destination;
+          const delay = Math.min(options.maxBackoffSeconds, options.backoffSeconds * 2 ** (attempts - 1)) * 1000;
+          options.outbox.markFailed(item.id, outcome.error, now() + delay, final);
+          log.warn({ attempts, final, retryInMs: final ? null : delay, error: outcome.error }, final ? 'result delivery failed for good' : 'result delivery failed; will retry');
+        });
+      }),
+    );
+  }
+
+  const pass = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await deliver();
+      } while (again);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  return {
+    destinationsFor: (callingAETitle) =>
+      options.destinations.filter((d) => d.forCallingAETitles.length === 0 || d.forCallingAETitles.includes(callingAETitle)).map((d) => d.name),
+    submit(objects, destinations) {
+      for (const o of objects) options.outbox.add(o, destinations, now());
+      void pass().catch((err: unknown) => options.log.error({ err: describeError(err) }, 'export pass failed'));
+    },
+    pass,
+    start() {
+      timer = setInterval(() => {
+        pass().catch((err: unknown) => options.log.error({ err: describeError(err) }, 'export pass failed'));
+      }, options.checkIntervalSeconds * 1000);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// Delivery of result objects to a real dcmtk storescp: retries with backoff while it is down,
+// failures kept visible, manual retry, and no duplicate rows for the same object and destination.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { buildFixtures, type Fixture, type FixtureSpec } from './fixtures/build.js';
+import { tempDir } from './helpers/node.js';
+import { freePort } from './helpers/process.js';
+import { dcmdumpValue, requireTool } from './helpers/tools.js';
+import { openExportOutbox } from '../src/store/index.js';
+import { createExporter, type Destination } from '../src/export/index.js';
+
+let fixtures: Fixture[];
+const scps: ChildProcess[] = [];
+
+beforeAll(async () => {
+  fixtures = await buildFixtures(Array.from({ length: 4 }, (_, i) => ({ variant: 'dx8', syntax: i === 3 ? 'jpegls' : 'ele', imageIndex: 900 + i }) as FixtureSpec), tempDir('precedent-export-fix-'));
+});
+afterAll(() => {
+  for (const s of scps) s.kill('SIGKILL');
+});
+
+async function startStorescp(port: number, dir: string): Promise<ChildProcess> {
+  requireTool('storescp');
+  mkdirSync(dir, { recursive: true });
+  // +xa: accept every transfer syntax dcmtk knows (JPEG-LS included).
+  const child = spawn('storescp', ['-aet', 'PACS', '+xa', '-od', dir, String(port)], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
+  scps.push(child);
+  await new Promise((r) => setTimeout(r, 300));
+  return child;
+}
+
+async function storedUids(dir: string): Promise<string[]> {
+  const uids = await Promise.all(readdirSync(dir).map((f) => dcmdumpValue(join(dir, f), '0008,0018')));
+  return uids.sort();
+}
+
+function setup(port: number, maxAttempts = 20) {
+  const dataDir = tempDir();
+  const outbox = openExportOutbox(join(dataDir, 'catalog.sqlite'));
+  const destinations: Destination[] = [{ kind: 'dimse', name: 'pacs', aeTitle: 'PACS', host: '127.0.0.1', port, forCallingAETitles: [] }];
+  const exporter = createExporter({
+    outbox,
+    destinations,
+    callingAETitle: 'PRECEDENT',
+    maxAttempts,
+    backoffSeconds: 0.2,
+    maxBackoffSeconds: 1,
+    timeoutSeconds: 5,
+    checkIntervalSeconds: 0.1,
+    log: pino({ level: 'silent' }),
+  });
+  return { outbox, exporter };
+}
+
+const objects = () => fixtures.map((f) => ({ SOPInstanceUID: f.sopInstanceUID, StudyInstanceUID: f.studyInstanceUID, path: f.path }));
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('export to a DICOM destination', () => {
+  it('delivers every object once (compressed ones included) and records it', async () => {
+    const port = await freePort();
+    const dir = tempDir('precedent-scp-');
+    await startStorescp(port, dir);
+    const { outbox, exporter } = setup(port);
+    exporter.submit(objects(), ['pacs']);
+    exporter.submit(objects(), ['pacs']); // the same results again: no second row, nothing sent twice
+    await waitFor(() => outbox.list({ state: 'sent' }).length === fixtures.length, 15_000);
+    await exporter.pass();
+    expect(outbox.list()).toHaveLength(fixtures.length);
+    expect(await storedUids(dir)).toEqual(fixtures.map((f) => f.sopInstanceUID).sort());
+    expect(outbox.list().every((i) => i.attempts === 1)).toBe(true);
+    outbox.close();
+  });
+
+  it('keeps retrying with backoff while the destination is down and delivers when it returns', async () => {
+    const port = await freePort();
+    const { outbox, exporter } = setup(port);
+    exporter.start();
+    exporter.submit(objects().slice(0, 2), ['pacs']);
+    await waitFor(() => outbox.list().every((i) => i.attempts >= 2), 10_000);
+    expect(outbox.list().every((i) => i.state === 'pending' && (i.lastError ?? '').length > 0)).toBe(true);
+    const dir = tempDir('precedent-scp-');
+    await startStorescp(port, dir);
+    await waitFor(() => outbox.list({ state: 'sent' }).length === 2, 15_000);
+    await exporter.stop();
+    expect((await storedUids(dir)).length).toBe(2);
+    outbox.close();
+  });
+
+  it('gives up after export.maxAttempts, keeps the failure listable, and delivers on manual retry', async () => {
+    const port = await freePort();
+    const { outbox, exporter } = setup(port, 2);
+    exporter.start();
+    exporter.submit(objects().slice(0, 1), ['pacs']);
+    await waitFor(() => outbox.list({ state: 'failed' }).length === 1, 10_000);
+    const [failed] = outbox.list({ state: 'failed' });
+    expect(failed?.attempts).toBe(2);
+    expect(failed?.lastError).toMatch(/network error|refused|no answer/i);
+    const dir = tempDir('precedent-scp-');
+    await startStorescp(port, dir);
+    expect(outbox.retry({ state: 'failed' }, Date.now())).toBe(1);
+    await waitFor(() => outbox.list({ state: 'sent' }).length === 1, 15_000);
+    await exporter.stop();
+    expect(await storedUids(dir)).toEqual([fixtures[0]?.sopInstanceUID]);
+    outbox.close();
+  });
+});
