@@ -7,12 +7,21 @@ import type { Logger } from './shared/log.js';
 import type { Catalog } from './shared/catalog.js';
 import type { FileStore } from './shared/files.js';
 import type { JobQueue } from './shared/types.js';
+import { instrumentStudyHandler, noMetrics, type Metrics } from './shared/metrics.js';
+import { logProgress } from './shared/progress.js';
 import { createStudyAnalysis, studyJobHandler, type StudyAnalysis } from './jobs/index.js';
 import { createBullQueue, createInProcessQueue } from './queue/index.js';
+import { openArchive, type Archive } from './archive.js';
+import { createResults } from './results.js';
+import { openExportOutbox } from './store/index.js';
+import { routeDestinations } from './export/index.js';
+import { describeError } from './shared/errors.js';
 
 export interface AnalysisRuntime {
   /** Model name@version and device, for readiness reporting. */
   describe(): string;
+  /** The historical archive (case store, similar-case index); absent with an injected analysis. */
+  archive?: Archive;
   close(): Promise<void>;
 }
 
@@ -35,11 +44,12 @@ export function modelPresent(config: Config): boolean {
 export async function startAnalysis(
   config: Config,
   log: Logger,
-  deps: { catalog: Catalog; files: FileStore; queue: JobQueue; now: () => number; analyze?: StudyAnalysis },
+  deps: { catalog: Catalog; files: FileStore; queue: JobQueue; now: () => number; analyze?: StudyAnalysis; metrics?: Metrics; wakeExporter?: () => void },
 ): Promise<AnalysisRuntime> {
   let analyze = deps.analyze;
   let close = async (): Promise<void> => undefined;
   let description = 'injected analysis';
+  let archive: Archive | undefined;
   if (!analyze) {
     // Loaded only when a model is used: a node without one never pays for ONNX Runtime and codecs.
     const [{ createImageDecoder }, { createEmbedder }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js')]);
@@ -51,11 +61,53 @@ export async function startAnalysis(
       workers: config.inference.workerThreads,
       log: log.child({ component: 'embed' }),
     });
-    analyze = createStudyAnalysis({ catalog: deps.catalog, decoder: createImageDecoder(), embedder, resolvePath: (p) => deps.files.absolute(p), now: deps.now });
-    close = () => embedder.close();
+    const decoder = createImageDecoder();
+    const embedded = createStudyAnalysis({ catalog: deps.catalog, decoder, embedder, resolvePath: (p) => deps.files.absolute(p), now: deps.now });
+    // After embedding: archive studies become cases, clinical ones get their similar cases (archive.ts).
+    const { card } = embedder;
+    archive = openArchive({
+      config,
+      log,
+      dataDir: resolve(config.storage.dataDir),
+      catalog: deps.catalog,
+      model: { name: card.name, version: card.version, dimensions: card.embeddingDimension },
+      resolvePath: (p) => deps.files.absolute(p),
+      progress: logProgress(log.child({ component: 'index' })),
+      now: deps.now,
+    });
+    const opened = archive;
+    // Load or rebuild the index file now, in the background: DIMSE does not wait for it.
+    opened.index.open().catch((err: unknown) => log.error({ err: describeError(err) }, 'similar-case index cannot be opened; retried on the next search'));
+    const outbox = openExportOutbox(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
+    const results = createResults({
+      catalog: deps.catalog,
+      files: deps.files,
+      outbox,
+      decoder,
+      card,
+      retrieve: (uid, l) => opened.retrieve(uid, l),
+      destinationsFor: (ae) => routeDestinations(config.export.destinations, ae),
+      ...(deps.wakeExporter ? { wake: deps.wakeExporter } : {}),
+      now: deps.now,
+    });
+    analyze = async (job, jobLog) => {
+      await embedded(job, jobLog);
+      await opened.onStudyEmbedded(job.StudyInstanceUID, jobLog);
+      await results(job, jobLog);
+    };
+    close = async () => {
+      await embedder.close();
+      await opened.close();
+      outbox.close();
+    };
     description = `${embedder.card.name}@${embedder.card.version} on ${embedder.device}`;
   }
-  deps.queue.process(studyJobHandler({ catalog: deps.catalog, log: log.child({ component: 'worker' }), analyze, now: deps.now }));
+  const handler = studyJobHandler({ catalog: deps.catalog, log: log.child({ component: 'worker' }), analyze, now: deps.now });
+  const isDone = (job: { StudyInstanceUID: string; generation: number }): boolean => {
+    const study = deps.catalog.study(job.StudyInstanceUID);
+    return study?.generation === job.generation && study.state === 'done';
+  };
+  deps.queue.process(instrumentStudyHandler(handler, deps.metrics ?? noMetrics, isDone));
   log.info({ analysis: description, queue: deps.queue.backend, concurrency: config.workers.concurrency }, 'analysis workers started');
-  return { describe: () => description, close };
+  return { describe: () => description, close, ...(archive ? { archive } : {}) };
 }

@@ -12,6 +12,12 @@ import { createDimseServer } from './dimse/server.js';
 import { checkRedis } from './queue/index.js';
 import { createStudyScheduler, type StudyAnalysis } from './jobs/index.js';
 import { createQueue, modelPresent, startAnalysis, type AnalysisRuntime } from './analysis.js';
+import type { Archive } from './archive.js';
+import { instrumentIngest } from './shared/metrics.js';
+import { createPromMetrics } from './ops/index.js';
+import { createSurfaces } from './surfaces.js';
+import { openExportOutbox } from './store/index.js';
+import { createExporter, type Destination } from './export/index.js';
 
 export interface NodeOptions {
   /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
@@ -24,11 +30,14 @@ export interface PrecedentNode {
   readonly catalog: Catalog;
   readonly queue: JobQueue;
   readonly dataDir: string;
-  start(): Promise<{ dimsePort: number; requeued: number }>;
+  /** dicomwebPort / opsPort: undefined when that listener is disabled (dicomweb.enabled, ops.enabled). */
+  start(): Promise<{ dimsePort: number; requeued: number; dicomwebPort: number | undefined; opsPort: number | undefined }>;
   /** Graceful: stop accepting, let open associations finish (up to graceMs), finish running jobs. */
   stop(graceMs?: number): Promise<void>;
   /** For tests: check for complete studies now instead of waiting for the next pass. */
   checkStudies(): Promise<number>;
+  /** The historical archive once analysis runs here with a model (case store, similar-case index). */
+  archive(): Archive | undefined;
 }
 
 export function buildNode(config: Config, log: Logger, options: NodeOptions = {}): PrecedentNode {
@@ -37,10 +46,13 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   mkdirSync(dataDir, { recursive: true });
   const files = openFileStore(dataDir);
   const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
-  const ingest = createIngest({ catalog, files, storage: config.storage, now });
+  // One registry per node (ops/); every object either edge receives is counted in ingest's wrapper.
+  const metrics = createPromMetrics();
+  const ingest = instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics);
   const dimse = createDimseServer({
     config: config.dimse,
-    aeTitles: [config.dimse.aeTitle],
+    // The archive AE title (if set) is answered too: what it receives becomes archive cases (archive.ts).
+    aeTitles: config.dimse.archiveAeTitle ? [config.dimse.aeTitle, config.dimse.archiveAeTitle] : [config.dimse.aeTitle],
     ingest,
     log: log.child({ component: 'dimse' }),
     ...(options.onStored ? { onStored: options.onStored } : {}),
@@ -48,35 +60,69 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   const queue = createQueue(config, log.child({ component: 'queue' }));
   const scheduler = createStudyScheduler({ catalog, queue, studies: config.studies, log: log.child({ component: 'studies' }), now });
   let analysis: AnalysisRuntime | undefined;
+  // Results reach the PACS from the durable outbox; workers on other machines fill the same outbox.
+  const outbox = openExportOutbox(join(dataDir, 'catalog.sqlite'));
+  const destinations: Destination[] = config.export.destinations.map((d) =>
+    'url' in d ? { kind: 'stow', name: d.name, url: d.url, token: d.token, basic: d.basic, forCallingAETitles: d.forCallingAETitles } : { kind: 'dimse', ...d },
+  );
+  const exporter = createExporter({
+    outbox,
+    destinations,
+    callingAETitle: config.export.callingAETitle,
+    maxAttempts: config.export.maxAttempts,
+    backoffSeconds: config.export.backoffSeconds,
+    maxBackoffSeconds: config.export.maxBackoffSeconds,
+    timeoutSeconds: config.export.timeoutSeconds,
+    checkIntervalSeconds: config.export.checkIntervalSeconds,
+    log: log.child({ component: 'export' }),
+    metrics,
+    now,
+  });
+  const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, analysis: () => analysis });
 
   return {
     catalog,
     queue,
     dataDir,
     async start() {
+      const opsPort = await surfaces.startOps();
       const swept = files.sweepTemp();
       if (swept > 0) log.warn({ swept }, 'removed partial transfers left by a previous run (none was acknowledged)');
       if (config.queue.redisUrl) await checkRedis(config.queue.redisUrl, log);
       if (!config.workers.inProcess) {
         log.info('workers.inProcess is off: complete studies are queued for `precedent worker` processes');
       } else if (options.analyze || modelPresent(config)) {
-        analysis = await startAnalysis(config, log, { catalog, files, queue, now, ...(options.analyze ? { analyze: options.analyze } : {}) });
+        analysis = await startAnalysis(config, log, {
+          catalog,
+          files,
+          queue,
+          now,
+          metrics,
+          wakeExporter: () => void exporter.pass().catch(() => undefined),
+          ...(options.analyze ? { analyze: options.analyze } : {}),
+        });
       } else {
         log.warn({ modelDir: config.model.dir }, 'no model at model.dir: complete studies are queued and wait until a model is installed');
       }
       const { requeued } = await scheduler.start();
+      exporter.start();
       const dimsePort = await dimse.listen();
+      const dicomwebPort = await surfaces.startDicomweb();
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
-      return { dimsePort, requeued };
+      return { dimsePort, requeued, dicomwebPort, opsPort };
     },
     async stop(graceMs = 5000) {
+      await surfaces.stop();
       await dimse.close(graceMs);
       scheduler.stop();
       await queue.close();
       await analysis?.close();
+      await exporter.stop();
+      outbox.close();
       catalog.close();
       log.info('Precedent node stopped');
     },
     checkStudies: () => scheduler.tick(),
+    archive: () => analysis?.archive,
   };
 }

@@ -8,6 +8,8 @@ import { PrecedentError } from './shared/errors.js';
 import { openCatalog, openFileStore } from './store/index.js';
 import { checkRedis } from './queue/index.js';
 import { createQueue, modelPresent, startAnalysis, type AnalysisRuntime } from './analysis.js';
+import { createPromMetrics } from './ops/index.js';
+import { createWorkerSurfaces } from './surfaces.js';
 
 export interface PrecedentWorker {
   start(): Promise<void>;
@@ -25,13 +27,18 @@ export function buildWorker(config: Config, log: Logger): PrecedentWorker {
   const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
   const queue = createQueue(config, log.child({ component: 'queue' }));
   let analysis: AnalysisRuntime | undefined;
+  // Analysis metrics and /healthz, /readyz, /metrics on ops.workerPort (when set).
+  const metrics = createPromMetrics({ process: 'worker' });
+  const surfaces = createWorkerSurfaces(config, log, { metrics, catalog, files, queue, analysis: () => analysis });
   return {
     async start() {
       await checkRedis(redisUrl, log);
-      analysis = await startAnalysis(config, log, { catalog, files, queue, now: Date.now });
-      log.info({ dataDir, analysis: analysis.describe() }, 'Precedent worker started');
+      analysis = await startAnalysis(config, log, { catalog, files, queue, now: Date.now, metrics });
+      const opsPort = await surfaces.start();
+      log.info({ dataDir, analysis: analysis.describe(), opsPort }, 'Precedent worker started');
     },
     async stop() {
+      await surfaces.stop();
       await queue.close();
       await analysis?.close();
       catalog.close();

@@ -1,16 +1,8 @@
 // The one configuration schema. Every key has a default so that `precedent serve` with no file runs a
 // self-contained node; docs/configuration.md and config/precedent.example.yaml describe the same keys.
 import { z } from 'zod';
-
-// AE titles are at most 16 characters of the default character repertoire, no backslash (PS3.5 6.2).
-const aeTitle = z
-  .string()
-  .trim()
-  .min(1)
-  .max(16)
-  .regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'AE title: printable ASCII without backslash');
-
-const seconds = z.number().positive();
+import { aeTitle, seconds } from './primitives.js';
+import { dicomwebSchema, opsSchema, tlsClientSchema, tlsServerSchema } from './network.js';
 
 export const dimseSchema = z
   .object({
@@ -22,8 +14,13 @@ export const dimseSchema = z
     maxAssociations: z.number().int().positive().default(32),
     maxPduLength: z.number().int().min(4096).max(4194304).default(262144),
     idleTimeoutSeconds: seconds.default(60),
+    /** DICOM TLS (PS3.15 B.9): the listener speaks TLS only; the usual port is 2762. */
+    tls: tlsServerSchema.optional(),
+    /** A second called AE title: studies received on it become archive cases (docs/operations.md). */
+    archiveAeTitle: aeTitle.optional(),
   })
-  .strict();
+  .strict()
+  .refine((d) => d.archiveAeTitle === undefined || d.archiveAeTitle !== d.aeTitle, { path: ['archiveAeTitle'], message: 'must differ from dimse.aeTitle' });
 
 export const storageSchema = z
   .object({
@@ -87,6 +84,8 @@ const dimseDestination = z
     port: z.number().int().min(1).max(65535),
     /** Results of studies from these calling AE titles go here; empty: results of every study. */
     forCallingAETitles: z.array(aeTitle).default([]),
+    /** Connect with DICOM TLS: ca, cert, key, rejectUnauthorized. */
+    tls: tlsClientSchema.optional(),
   })
   .strict();
 
@@ -118,6 +117,42 @@ export const exportSchema = z
   })
   .strict();
 
+export const indexSchema = z
+  .object({
+    /** usearch (bundled) or faiss (needs faiss-node, which is not installed: see docs/operations.md). */
+    backend: z.enum(['usearch', 'faiss']).default('usearch'),
+    /** Exact (brute-force) search while the index holds fewer vectors than this; HNSW from this size on. */
+    exactBelow: z.number().int().nonnegative().default(20000),
+    /** HNSW graph degree (M). */
+    connectivity: z.number().int().min(2).max(128).default(16),
+    /** HNSW candidate list while adding (efConstruction). */
+    expansionAdd: z.number().int().min(1).max(4096).default(128),
+    /** HNSW candidate list while searching (ef): recall against latency. */
+    expansionSearch: z.number().int().min(1).max(4096).default(128),
+    /** Vector storage of the HNSW tier (the exact tier keeps f32). */
+    dtype: z.enum(['f32', 'f16']).default('f32'),
+    /** Threads for bulk adds in the index worker thread; 0 = all cores. */
+    threads: z.number().int().min(0).max(256).default(0),
+    /** Similar cases per image (the k of the neighbour vote). */
+    k: z.number().int().min(1).max(100).default(10),
+    /** Neighbour vote: similarity (weight max(similarity, 0)), uniform, or softmax over similarity / temperature. */
+    weighting: z.enum(['similarity', 'uniform', 'softmax']).default('similarity'),
+    /** Temperature of the softmax weighting (smaller: the nearest cases dominate). */
+    temperature: z.number().positive().default(0.1),
+    /** The index file is saved when this many changes are pending (and on shutdown). */
+    saveAfterChanges: z.number().int().min(1).default(1000),
+  })
+  .strict();
+
+export const archiveSchema = z
+  .object({
+    /** Add every analysed clinical study to the archive too (unlabelled until labels arrive). */
+    indexIncoming: z.boolean().default(false),
+    /** Key of the HMAC that turns PatientID + IssuerOfPatientID into the stored patient key; generated under dataDir when unset. */
+    patientKeySecret: z.string().min(16).optional(),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -133,8 +168,12 @@ export const configSchema = z
     workers: workersSchema.default(workersSchema.parse({})),
     inference: inferenceSchema.default(inferenceSchema.parse({})),
     model: modelSchema.default(modelSchema.parse({})),
+    index: indexSchema.default(indexSchema.parse({})),
+    archive: archiveSchema.default(archiveSchema.parse({})),
     export: exportSchema.default(exportSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
+    dicomweb: dicomwebSchema.default(dicomwebSchema.parse({})),
+    ops: opsSchema.default(opsSchema.parse({})),
   })
   .strict();
 
@@ -144,4 +183,7 @@ export type StorageConfig = Config['storage'];
 export type StudiesConfig = Config['studies'];
 export type QueueConfig = Config['queue'];
 export type InferenceConfig = Config['inference'];
+export type IndexConfig = Config['index'];
+export type ArchiveConfig = Config['archive'];
 export type ExportConfig = Config['export'];
+export type { DicomwebConfig, OpsConfig, TlsClientConfig, TlsServerConfig } from './network.js';

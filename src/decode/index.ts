@@ -3,3 +3,5 @@ export { createImageDecoder } from './decoder.js';
 // Optional warm-up (a worker can load the WebAssembly codecs before its first job); decoding
 // loads them on first use anyway.
 export { initCodecs } from './codecs.js';
+// PNG / JPEG files (exports, research sets; `precedent eval`) to the same DecodedImage.
+export { decodeRasterFile, decodeRaster, isRasterFile, rasterFormat, type RasterFormat } from './raster.js';

@@ -1,6 +1,8 @@
 // The DIMSE listener. We own the TCP server (rather than dcmjs-dimse's Server) to set TCP_NODELAY
 // on every socket, count associations, bind to port 0 in tests and drain connections on shutdown.
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { readTlsFiles } from '../shared/tls.js';
 import dcmjsDimse from 'dcmjs-dimse';
 import type { IngestService, IngestOutcome } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
@@ -45,13 +47,18 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
     pduTimeout: config.idleTimeoutSeconds * 1000,
   };
 
-  const server: NetServer = createServer((socket) => {
+  const onConnection = (socket: Socket): void => {
     socket.setNoDelay(true);
     socket.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
     const scp = new PrecedentScp(socket, { ingest: deps.ingest, policy, log, activeAssociations: () => sockets.size, ...(deps.onStored ? { onStored: deps.onStored } : {}) }, scpOptions);
     sockets.set(socket, scp);
     socket.on('close', () => sockets.delete(socket));
-  });
+  };
+  // DICOM TLS (PS3.15 B.9): associations start once the handshake has succeeded.
+  const server: NetServer = config.tls
+    ? createTlsServer({ ...readTlsFiles(config.tls, 'dimse.tls'), requestCert: config.tls.ca !== undefined, rejectUnauthorized: config.tls.requireClientCert, minVersion: 'TLSv1.2' }, (socket: TLSSocket) => onConnection(socket))
+        .on('tlsClientError', (err, socket) => log.warn({ err: err.message, peer: socket.remoteAddress }, 'TLS handshake failed'))
+    : createServer(onConnection);
   server.on('error', (err) => log.error({ err: err.message }, 'DIMSE listener error'));
 
   return {
@@ -62,7 +69,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
           server.off('error', reject);
           const address = server.address();
           const port = typeof address === 'object' && address ? address.port : config.port;
-          log.info({ port, host: config.host, aeTitles: deps.aeTitles }, 'DIMSE listening');
+          log.info({ port, host: config.host, aeTitles: deps.aeTitles, tls: config.tls !== undefined }, 'DIMSE listening');
           resolve(port);
         });
       }),

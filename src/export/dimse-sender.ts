@@ -3,6 +3,7 @@
 // destination accepts only another one.
 import dcmjsDimse from 'dcmjs-dimse';
 import type { Socket } from 'node:net';
+import { readTlsFiles, type TlsFiles } from '../shared/tls.js';
 
 const { Client, requests, constants } = dcmjsDimse;
 
@@ -13,6 +14,8 @@ export interface DimseDestination {
   port: number;
   callingAETitle: string;
   timeoutSeconds: number;
+  /** DICOM TLS: PEM files (ca to verify the destination; cert + key when it wants a client certificate). */
+  tls?: (TlsFiles & { rejectUnauthorized?: boolean }) | undefined;
 }
 
 export type SendOutcome = { ok: true } | { ok: false; error: string };
@@ -37,6 +40,9 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
     });
     client.addRequest(request);
   });
+  const tls = destination.tls;
+  // Read per association, so renewed certificates are picked up without a restart.
+  const securityOptions = tls ? { ...readTlsFiles(tls, `export.destinations.${destination.name}.tls`), rejectUnauthorized: tls.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' } : undefined;
   let failure: string | undefined;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
@@ -64,6 +70,7 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
       connectTimeout: destination.timeoutSeconds * 1000,
       associationTimeout: destination.timeoutSeconds * 1000,
       pduTimeout: destination.timeoutSeconds * 1000,
+      ...(securityOptions ? { securityOptions } : {}),
     });
     // Nagle would add ~40 ms per C-STORE on small objects.
     (client as unknown as { network?: { socket?: Socket } }).network?.socket?.setNoDelay(true);

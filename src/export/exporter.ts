@@ -4,11 +4,12 @@
 import type { ExportItem, ExportOutbox } from '../shared/exports.js';
 import type { Logger } from '../shared/log.js';
 import { describeError } from '../shared/errors.js';
-import { cStoreFiles, type SendOutcome } from './dimse-sender.js';
+import { cStoreFiles, type DimseDestination, type SendOutcome } from './dimse-sender.js';
+import type { Metrics } from '../shared/metrics.js';
 import { stowFiles } from './stow-sender.js';
 
 export type Destination =
-  | { kind: 'dimse'; name: string; aeTitle: string; host: string; port: number; forCallingAETitles: string[] }
+  | { kind: 'dimse'; name: string; aeTitle: string; host: string; port: number; forCallingAETitles: string[]; tls?: DimseDestination['tls'] }
   | { kind: 'stow'; name: string; url: string; token?: string | undefined; basic?: string | undefined; forCallingAETitles: string[] };
 
 export interface ExporterOptions {
@@ -22,6 +23,8 @@ export interface ExporterOptions {
   checkIntervalSeconds: number;
   log: Logger;
   now?: () => number;
+  /** Export latency and failures per destination (ops/ metrics). */
+  metrics?: Pick<Metrics, 'exportResult'>;
 }
 
 export interface Exporter {
@@ -33,6 +36,11 @@ export interface Exporter {
   pass(): Promise<void>;
   start(): void;
   stop(): Promise<void>;
+}
+
+/** Destinations for results of a study from `callingAETitle`: those listing it, or listing none. */
+export function routeDestinations(destinations: ReadonlyArray<{ name: string; forCallingAETitles: readonly string[] }>, callingAETitle: string): string[] {
+  return destinations.filter((d) => d.forCallingAETitles.length === 0 || d.forCallingAETitles.includes(callingAETitle)).map((d) => d.name);
 }
 
 export function createExporter(options: ExporterOptions): Exporter {
@@ -55,13 +63,16 @@ export function createExporter(options: ExporterOptions): Exporter {
       [...groups].map(async ([name, items]) => {
         const destination = byName.get(name);
         let outcomes: SendOutcome[];
+        const started = performance.now();
         try {
           outcomes = destination ? await send(destination, items) : items.map(() => ({ ok: false, error: `destination ${name} is no longer configured` }));
         } catch (err) {
           outcomes = items.map(() => ({ ok: false, error: describeError(err).message }));
         }
+        const seconds = (performance.now() - started) / 1000;
         items.forEach((item, i) => {
           const outcome = outcomes[i] ?? { ok: false, error: 'no outcome' };
+          options.metrics?.exportResult(name, outcome.ok, seconds);
           const log = options.log.child({ destination: name, SOPInstanceUID: item.SOPInstanceUID, StudyInstanceUID: item.StudyInstanceUID });
           if (outcome.ok) {
             options.outbox.markSent(item.id, now());
@@ -95,8 +106,7 @@ export function createExporter(options: ExporterOptions): Exporter {
   };
 
   return {
-    destinationsFor: (callingAETitle) =>
-      options.destinations.filter((d) => d.forCallingAETitles.length === 0 || d.forCallingAETitles.includes(callingAETitle)).map((d) => d.name),
+    destinationsFor: (callingAETitle) => routeDestinations(options.destinations, callingAETitle),
     submit(objects, destinations) {
       for (const o of objects) options.outbox.add(o, destinations, now());
       void pass().catch((err: unknown) => options.log.error({ err: describeError(err) }, 'export pass failed'));

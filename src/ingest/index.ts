@@ -10,6 +10,7 @@ import { createReceiver } from './receiver.js';
 export { triage, SOP_CLASS } from './triage.js';
 export { parseHeader } from './header.js';
 export { fileMetaHeader } from './part10.js';
+export { readCaseAttributes, type CaseAttributes } from './case-attributes.js';
 
 export interface IngestDeps {
   catalog: Catalog;

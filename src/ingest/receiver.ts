@@ -148,10 +148,13 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     for (const [name, value] of [['SOP Instance UID', h.SOPInstanceUID], ['Study Instance UID', h.StudyInstanceUID], ['Series Instance UID', h.SeriesInstanceUID]] as const) {
       if (!isSafeUidPath(value)) throw new PrecedentError('DATASET_INCOMPLETE', `${name} is missing or not a valid UID`);
     }
+    if (request.expectedStudyInstanceUID !== undefined && h.StudyInstanceUID !== request.expectedStudyInstanceUID) {
+      throw new PrecedentError('STUDY_MISMATCH', `Study Instance UID in the data set (${h.StudyInstanceUID}) differs from the request (${request.expectedStudyInstanceUID})`);
+    }
     const sha256 = hash.digest('hex');
     // From here to recordInstance nothing awaits, so two associations cannot interleave on one UID.
     const versions = deps.catalog.instanceVersions(h.SOPInstanceUID);
-    const base = { SOPInstanceUID: h.SOPInstanceUID, StudyInstanceUID: h.StudyInstanceUID };
+    const base = { SOPInstanceUID: h.SOPInstanceUID, StudyInstanceUID: h.StudyInstanceUID, SeriesInstanceUID: h.SeriesInstanceUID };
     const same = versions.find((v) => v.sha256 === sha256);
     if (same) {
       files.remove(tempPath);
@@ -162,7 +165,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     }
     const version = (versions.at(-1)?.version ?? 0) + 1;
     const verdict = triage(h);
-    const place = { ...base, SeriesInstanceUID: h.SeriesInstanceUID, version };
+    const place = { ...base, version };
     let path: string | null = null;
     if (verdict.analyzable || deps.keepIgnored) path = files.commit(tempPath, place);
     const now = deps.now();
@@ -178,6 +181,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
           status: verdict.analyzable ? 'accepted' : 'ignored',
           reason: verdict.analyzable ? null : verdict.reason,
           callingAETitle: request.source.callingAETitle,
+          calledAETitle: request.source.calledAETitle,
           receivedAt: now,
           analyzable: verdict.analyzable,
         },

@@ -7,12 +7,16 @@ export type ErrorCode =
   | 'DATASET_MALFORMED' // cannot be parsed as a DICOM data set
   | 'DATASET_INCOMPLETE' // parses, but lacks an attribute needed to file it (UIDs)
   | 'DATASET_MISMATCH' // data set disagrees with the command (SOP Class/Instance UID)
+  | 'STUDY_MISMATCH' // data set belongs to another study than the request names (STOW-RS to /studies/{uid})
   | 'STORAGE_FAILED' // I/O error while making the object durable
   | 'TRANSFER_ABORTED' // association ended before the object was complete
   | 'DECODE_FAILED' // pixels cannot be decoded (never succeeds on retry)
   | 'MODEL_INVALID' // model folder, card or ONNX graph do not match the contract
   | 'INFERENCE_FAILED' // the runtime failed on valid input (may succeed on retry)
-  | 'QUEUE_UNAVAILABLE'; // Redis unreachable or misconfigured
+  | 'QUEUE_UNAVAILABLE' // Redis unreachable or misconfigured
+  | 'INDEX_UNAVAILABLE' // the configured vector index backend cannot be loaded (faiss-node not installed)
+  | 'INDEX_FAILED' // the vector index (worker thread, file) failed
+  | 'INPUT_INVALID'; // an operator's input (labels CSV, import folder) cannot be used
 
 export class PrecedentError extends Error {
   readonly code: ErrorCode;
@@ -41,7 +45,7 @@ export function describeError(err: unknown): { code: string; message: string; ca
 }
 
 /** Failures that no retry can fix: the queue must not try again. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'DATASET_MISMATCH', 'MODEL_INVALID']);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'DATASET_MISMATCH', 'STUDY_MISMATCH', 'MODEL_INVALID']);
 
 export function isPermanent(err: unknown): boolean {
   return isPrecedentError(err) && PERMANENT.has(err.code);

@@ -17,4 +17,7 @@ export interface FileStore {
   freeBytes(): number;
   /** Deletes leftovers of transfers that never completed (none of them was acknowledged). */
   sweepTemp(): number;
+  /** Writes bytes at a path relative to dataDir, durably (temp, fsync, rename, fsync dir). */
+  writeDurable(relativePath: string, bytes: Buffer): string;
+  exists(relativePath: string): boolean;
 }

@@ -33,6 +33,8 @@ export interface StoreRequest {
   SOPInstanceUID: string;
   TransferSyntaxUID: string;
   source: IngestSource;
+  /** When set (STOW-RS to /studies/{uid}), an object of another study is refused (STUDY_MISMATCH), never stored. */
+  expectedStudyInstanceUID?: string;
 }
 
 export type IngestDisposition =
@@ -45,6 +47,8 @@ export interface IngestOutcome {
   disposition: IngestDisposition;
   SOPInstanceUID: string;
   StudyInstanceUID: string;
+  /** Set by ingest for every outcome it records. */
+  SeriesInstanceUID?: string;
   version: number;
   reason?: string;
 }
@@ -91,6 +95,8 @@ export interface InstanceRecord {
   status: 'accepted' | 'ignored';
   reason: string | null;
   callingAETitle: string;
+  /** The AE title the sender called: dimse.aeTitle, or dimse.archiveAeTitle for archive cases ('' for other sources). */
+  calledAETitle: string;
   receivedAt: number;
 }
 

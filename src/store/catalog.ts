@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS instances (
   reason TEXT,
   calling_ae_title TEXT NOT NULL,
   received_at INTEGER NOT NULL,
+  called_ae_title TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (sop_instance_uid, version)
 );
 CREATE INDEX IF NOT EXISTS instances_by_study ON instances (study_instance_uid);
@@ -111,6 +112,7 @@ interface InstanceRow {
   reason: string | null;
   calling_ae_title: string;
   received_at: number;
+  called_ae_title: string;
 }
 
 interface StudyRow {
@@ -138,6 +140,7 @@ function toInstance(r: InstanceRow): InstanceRecord {
     status: r.status,
     reason: r.reason,
     callingAETitle: r.calling_ae_title,
+    calledAETitle: r.called_ae_title,
     receivedAt: r.received_at,
   };
 }
@@ -161,12 +164,16 @@ export function openCatalog(file: string): Catalog {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  // Catalogs created before the called AE title was recorded (archive AE) gain the column.
+  if (!db.prepare<[], { name: string }>('PRAGMA table_info(instances)').all().some((c) => c.name === 'called_ae_title')) {
+    db.exec("ALTER TABLE instances ADD COLUMN called_ae_title TEXT NOT NULL DEFAULT ''");
+  }
 
   const q = {
     versions: db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE sop_instance_uid = ? ORDER BY version'),
     insert: db.prepare(
       `INSERT INTO instances VALUES (@sop_instance_uid, @version, @study_instance_uid, @series_instance_uid,
-       @sop_class_uid, @transfer_syntax_uid, @path, @size, @sha256, @status, @reason, @calling_ae_title, @received_at)`,
+       @sop_class_uid, @transfer_syntax_uid, @path, @size, @sha256, @status, @reason, @calling_ae_title, @received_at, @called_ae_title)`,
     ),
     count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM instances'),
     study: db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE study_instance_uid = ?'),
@@ -223,6 +230,7 @@ export function openCatalog(file: string): Catalog {
       reason: inst.reason,
       calling_ae_title: inst.callingAETitle,
       received_at: inst.receivedAt,
+      called_ae_title: inst.calledAETitle,
     });
     if (!inst.analyzable) return;
     const changed = q.touchStudy.run({ uid: inst.StudyInstanceUID, now }).changes;

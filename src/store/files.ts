@@ -1,6 +1,6 @@
 // Durable files: every object is written to tmp/, fsynced, renamed into its UID-based place and the
 // directory fsynced, so after a crash a file is either whole at its final path or not there at all.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
@@ -47,6 +47,26 @@ export function openFileStore(dataDir: string): FileStore {
       const s = statfsSync(dataDir);
       return s.bavail * s.bsize;
     },
+    writeDurable(rel, bytes) {
+      const temp = join(tmpDir, `${randomUUID()}.part`);
+      const fd = openSync(temp, 'wx');
+      try {
+        writeSync(fd, bytes);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      const target = join(dataDir, rel);
+      const dir = dirname(target);
+      const created = mkdirSync(dir, { recursive: true });
+      renameSync(temp, target);
+      fsyncDir(dir);
+      if (created) {
+        for (let d = dir; d !== dirname(created); d = dirname(d)) fsyncDir(dirname(d));
+      }
+      return target;
+    },
+    exists: (rel) => existsSync(join(dataDir, rel)),
     sweepTemp() {
       const names = readdirSync(tmpDir).filter((n) => n.endsWith('.part'));
       for (const n of names) rmSync(join(tmpDir, n), { force: true });

@@ -1,3 +1,5 @@
 export { openCatalog } from './catalog.js';
 export { openFileStore, instanceRelativePath } from './files.js';
 export { openExportOutbox } from './exports.js';
+export { openCaseStore } from './cases.js';
+export { openStatusReader } from './status.js';

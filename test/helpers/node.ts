@@ -11,6 +11,9 @@ import { buildNode, type NodeOptions, type PrecedentNode } from '../../src/node.
 export interface TestNode {
   node: PrecedentNode;
   port: number;
+  /** Set when dicomweb.enabled / ops.enabled. */
+  dicomwebPort: number | undefined;
+  opsPort: number | undefined;
   dataDir: string;
   config: Config;
   logs: string[];
@@ -30,6 +33,8 @@ export function testConfig(overrides: DeepPartial<Config> = {}, dataDir = tempDi
     storage: { dataDir, minFreeBytes: 0, ...overrides.storage },
     studies: { completeAfterSeconds: 1, checkIntervalSeconds: 0.2, ...overrides.studies },
     log: { level: 'debug', ...overrides.log },
+    // Never the fixed default port: test nodes run side by side.
+    ops: { port: 0, ...overrides.ops },
   });
 }
 
@@ -44,6 +49,6 @@ export async function startTestNode(overrides: DeepPartial<Config> = {}, options
   });
   const log = createLogger(config.log.level, sink);
   const node = buildNode(config, log, options);
-  const { dimsePort } = await node.start();
-  return { node, port: dimsePort, dataDir: node.dataDir, config, logs, stop: () => node.stop(1000) };
+  const { dimsePort, dicomwebPort, opsPort } = await node.start();
+  return { node, port: dimsePort, dicomwebPort, opsPort, dataDir: node.dataDir, config, logs, stop: () => node.stop(1000) };
 }

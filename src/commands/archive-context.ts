@@ -1,0 +1,172 @@
+// What the archive commands (import, query, cases, labels) open: config, a stderr logger, the catalog
+// and, when a model is needed, the embedder and the archive (case store + the model's index).
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { destination } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { Catalog } from '../shared/catalog.js';
+import type { Embedder, ImageDecoder } from '../shared/analysis.js';
+import type { CaseStore } from '../shared/case-store.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import { barProgress } from '../shared/progress.js';
+import { describeError, isPrecedentError } from '../shared/errors.js';
+import { loadConfigOrExit } from '../main.js';
+import { openCatalog, openCaseStore, openFileStore } from '../store/index.js';
+import { createIndexManager, type IndexFileMeta } from '../index/index.js';
+import { openArchive, type Archive } from '../archive.js';
+
+export interface CommonOptions {
+  config?: string;
+  model?: string;
+  verbose?: boolean;
+}
+
+export interface Base {
+  config: Config;
+  log: Logger;
+  dataDir: string;
+}
+
+export interface ModelContext extends Base {
+  catalog: Catalog;
+  archive: Archive;
+  embedder: Embedder;
+  dicomDecoder: ImageDecoder;
+  close(): Promise<void>;
+}
+
+export function base(opts: CommonOptions): Base {
+  const config = loadConfigOrExit(opts.config);
+  if (opts.model) config.model.dir = opts.model;
+  // Logs go to stderr (stdout is the command's output); warnings only unless --verbose.
+  const log = createLogger(opts.verbose ? 'info' : 'warn', destination(2));
+  const dataDir = resolve(config.storage.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  return { config, log, dataDir };
+}
+
+/** Opens the catalog, the embedder of config.model.dir and the archive with its index (not loaded yet). */
+export async function openModelContext(opts: CommonOptions): Promise<ModelContext> {
+  const b = base(opts);
+  const catalog = openCatalog(join(b.dataDir, 'catalog.sqlite'));
+  const [{ createImageDecoder }, { createEmbedder }] = await Promise.all([import('../decode/index.js'), import('../embed/index.js')]);
+  let embedder: Embedder;
+  try {
+    embedder = await createEmbedder({
+      modelDir: resolve(b.config.model.dir),
+      device: b.config.inference.device,
+      ...(b.config.inference.threads > 0 ? { threads: b.config.inference.threads } : {}),
+      batchSize: b.config.inference.batchSize,
+      workers: b.config.inference.workerThreads,
+      log: b.log.child({ component: 'embed' }),
+    });
+  } catch (err) {
+    catalog.close();
+    throw err;
+  }
+  const files = openFileStore(b.dataDir);
+  const { card } = embedder;
+  let archive: Archive;
+  try {
+    archive = openArchive({
+      config: b.config,
+      log: b.log,
+      dataDir: b.dataDir,
+      catalog,
+      model: { name: card.name, version: card.version, dimensions: card.embeddingDimension },
+      resolvePath: (p) => files.absolute(p),
+      progress: barProgress(),
+    });
+  } catch (err) {
+    await embedder.close();
+    catalog.close();
+    throw err;
+  }
+  return {
+    ...b,
+    catalog,
+    archive,
+    embedder,
+    dicomDecoder: createImageDecoder(),
+    async close() {
+      await archive.close();
+      await embedder.close();
+      catalog.close();
+    },
+  };
+}
+
+/** The catalog and case store only (labels, erasure): no model needed. */
+export function openCaseContext(opts: CommonOptions): Base & { catalog: Catalog; cases: CaseStore; close(): void } {
+  const b = base(opts);
+  const catalog = openCatalog(join(b.dataDir, 'catalog.sqlite'));
+  const cases = openCaseStore(join(b.dataDir, 'catalog.sqlite'));
+  return {
+    ...b,
+    catalog,
+    cases,
+    close() {
+      cases.close();
+      catalog.close();
+    },
+  };
+}
+
+/**
+ * Brings every index file under dataDir/index up to date with the case log (after an erasure), whatever
+ * model built it: each is loaded, replays the log, and is saved. Returns "file: size" lines.
+ */
+export async function refreshIndexFiles(ctx: Base & { cases: CaseStore }): Promise<string[]> {
+  const dir = join(ctx.dataDir, 'index');
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+    let meta: IndexFileMeta;
+    try {
+      meta = JSON.parse(readFileSync(join(dir, name), 'utf8')) as IndexFileMeta;
+    } catch {
+      continue;
+    }
+    const manager = createIndexManager({
+      dir,
+      model: { name: meta.modelName, version: meta.modelVersion, dimensions: meta.dimensions },
+      config: { ...ctx.config.index, backend: meta.backend, dtype: meta.dtype, connectivity: meta.connectivity },
+      cases: ctx.cases,
+      log: ctx.log,
+      progress: barProgress(),
+    });
+    try {
+      const opened = await manager.open();
+      await manager.save();
+      out.push(`${manager.file}: ${opened.size} vectors${opened.rebuilt ? ` (rebuilt: ${opened.reason ?? ''})` : ''}`);
+    } catch (err) {
+      out.push(`${manager.file}: not updated (${describeError(err).message}); it is replayed or rebuilt when next opened`);
+    } finally {
+      await manager.close();
+    }
+  }
+  return out;
+}
+
+/** Runs a command body; a PrecedentError becomes one line on stderr and exit status 1 (2 for usage). */
+export async function runCommand(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`precedent: ${err.message}\n`);
+      process.exit(2);
+    }
+    const d = describeError(err);
+    process.stderr.write(`precedent: ${isPrecedentError(err) ? `${d.code}: ` : ''}${d.message}${d.cause ? ` (${d.cause})` : ''}\n`);
+    process.exit(1);
+  }
+}
+
+export class UsageError extends Error {}
+
+export function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer (got ${value})`);
+  return n;
+}

@@ -1,0 +1,251 @@
+// The bulk import behind `precedent import`: a labelled archive of PNG/JPEG files (CSV like
+// ../shared/data/cxr/labels.csv) or of DICOM files (labels joined by SOP/Study Instance UID or
+// AccessionNumber) becomes cases. Each batch is decoded, embedded, its embeddings stored and then its
+// cases recorded, so a killed import loses at most the batch in flight and a re-run skips every case
+// already stored with the same facts and an embedding of the current model (idempotent, resumable).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { CaseFacts, NewCase } from '../shared/case-store.js';
+import type { DecodedImage } from '../shared/analysis.js';
+import { caseFingerprint, derivedUid } from '../shared/case-keys.js';
+import { describeError, PrecedentError } from '../shared/errors.js';
+import { barProgress } from '../shared/progress.js';
+import { decodeRasterFile, isRasterFile } from '../decode/index.js';
+import { parseAge, parseSex, readLabelsCsv, type LabelsRow } from '../index/index.js';
+import type { ModelContext } from './archive-context.js';
+
+export interface ImportOptions {
+  images?: string;
+  dicom?: string;
+  labels?: string;
+  /** IssuerOfPatientID given to the CSV's patient IDs (--images), so they match the hospital's DICOM. */
+  issuer?: string;
+  batch: number;
+}
+
+export interface ImportSummary {
+  source: 'images' | 'dicom';
+  items: number;
+  added: number;
+  updated: number;
+  unchanged: number;
+  ignored: number;
+  failed: number;
+  failures: string[];
+  casesInArchive: number;
+  index: { size: number; mode: string; rebuilt: boolean; file: string };
+  seconds: number;
+}
+
+/** One image to import, known before decoding. */
+interface Item {
+  file: string;
+  /** For messages: the path as given in the CSV or relative to the folder. */
+  name: string;
+  kind: 'raster' | 'dicom';
+  base: Omit<NewCase, 'facts' | 'reindex'>;
+  /** undefined: keep stored facts / use labels loaded for the study (DICOM without a CSV row). */
+  facts?: CaseFacts;
+}
+
+const IMPORTED_UID = 'precedent-import-image';
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...walk(p));
+    else if (entry.isFile()) out.push(p);
+  }
+  return out.sort();
+}
+
+const posix = (p: string): string => p.split(sep).join('/');
+
+async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefined, issuer: string): Promise<{ items: Item[]; ignored: number }> {
+  let rows: LabelsRow[];
+  let root: string;
+  if (csv) {
+    rows = readLabelsCsv(csv).rows;
+    root = dirname(resolve(csv));
+    if (rows.some((r) => r.imagePath === '')) throw new PrecedentError('INPUT_INVALID', `${csv}: every row needs image_path for --images`);
+  } else {
+    root = resolve(dir);
+    rows = [];
+    for (const f of walk(root)) if (await isRasterFile(f)) rows.push({ line: 0, imagePath: posix(relative(root, f)), patientId: '', SOPInstanceUID: '', StudyInstanceUID: '', AccessionNumber: '', facts: { labels: [], age: null, sex: null, outcomes: {}, clinical: {} } });
+  }
+  const byPath = new Map<string, Item>();
+  for (const r of rows) {
+    const name = posix(r.imagePath);
+    let file = resolve(root, r.imagePath);
+    if (!existsSync(file)) file = resolve(dir, r.imagePath);
+    // The UIDs come from the path as written in the CSV, so the same archive gets the same UIDs on
+    // every run, wherever it is mounted.
+    byPath.set(name, {
+      file,
+      name,
+      kind: 'raster',
+      base: {
+        SOPInstanceUID: derivedUid(IMPORTED_UID, 'sop', name),
+        instanceVersion: 0,
+        StudyInstanceUID: derivedUid(IMPORTED_UID, 'study', name),
+        AccessionNumber: '',
+        StudyDate: '',
+        patientKey: ctx.archive.patientKey(r.patientId, issuer),
+        source: 'import',
+      },
+      facts: r.facts,
+    });
+  }
+  return { items: [...byPath.values()], ignored: 0 };
+}
+
+function dicomItems(ctx: ModelContext, dir: string, csv: string | undefined, failures: string[]): { items: Item[]; ignored: number } {
+  const lookup = new Map<string, CaseFacts>();
+  if (csv) {
+    for (const r of readLabelsCsv(csv).rows) {
+      const keys = [r.SOPInstanceUID && `sop:${r.SOPInstanceUID}`, r.StudyInstanceUID && `study:${r.StudyInstanceUID}`, r.AccessionNumber && `acc:${r.AccessionNumber}`];
+      if (!keys.some(Boolean)) throw new PrecedentError('INPUT_INVALID', `${csv} line ${r.line}: --dicom labels need SOPInstanceUID, StudyInstanceUID or AccessionNumber`);
+      for (const k of keys) if (k && !lookup.has(k)) lookup.set(k, r.facts);
+    }
+  }
+  const items: Item[] = [];
+  let ignored = 0;
+  for (const file of walk(resolve(dir))) {
+    const name = posix(relative(resolve(dir), file));
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      failures.push(`${name}: ${describeError(err).message}`);
+      continue;
+    }
+    if (bytes.length < 132 || bytes.toString('latin1', 128, 132) !== 'DICM') {
+      ignored++;
+      continue;
+    }
+    try {
+      const a = ctx.archive.attributes(bytes);
+      if (!a.triage.analyzable) {
+        ignored++;
+        continue;
+      }
+      const facts = lookup.get(`sop:${a.SOPInstanceUID}`) ?? lookup.get(`study:${a.StudyInstanceUID}`) ?? (a.AccessionNumber ? lookup.get(`acc:${a.AccessionNumber}`) : undefined);
+      const demographics = { age: parseAge(a.PatientAge), sex: parseSex(a.PatientSex) };
+      items.push({
+        file,
+        name,
+        kind: 'dicom',
+        base: { SOPInstanceUID: a.SOPInstanceUID, instanceVersion: 0, StudyInstanceUID: a.StudyInstanceUID, AccessionNumber: a.AccessionNumber, StudyDate: a.StudyDate, patientKey: a.patientKey, source: 'import', demographics },
+        ...(facts ? { facts: { ...facts, age: facts.age ?? demographics.age, sex: facts.sex ?? demographics.sex } } : {}),
+      });
+    } catch (err) {
+      failures.push(`${name}: ${describeError(err).message}`);
+    }
+  }
+  return { items, ignored };
+}
+
+export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<ImportSummary> {
+  const started = Date.now();
+  const failures: string[] = [];
+  const source = o.images ? 'images' : 'dicom';
+  const { items, ignored } = o.images ? await rasterItems(ctx, o.images, o.labels, o.issuer ?? '') : dicomItems(ctx, o.dicom ?? '', o.labels, failures);
+  const { cases, index } = ctx.archive;
+  const model = { name: ctx.embedder.card.name, version: ctx.embedder.card.version };
+  const summary = { added: 0, updated: 0, unchanged: 0 };
+  const account = (r: { added: number; updated: number; unchanged: number }): void => {
+    summary.added += r.added;
+    summary.updated += r.updated;
+    summary.unchanged += r.unchanged;
+  };
+
+  // What is already there: unchanged cases are skipped, changed facts are updated without inference.
+  const toEmbed: Item[] = [];
+  const factsOnly: NewCase[] = [];
+  for (let at = 0; at < items.length; at += 500) {
+    const chunk = items.slice(at, at + 500);
+    const existing = cases.existing(chunk.map((i) => i.base.SOPInstanceUID), model);
+    for (const item of chunk) {
+      const had = existing.get(item.base.SOPInstanceUID);
+      if (!had?.hasVector) toEmbed.push(item);
+      else if (!item.facts || had.factsHash === caseFingerprint({ ...item.base, facts: item.facts })) summary.unchanged++;
+      else factsOnly.push({ ...item.base, facts: item.facts, reindex: false });
+    }
+  }
+  if (factsOnly.length > 0) account(cases.putCases(factsOnly, Date.now()));
+
+  const bar = barProgress()('import', toEmbed.length);
+  let done = 0;
+  const decode = async (item: Item): Promise<DecodedImage | undefined> => {
+    try {
+      return item.kind === 'raster' ? await decodeRasterFile(item.file) : await ctx.dicomDecoder.decodeFile(item.file);
+    } catch (err) {
+      failures.push(`${item.name}: ${describeError(err).message}`);
+      return undefined;
+    }
+  };
+  const decodeBatch = async (batch: Item[]): Promise<{ item: Item; image: DecodedImage }[]> => {
+    const decoded: { item: Item; image: DecodedImage }[] = [];
+    for (const item of batch) {
+      const image = await decode(item);
+      if (image) decoded.push({ item, image });
+    }
+    return decoded;
+  };
+  const batches: Item[][] = [];
+  for (let at = 0; at < toEmbed.length; at += o.batch) batches.push(toEmbed.slice(at, at + o.batch));
+  try {
+    // Decoding (this thread) of the next batch overlaps inference (worker threads) of this one.
+    let next = batches[0] ? decodeBatch(batches[0]) : undefined;
+    for (let b = 0; b < batches.length; b++) {
+      const decoded = (await next) ?? [];
+      const embedding = ctx.embedder.embed(decoded.map((d) => d.image));
+      const following = batches[b + 1];
+      next = following ? decodeBatch(following) : undefined;
+      const results = await embedding;
+      const now = Date.now();
+      decoded.forEach(({ item, image }, i) => {
+        const r = results[i];
+        if (!r) return;
+        ctx.catalog.saveEmbedding({
+          SOPInstanceUID: item.base.SOPInstanceUID,
+          version: 0,
+          StudyInstanceUID: item.base.StudyInstanceUID,
+          modelName: model.name,
+          modelVersion: model.version,
+          vector: r.vector,
+          attention: null,
+          notes: image.notes,
+          createdAt: now,
+        });
+      });
+      // The cases last: a case is recorded only once its embedding is durable.
+      account(cases.putCases(decoded.map(({ item }) => ({ ...item.base, ...(item.facts ? { facts: item.facts } : {}) })), now));
+      done += batches[b]?.length ?? 0;
+      bar.update(done);
+    }
+  } finally {
+    bar.stop();
+  }
+  const opened = await index.open();
+  await index.sync();
+  const stats = await index.stats();
+  return {
+    source,
+    items: items.length,
+    ...summary,
+    ignored,
+    failed: failures.length,
+    failures,
+    casesInArchive: cases.count(model),
+    index: { size: stats.size, mode: stats.mode, rebuilt: opened.rebuilt, file: index.file },
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+}
+
+export function importTarget(o: ImportOptions): string {
+  const dir = o.images ?? o.dicom ?? '';
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new PrecedentError('INPUT_INVALID', `${dir} is not a folder`);
+  return dir;
+}

@@ -1,0 +1,54 @@
+// `precedent import --images DIR|--dicom DIR [--labels CSV]`: bulk indexing of a labelled archive.
+import type { Command } from 'commander';
+import { openModelContext, positiveInt, runCommand, UsageError, type CommonOptions } from './archive-context.js';
+import { importTarget, runImport, type ImportSummary } from './import-run.js';
+
+interface Options extends CommonOptions {
+  images?: string;
+  dicom?: string;
+  labels?: string;
+  issuer: string;
+  batch: string;
+  json?: boolean;
+}
+
+function printSummary(s: ImportSummary): void {
+  const lines = [
+    `import from ${s.source}: ${s.items} image(s) in ${s.seconds} s`,
+    `  added ${s.added}, updated ${s.updated}, unchanged ${s.unchanged}, ignored ${s.ignored}, failed ${s.failed}`,
+    `  archive: ${s.casesInArchive} case(s) for this model; index ${s.index.size} vector(s), ${s.index.mode}${s.index.rebuilt ? ', rebuilt' : ''} (${s.index.file})`,
+    ...s.failures.slice(0, 10).map((f) => `  failed: ${f}`),
+    ...(s.failures.length > 10 ? [`  ... and ${s.failures.length - 10} more`] : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export function registerImportCommand(program: Command): void {
+  program
+    .command('import')
+    .description('index a labelled archive (PNG/JPEG with a labels CSV, or DICOM files) as similar cases; resumable and idempotent')
+    .option('--images <dir>', 'folder of PNG/JPEG radiographs (image_path in the CSV is relative to the CSV\'s folder)')
+    .option('--dicom <dir>', 'folder of DICOM files (searched recursively)')
+    .option('--labels <csv>', 'labels and clinical data (columns as ../shared/data/cxr/labels.csv; for --dicom keyed by SOPInstanceUID, StudyInstanceUID or AccessionNumber)')
+    .option('--issuer <issuer>', 'IssuerOfPatientID of the CSV\'s patient IDs (--images), so that they match the same patients\' DICOM', '')
+    .option('--model <dir>', 'model folder (default: model.dir of the configuration)')
+    .option('--batch <n>', 'images per embedding batch', '16')
+    .option('--json', 'print the summary as JSON')
+    .option('-v, --verbose', 'log progress details to stderr')
+    .option('-c, --config <file>', 'configuration file')
+    .action((opts: Options) =>
+      runCommand(async () => {
+        if (Boolean(opts.images) === Boolean(opts.dicom)) throw new UsageError('give exactly one of --images DIR or --dicom DIR');
+        const batch = positiveInt(opts.batch, '--batch');
+        importTarget({ ...opts, batch });
+        const ctx = await openModelContext(opts);
+        try {
+          const summary = await runImport(ctx, { ...opts, batch });
+          if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          else printSummary(summary);
+        } finally {
+          await ctx.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,60 @@
+// Entry of the index worker thread: owns the VectorIndex, so that searches, bulk adds (an HNSW graph of
+// a million vectors takes minutes) and file hashing never run on the event loop that answers DICOM
+// associations. Requests are answered one at a time, in order.
+import { parentPort, workerData } from 'node:worker_threads';
+import { isPrecedentError } from '../shared/errors.js';
+import { createVectorIndex } from './backends.js';
+import { loadIndexFile, saveIndexFile } from './index-file.js';
+import type { FromIndexWorker, IndexRequest, IndexStats, IndexWorkerInit, ToIndexWorker } from './protocol.js';
+import type { VectorIndex } from './vector-index.js';
+
+const port = parentPort;
+if (!port) throw new Error('index/worker.js runs only as a worker thread');
+const init = workerData as IndexWorkerInit;
+let index: VectorIndex | undefined;
+
+function current(): VectorIndex {
+  index ??= createVectorIndex(init.backend, init.options);
+  return index;
+}
+
+function stats(i: VectorIndex): IndexStats {
+  return { size: i.size(), mode: i.mode(), memoryBytes: i.memoryBytes() };
+}
+
+function handle(request: IndexRequest): unknown {
+  switch (request.op) {
+    case 'open': {
+      const outcome = loadIndexFile(request.file, request.identity, init.options);
+      if ('reason' in outcome) return { loaded: false, reason: outcome.reason };
+      index = outcome.index;
+      return { loaded: true, seq: outcome.meta.seq, ...stats(index) };
+    }
+    case 'reset':
+      index = createVectorIndex(init.backend, init.options);
+      return stats(index);
+    case 'add':
+      current().add(request.keys, request.vectors);
+      return stats(current());
+    case 'remove': {
+      const removed = current().remove(request.keys);
+      return { removed, ...stats(current()) };
+    }
+    case 'search':
+      return request.queries.map((q, i) => current().search(q, request.k, new Set(request.exclude[i] ?? [])));
+    case 'save':
+      return saveIndexFile(current(), request.file, request.identity, request.seq);
+    case 'stats':
+      return stats(current());
+  }
+}
+
+port.on('message', (msg: ToIndexWorker) => {
+  let reply: FromIndexWorker;
+  try {
+    reply = { id: msg.id, ok: true, result: handle(msg.request) };
+  } catch (err) {
+    reply = { id: msg.id, ok: false, code: isPrecedentError(err) ? err.code : 'INDEX_FAILED', message: err instanceof Error ? err.message : String(err) };
+  }
+  port.postMessage(reply);
+});

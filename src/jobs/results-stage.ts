@@ -1,0 +1,63 @@
+// After embedding: find similar cases, write the result objects (SR + Secondary Captures) once per
+// analysed image and model version, and hand them to export. Result UIDs are derived from the source
+// image and model version, so a replay (crash, retry, late images) never creates a second result for
+// the same image: it finds the file already written and only re-submits it (the outbox dedupes).
+import type { Catalog, StoredEmbedding } from '../shared/catalog.js';
+import type { RetrievalResult } from '../shared/cases.js';
+import type { Logger } from '../shared/log.js';
+import type { AnalyzeStudyJob } from '../shared/types.js';
+
+export interface RenderedObject {
+  kind: 'sr' | 'heatmap' | 'cases';
+  bytes: Buffer;
+  SOPInstanceUID: string;
+  StudyInstanceUID: string;
+}
+
+export interface ResultStageDeps {
+  catalog: Catalog;
+  modelVersion: () => string;
+  /** Similar cases for every embedded image of the study (clinical studies); [] for archive studies. */
+  retrieve: (StudyInstanceUID: string, log: Logger) => Promise<RetrievalResult[]>;
+  /** The SOP Instance UIDs the results of one image will have (deterministic). */
+  plannedUids: (embedding: StoredEmbedding) => Array<{ kind: RenderedObject['kind']; SOPInstanceUID: string }>;
+  render: (embedding: StoredEmbedding, retrieval: RetrievalResult) => Promise<RenderedObject[]>;
+  /** Durable write; returns the absolute path. */
+  write: (relativePath: string, bytes: Buffer) => string;
+  exists: (relativePath: string) => boolean;
+  absolute: (relativePath: string) => string;
+  deliver: (objects: Array<{ SOPInstanceUID: string; StudyInstanceUID: string; path: string }>, StudyInstanceUID: string) => void;
+}
+
+export function resultPath(StudyInstanceUID: string, SOPInstanceUID: string): string {
+  return `results/${StudyInstanceUID}/${SOPInstanceUID}.dcm`;
+}
+
+export function createResultStage(deps: ResultStageDeps): (job: AnalyzeStudyJob, log: Logger) => Promise<void> {
+  return async (job, log) => {
+    const retrievals = await deps.retrieve(job.StudyInstanceUID, log);
+    if (retrievals.length === 0) {
+      log.info('no similar-case results for this study (archive study or empty index)');
+      return;
+    }
+    const embeddings = new Map(deps.catalog.embeddings(job.StudyInstanceUID, deps.modelVersion()).map((e) => [e.SOPInstanceUID, e]));
+    const ready: Array<{ SOPInstanceUID: string; StudyInstanceUID: string; path: string }> = [];
+    let written = 0;
+    for (const retrieval of retrievals) {
+      const embedding = embeddings.get(retrieval.SOPInstanceUID);
+      if (!embedding) continue;
+      const planned = deps.plannedUids(embedding);
+      if (planned.length > 0 && planned.every((p) => deps.exists(resultPath(job.StudyInstanceUID, p.SOPInstanceUID)))) {
+        for (const p of planned) ready.push({ SOPInstanceUID: p.SOPInstanceUID, StudyInstanceUID: job.StudyInstanceUID, path: deps.absolute(resultPath(job.StudyInstanceUID, p.SOPInstanceUID)) });
+        continue;
+      }
+      for (const object of await deps.render(embedding, retrieval)) {
+        const path = deps.write(resultPath(job.StudyInstanceUID, object.SOPInstanceUID), object.bytes);
+        ready.push({ SOPInstanceUID: object.SOPInstanceUID, StudyInstanceUID: job.StudyInstanceUID, path });
+        written++;
+      }
+    }
+    deps.deliver(ready, job.StudyInstanceUID);
+    log.info({ written, submitted: ready.length }, 'results written and queued for export');
+  };
+}

@@ -1,0 +1,82 @@
+// Reading the analysed image's header: results must carry the same Patient and Study modules as
+// the image so the PACS files them into the same study (PS3.3 C.7.1.1, C.7.2.1, C.7.2.2).
+import dcmjs from 'dcmjs';
+import { PrecedentError } from '../shared/errors.js';
+import type { SourceImage } from './types.js';
+
+/** Patient, Clinical Trial Subject, General Study, Patient Study and Clinical Trial Study attributes. */
+const PATIENT_STUDY_KEYWORDS = [
+  // Patient (C.7.1.1)
+  'PatientName', 'PatientID', 'IssuerOfPatientID', 'IssuerOfPatientIDQualifiersSequence', 'TypeOfPatientID',
+  'PatientBirthDate', 'PatientBirthTime', 'PatientSex', 'OtherPatientIDsSequence', 'OtherPatientNames',
+  'EthnicGroup', 'PatientComments', 'PatientSpeciesDescription', 'PatientSpeciesCodeSequence',
+  'PatientBreedDescription', 'PatientBreedCodeSequence', 'BreedRegistrationSequence', 'ResponsiblePerson',
+  'ResponsiblePersonRole', 'ResponsibleOrganization', 'PatientIdentityRemoved', 'DeidentificationMethod',
+  'DeidentificationMethodCodeSequence', 'QualityControlSubject', 'StrainDescription',
+  // Clinical Trial Subject (C.7.1.3): copied only when the source has them, so the module stays whole.
+  'ClinicalTrialSponsorName', 'ClinicalTrialProtocolID', 'ClinicalTrialProtocolName', 'ClinicalTrialSiteID',
+  'ClinicalTrialSiteName', 'ClinicalTrialSubjectID', 'ClinicalTrialSubjectReadingID',
+  // General Study (C.7.2.1)
+  'StudyInstanceUID', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'ReferringPhysicianIdentificationSequence',
+  'StudyID', 'AccessionNumber', 'IssuerOfAccessionNumberSequence', 'StudyDescription', 'PhysiciansOfRecord',
+  'NameOfPhysiciansReadingStudy', 'ReferencedStudySequence', 'ProcedureCodeSequence',
+  'ReasonForPerformedProcedureCodeSequence', 'RequestingService',
+  // Patient Study (C.7.2.2)
+  'AdmittingDiagnosesDescription', 'AdmittingDiagnosesCodeSequence', 'PatientAge', 'PatientSize', 'PatientWeight',
+  'Occupation', 'AdditionalPatientHistory', 'AdmissionID', 'PregnancyStatus', 'SmokingStatus',
+  // Clinical Trial Study (C.7.2.3)
+  'ClinicalTrialTimePointID', 'ClinicalTrialTimePointDescription',
+] as const;
+
+/** Type 2 attributes of Patient and General Study: present, possibly empty, in every result. */
+const TYPE2 = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber'] as const;
+
+function str(value: unknown): string {
+  if (Array.isArray(value)) return str(value[0]);
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+}
+
+function strings(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  return (Array.isArray(value) ? value : [value]).map((v) => str(v));
+}
+
+/**
+ * Extracts what the results copy from a source image's Part 10 bytes. Parsing stops before Pixel
+ * Data, so any transfer syntax works and the pixels are never touched.
+ */
+export function readSourceImage(part10: Uint8Array): SourceImage {
+  let natural: Record<string, unknown>;
+  try {
+    const buffer = part10.buffer.slice(part10.byteOffset, part10.byteOffset + part10.byteLength) as ArrayBuffer;
+    const dict = dcmjs.data.DicomMessage.readFile(buffer, { untilTag: '7FE00010', includeUntilTagValue: false });
+    natural = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
+  } catch (err) {
+    throw new PrecedentError('DATASET_MALFORMED', 'source image cannot be parsed for its patient and study attributes', { cause: err });
+  }
+  return sourceFromDataset(natural);
+}
+
+/** The same from an already naturalized data set (keyword -> value). */
+export function sourceFromDataset(natural: Record<string, unknown>): SourceImage {
+  const uid = (keyword: string): string => str(natural[keyword]).trim();
+  const missing = ['SOPClassUID', 'SOPInstanceUID', 'SeriesInstanceUID', 'StudyInstanceUID'].filter((k) => uid(k) === '');
+  if (missing.length > 0) {
+    throw new PrecedentError('DATASET_INCOMPLETE', `source image lacks ${missing.join(', ')}`, { details: missing });
+  }
+  const patientStudy: Record<string, unknown> = {};
+  for (const keyword of PATIENT_STUDY_KEYWORDS) {
+    const value = natural[keyword];
+    if (value !== undefined && value !== null) patientStudy[keyword] = value;
+  }
+  for (const keyword of TYPE2) if (!(keyword in patientStudy)) patientStudy[keyword] = '';
+  return {
+    SOPClassUID: uid('SOPClassUID'),
+    SOPInstanceUID: uid('SOPInstanceUID'),
+    SeriesInstanceUID: uid('SeriesInstanceUID'),
+    StudyInstanceUID: uid('StudyInstanceUID'),
+    Modality: uid('Modality'),
+    PatientOrientation: strings(natural['PatientOrientation']),
+    patientStudy,
+  };
+}

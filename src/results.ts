@@ -1,0 +1,103 @@
+// Composition of the results step: similar cases (archive) -> SR + heatmap SC + similar-cases SC
+// (report) -> durable files -> export outbox. Lives beside analysis.ts because it joins several
+// capabilities; the step's logic (what to skip on replay) is in jobs/results-stage.ts.
+import { readFileSync } from 'node:fs';
+import type { Catalog, StoredEmbedding } from './shared/catalog.js';
+import type { FileStore } from './shared/files.js';
+import type { ExportOutbox } from './shared/exports.js';
+import type { ImageDecoder, ModelCard, DecodedImage } from './shared/analysis.js';
+import type { RetrievalResult } from './shared/cases.js';
+import type { Logger } from './shared/log.js';
+import { hashUid } from './shared/uid.js';
+import { buildHeatmapSC, buildSimilarCasesSC, buildSimilarCasesSR, readSourceImage } from './report/index.js';
+import { createResultStage, type RenderedObject } from './jobs/index.js';
+import { IMPLEMENTATION_VERSION_NAME } from './shared/implementation.js';
+
+export interface ResultsDeps {
+  catalog: Catalog;
+  files: FileStore;
+  outbox: ExportOutbox;
+  decoder: ImageDecoder;
+  card: ModelCard;
+  retrieve: (StudyInstanceUID: string, log: Logger) => Promise<RetrievalResult[]>;
+  destinationsFor: (callingAETitle: string) => string[];
+  /** Wakes the exporter in this process (serve); a separate worker only fills the shared outbox. */
+  wake?: () => void;
+  now: () => number;
+}
+
+const KINDS: RenderedObject['kind'][] = ['sr', 'heatmap', 'cases'];
+
+/** Result UIDs depend only on the source image, its version and the model: a replay rewrites the same objects. */
+function uids(e: StoredEmbedding, card: ModelCard) {
+  const seed = [e.SOPInstanceUID, String(e.version), card.name, card.version];
+  return {
+    srSeries: hashUid('precedent-sr-series', e.StudyInstanceUID, card.name, card.version),
+    scSeries: hashUid('precedent-sc-series', e.StudyInstanceUID, card.name, card.version),
+    sop: Object.fromEntries(KINDS.map((k) => [k, hashUid('precedent-result', k, ...seed)])) as Record<RenderedObject['kind'], string>,
+  };
+}
+
+export function createResults(deps: ResultsDeps) {
+  const { catalog, files, card } = deps;
+  const model = { name: card.name, version: card.version, deviceUID: card.deviceUID };
+  const producer = { softwareVersion: IMPLEMENTATION_VERSION_NAME };
+
+  const latestPath = (SOPInstanceUID: string): string | undefined => {
+    const v = catalog.instanceVersions(SOPInstanceUID).filter((i) => i.path).at(-1);
+    return v?.path ? files.absolute(v.path) : undefined;
+  };
+
+  async function caseImages(retrieval: RetrievalResult): Promise<Map<string, DecodedImage>> {
+    const images = new Map<string, DecodedImage>();
+    for (const c of retrieval.cases) {
+      const path = latestPath(c.case.SOPInstanceUID);
+      if (!path) continue; // imported from a picture or erased: the page shows a placeholder
+      try {
+        images.set(c.case.SOPInstanceUID, await deps.decoder.decodeFile(path));
+      } catch {
+        // an undecodable archive image only loses its thumbnail
+      }
+    }
+    return images;
+  }
+
+  async function render(e: StoredEmbedding, retrieval: RetrievalResult): Promise<RenderedObject[]> {
+    const path = latestPath(e.SOPInstanceUID);
+    if (!path) return [];
+    const source = readSourceImage(readFileSync(path));
+    const u = uids(e, card);
+    const common = { source, model, producer };
+    const out: RenderedObject[] = [];
+    const sr = buildSimilarCasesSR({ ...common, retrieval, SeriesInstanceUID: u.srSeries, SOPInstanceUID: u.sop.sr, InstanceNumber: 1 });
+    out.push({ kind: 'sr', bytes: sr.bytes, SOPInstanceUID: sr.SOPInstanceUID, StudyInstanceUID: sr.StudyInstanceUID });
+    if (e.attention) {
+      const image = await deps.decoder.decodeFile(path);
+      const sc = buildHeatmapSC({ ...common, image, attention: e.attention, SeriesInstanceUID: u.scSeries, SOPInstanceUID: u.sop.heatmap, InstanceNumber: 1 });
+      out.push({ kind: 'heatmap', bytes: sc.bytes, SOPInstanceUID: sc.SOPInstanceUID, StudyInstanceUID: sc.StudyInstanceUID });
+    }
+    const page = buildSimilarCasesSC({ ...common, retrieval, caseImages: await caseImages(retrieval), SeriesInstanceUID: u.scSeries, SOPInstanceUID: u.sop.cases, InstanceNumber: 2 });
+    out.push({ kind: 'cases', bytes: page.bytes, SOPInstanceUID: page.SOPInstanceUID, StudyInstanceUID: page.StudyInstanceUID });
+    return out;
+  }
+
+  return createResultStage({
+    catalog,
+    modelVersion: () => card.version,
+    retrieve: deps.retrieve,
+    plannedUids: (e) => {
+      const u = uids(e, card);
+      return KINDS.filter((k) => k !== 'heatmap' || e.attention).map((kind) => ({ kind, SOPInstanceUID: u.sop[kind] }));
+    },
+    render,
+    write: (rel, bytes) => files.writeDurable(rel, bytes),
+    exists: (rel) => files.exists(rel),
+    absolute: (rel) => files.absolute(rel),
+    deliver: (objects, StudyInstanceUID) => {
+      const callingAE = catalog.analyzableInstances(StudyInstanceUID)[0]?.callingAETitle ?? '';
+      const destinations = deps.destinationsFor(callingAE);
+      for (const o of objects) deps.outbox.add(o, destinations, deps.now());
+      deps.wake?.();
+    },
+  });
+}

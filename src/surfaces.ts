@@ -1,0 +1,140 @@
+// The HTTP surfaces of `precedent serve` and `precedent worker`, assembled for the composition roots
+// (node.ts, worker.ts): the DICOMweb edge (STOW-RS into ingest, QIDO/WADO of results) and the
+// operations API (health, readiness, Prometheus metrics, study status).
+import { join } from 'node:path';
+import type { Config } from './config/schema.js';
+import type { Logger } from './shared/log.js';
+import type { Catalog } from './shared/catalog.js';
+import type { FileStore } from './shared/files.js';
+import type { IngestService, JobQueue } from './shared/types.js';
+import type { StatusReader } from './shared/status.js';
+import { openStatusReader } from './store/index.js';
+import { createDicomwebServer, type DicomwebServer } from './dicomweb/index.js';
+import { createOpsServer, nodeChecks, type CheckResult, type OpsServer, type PromMetrics } from './ops/index.js';
+
+export interface SurfaceDeps {
+  metrics: PromMetrics;
+  /** The instrumented ingest (shared/metrics.ts instrumentIngest), the same the DIMSE edge uses. */
+  ingest: IngestService;
+  catalog: Catalog;
+  files: FileStore;
+  queue: JobQueue;
+  /** Describes the analysis runtime once started (undefined: none in this process). */
+  analysis: () => { describe(): string } | undefined;
+}
+
+export interface Surfaces {
+  /** Opens the operations port (first thing in start(): /healthz answers while the rest starts). */
+  startOps(): Promise<number | undefined>;
+  /** Opens the DICOMweb port (when enabled) and marks the node ready. */
+  startDicomweb(): Promise<number | undefined>;
+  /** Stops DICOMweb first (no new objects), the operations API last. */
+  stop(): Promise<void>;
+}
+
+export function modelState(config: Config, analysis: { describe(): string } | undefined): CheckResult {
+  if (analysis) return { ok: true, detail: `loaded: ${analysis.describe()}` };
+  if (!config.workers.inProcess) return { ok: true, detail: 'absent here by configuration: analysis runs in `precedent worker` processes' };
+  return { ok: true, detail: `absent: no model.onnx in model.dir (${config.model.dir}); complete studies wait in the queue` };
+}
+
+export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): Surfaces {
+  const { metrics, files, catalog, queue } = deps;
+  metrics.setSources({
+    queueDepth: () => queue.depth(),
+    diskFreeBytes: () => files.freeBytes(),
+    minFreeBytes: config.storage.minFreeBytes,
+  });
+  let status: StatusReader | undefined;
+  let ops: OpsServer | undefined;
+  const dicomweb: DicomwebServer | undefined = config.dicomweb.enabled
+    ? createDicomwebServer({
+        config: config.dicomweb,
+        ingest: deps.ingest,
+        log: log.child({ component: 'dicomweb' }),
+        dataDir: files.dataDir,
+        minFreeBytes: config.storage.minFreeBytes,
+        diskFreeBytes: () => files.freeBytes(),
+        calledAETitle: config.dimse.aeTitle,
+      })
+    : undefined;
+
+  return {
+    async startOps() {
+      if (!config.ops.enabled) return undefined;
+      // Its own read-only connection; the catalog (opened before) has created the tables.
+      const reader = openStatusReader(join(files.dataDir, 'catalog.sqlite'));
+      status = reader;
+      metrics.setSources({ studiesByState: () => reader.summary(0).studies });
+      ops = createOpsServer({
+        host: config.ops.host,
+        port: config.ops.port,
+        readinessTimeoutSeconds: config.ops.readinessTimeoutSeconds,
+        metrics,
+        status: reader,
+        log: log.child({ component: 'ops' }),
+        checks: nodeChecks({
+          catalog: () => catalog.instanceCount(),
+          queueDepth: () => queue.depth(),
+          diskFreeBytes: () => files.freeBytes(),
+          minFreeBytes: config.storage.minFreeBytes,
+          model: () => modelState(config, deps.analysis()),
+        }),
+      });
+      try {
+        return await ops.listen();
+      } catch (err) {
+        // Monitoring must never stop a node from receiving images: run without the API, loudly.
+        log.error({ err: err instanceof Error ? err.message : String(err), port: config.ops.port }, 'operations API cannot listen; continuing without it');
+        ops = undefined;
+        return undefined;
+      }
+    },
+    async startDicomweb() {
+      const port = dicomweb ? await dicomweb.listen() : undefined;
+      ops?.setLifecycle('running');
+      return port;
+    },
+    async stop() {
+      ops?.setLifecycle('stopping');
+      await dicomweb?.close();
+      await ops?.close();
+      status?.close();
+    },
+  };
+}
+
+/** `precedent worker`'s operations API (ops.workerPort): health, readiness, metrics; no study status. */
+export function createWorkerSurfaces(config: Config, log: Logger, deps: Omit<SurfaceDeps, 'ingest'>): Pick<Surfaces, 'stop'> & { start(): Promise<number | undefined> } {
+  const port = config.ops.workerPort;
+  deps.metrics.setSources({ queueDepth: () => deps.queue.depth(), diskFreeBytes: () => deps.files.freeBytes(), minFreeBytes: config.storage.minFreeBytes });
+  const ops =
+    port === undefined
+      ? undefined
+      : createOpsServer({
+          host: config.ops.host,
+          port,
+          readinessTimeoutSeconds: config.ops.readinessTimeoutSeconds,
+          metrics: deps.metrics,
+          log: log.child({ component: 'ops' }),
+          checks: nodeChecks({
+            catalog: () => deps.catalog.instanceCount(),
+            queueDepth: () => deps.queue.depth(),
+            diskFreeBytes: () => deps.files.freeBytes(),
+            minFreeBytes: 0, // workers do not receive objects
+            model: () => (deps.analysis() ? modelState(config, deps.analysis()) : { ok: false, detail: 'analysis not started' }),
+          }),
+        });
+  return {
+    async start() {
+      if (!ops) return undefined;
+      const p = await ops.listen();
+      ops.setLifecycle('running');
+      return p;
+    },
+    async stop() {
+      ops?.setLifecycle('stopping');
+      await ops?.close();
+    },
+  };
+}

@@ -1,0 +1,249 @@
+// The Secondary Captures: the attention heatmap and the similar-cases thumbnail page. Written by
+// report/, read back by dcmjs and dcmtk (dcmj2pnm renders them pixel for pixel, dcmdump parses),
+// validated by dciodvfy; the burned-in text shows the model and the disclaimer, never the patient.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createImageDecoder } from '../src/decode/index.js';
+import {
+  buildHeatmapSC, buildSimilarCasesSC, captionLines, caseLabelLines, DISCLAIMER, HEATMAP_SERIES_DESCRIPTION, renderHeatmap, renderSimilarCases,
+  sourceFromDataset, THUMBNAILS_SERIES_DESCRIPTION, type DicomObject, type RgbImage, type SourceImage,
+} from '../src/report/index.js';
+import type { DecodedImage } from '../src/shared/analysis.js';
+import type { RetrievalResult } from '../src/shared/cases.js';
+import { isValidUid } from '../src/shared/uid.js';
+import { readPart10 } from './fixtures/dcmjs.js';
+import { attentionMap, decodedImage, MODEL, retrievalFor, sourceFixture, type SourceFixture } from './helpers/report-fixtures.js';
+import { dciodvfy, findText, renderWithDcmj2pnm } from './helpers/report-tools.js';
+import { requireTool, run } from './helpers/tools.js';
+
+const WHITE = [255, 255, 255];
+const AMBER = [255, 210, 0];
+const LABEL_BLUE = [170, 220, 255];
+
+let dir = '';
+const warnings = new Set<string>();
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'precedent-report-sc-'));
+});
+afterAll(async () => {
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
+  console.log(`dciodvfy warnings on the Secondary Captures:\n${[...warnings].join('\n')}`);
+});
+
+it.each(['dcmj2pnm', 'dcmdump', 'dciodvfy'])('the reader %s is installed', (tool) => {
+  expect(requireTool(tool)).toMatch(new RegExp(`/${tool}$`));
+});
+
+/** Same patient pixels, another patient's identity: the burned-in pixels must not change. */
+function otherPatient(source: SourceImage): SourceImage {
+  return sourceFromDataset({
+    ...source.patientStudy,
+    SOPClassUID: source.SOPClassUID,
+    SOPInstanceUID: source.SOPInstanceUID,
+    SeriesInstanceUID: source.SeriesInstanceUID,
+    PatientOrientation: source.PatientOrientation,
+    PatientName: [{ Alphabetic: 'SOMEONE^ELSE' }],
+    PatientID: 'OTHER-ID-9999',
+    PatientBirthDate: '19700101',
+    AccessionNumber: 'ACC999',
+  });
+}
+
+function pixelBytes(ds: Record<string, unknown>): Uint8Array {
+  const value = (ds['PixelData'] as ArrayBuffer[])[0] as ArrayBuffer;
+  return new Uint8Array(value);
+}
+
+/** What every SC must carry, whatever its pixels. */
+function expectSecondaryCapture(ds: Record<string, unknown>, page: RgbImage, src: SourceFixture, seriesDescription: string): void {
+  expect(ds['SOPClassUID']).toBe('1.2.840.10008.5.1.4.1.1.7');
+  expect(ds).toMatchObject({
+    SamplesPerPixel: 3, PhotometricInterpretation: 'RGB', PlanarConfiguration: 0, BitsAllocated: 8, BitsStored: 8, HighBit: 7, PixelRepresentation: 0,
+    Rows: page.height, Columns: page.width, ImageType: ['DERIVED', 'SECONDARY'], ConversionType: 'WSD', BurnedInAnnotation: 'YES', Modality: 'OT',
+  });
+  expect(Buffer.from(pixelBytes(ds)).equals(Buffer.from(page.data))).toBe(true);
+  expect(ds['StudyInstanceUID']).toBe(src.fixture.studyInstanceUID);
+  expect(ds['SeriesInstanceUID']).not.toBe(src.fixture.seriesInstanceUID);
+  expect(isValidUid(String(ds['SeriesInstanceUID']))).toBe(true);
+  expect(ds['SeriesDescription']).toBe(seriesDescription);
+  expect(String(ds['SeriesDescription'])).toContain('NOT FOR DIAGNOSTIC USE');
+  const source = readPart10(src.bytes).dataset;
+  for (const k of ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber', 'PatientOrientation']) {
+    expect({ [k]: ds[k] }).toEqual({ [k]: source[k] });
+  }
+  expect(ds['ContributingEquipmentSequence']).toMatchObject([
+    { PurposeOfReferenceCodeSequence: [{ CodeValue: 'Newcode1', CodingSchemeDesignator: '99IHE', CodeMeaning: 'Processing Algorithm' }], ManufacturerModelName: MODEL.name, SoftwareVersions: MODEL.version, DeviceUID: MODEL.deviceUID },
+  ]);
+}
+
+/** The caption names the model and carries the disclaimer; no identity of the patient is drawn. */
+function expectCaptionWithoutIdentity(page: RgbImage, source: SourceImage): void {
+  const [modelLine, disclaimer] = captionLines(MODEL);
+  expect(disclaimer).toBe(DISCLAIMER);
+  expect(findText(page, disclaimer, AMBER), 'disclaimer').not.toBeNull();
+  expect(findText(page, modelLine, WHITE), 'model line').not.toBeNull();
+  const identities = [String(source.patientStudy['PatientID']), 'PATIENT', String(source.patientStudy['AccessionNumber'])];
+  expect(identities[0]).toBe('PRECEDENT-TEST-0001');
+  for (const identity of identities) {
+    for (const colour of [WHITE, AMBER, LABEL_BLUE]) expect(findText(page, identity, colour), `${identity} burned in`).toBeNull();
+  }
+}
+
+async function expectReadersAgree(obj: DicomObject, page: RgbImage, name: string): Promise<void> {
+  const file = path.join(dir, `${name}.dcm`);
+  await writeFile(file, obj.bytes);
+  const rendered = await renderWithDcmj2pnm(file, path.join(dir, `${name}.ppm`));
+  expect([rendered.width, rendered.height]).toEqual([page.width, page.height]);
+  expect(Buffer.from(rendered.data).equals(Buffer.from(page.data)), 'dcmj2pnm renders our exact pixels').toBe(true);
+  const dump = await run('dcmdump', ['-q', file]);
+  expect(dump.code === 0 ? '' : `exit ${dump.code}: ${dump.stderr}`).toBe('');
+  expect(dump.stdout).toContain('(0028,0004) CS [RGB]');
+  const v = await dciodvfy(file);
+  for (const w of v.warnings) warnings.add(w);
+  // Any error line makes the assertion print dciodvfy's whole output.
+  expect(v.errors.length > 0 ? v.output : '').toBe('');
+  expect(v.output).toContain('SCImage');
+}
+
+describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source', (variant) => {
+  let src: SourceFixture;
+  let image: DecodedImage;
+  let retrieval: RetrievalResult;
+  let caseImages: Map<string, DecodedImage>;
+
+  beforeAll(async () => {
+    src = await sourceFixture(variant, dir);
+    image = await createImageDecoder().decodeFile(src.fixture.path);
+    retrieval = retrievalFor(src.source);
+    caseImages = new Map();
+    // Case 3 has no pixels at hand: it must show a placeholder, not shift the others.
+    for (const [i, c] of retrieval.cases.entries()) if (i !== 2) caseImages.set(c.case.SOPInstanceUID, await decodedImage(10 + i));
+  });
+
+  describe('attention heatmap', () => {
+    let obj: DicomObject;
+    let ds: Record<string, unknown>;
+    let page: RgbImage;
+
+    beforeAll(() => {
+      const input = { source: src.source, model: MODEL, image, attention: attentionMap() };
+      obj = buildHeatmapSC(input);
+      page = renderHeatmap(input);
+      ds = readPart10(obj.bytes).dataset;
+    });
+
+    it('is an 8-bit RGB Secondary Capture in the source study, referencing the source image', () => {
+      expectSecondaryCapture(ds, page, src, HEATMAP_SERIES_DESCRIPTION);
+      expect(ds['SourceImageSequence']).toMatchObject([
+        {
+          ReferencedSOPClassUID: src.fixture.sopClassUID,
+          ReferencedSOPInstanceUID: src.fixture.sopInstanceUID,
+          PurposeOfReferenceCodeSequence: [{ CodeValue: '121322', CodingSchemeDesignator: 'DCM' }],
+        },
+      ]);
+    });
+
+    it('shows the radiograph, coloured where the model attends and grey where it does not', () => {
+      const at = (x: number, y: number): number[] => Array.from(page.data.subarray((y * page.width + x) * 3, (y * page.width + x) * 3 + 3));
+      // attentionMap() peaks at (0.32, 0.55) of the image and is ~0 in the top-left corner.
+      const fitted = { w: Math.min(image.width, page.width), h: Math.min(image.height, page.height) };
+      const [r0, g0, b0] = at(2, 2);
+      expect(r0 === g0 && g0 === b0, 'no colour where attention is ~0').toBe(true);
+      const [r, g, b] = at(Math.round(0.32 * fitted.w), Math.round(0.55 * fitted.h));
+      expect(Math.max(r ?? 0, g ?? 0, b ?? 0) - Math.min(r ?? 0, g ?? 0, b ?? 0), 'colour at the peak').toBeGreaterThan(40);
+    });
+
+    it('carries a colour bar and the caption, and no patient identity', () => {
+      expect(findText(page, 'HIGH', WHITE)).not.toBeNull();
+      expect(findText(page, 'LOW', WHITE)).not.toBeNull();
+      expectCaptionWithoutIdentity(page, src.source);
+      const other = renderHeatmap({ source: otherPatient(src.source), model: MODEL, image, attention: attentionMap() });
+      expect(Buffer.from(other.data).equals(Buffer.from(page.data)), 'pixels independent of patient identity').toBe(true);
+    });
+
+    it('is rendered by dcmj2pnm, parsed by dcmdump and passes dciodvfy', async () => {
+      await expectReadersAgree(obj, page, `${variant}-heatmap`);
+    });
+  });
+
+  describe('similar-cases thumbnail page', () => {
+    let obj: DicomObject;
+    let ds: Record<string, unknown>;
+    let page: RgbImage;
+
+    beforeAll(() => {
+      const input = { source: src.source, model: MODEL, retrieval, caseImages };
+      obj = buildSimilarCasesSC(input);
+      page = renderSimilarCases(input);
+      ds = readPart10(obj.bytes).dataset;
+    });
+
+    it('is an 8-bit RGB Secondary Capture in the source study, related to the source image', () => {
+      expectSecondaryCapture(ds, page, src, THUMBNAILS_SERIES_DESCRIPTION);
+      expect(ds['ReferencedImageSequence']).toMatchObject([{ ReferencedSOPClassUID: src.fixture.sopClassUID, ReferencedSOPInstanceUID: src.fixture.sopInstanceUID }]);
+    });
+
+    it('labels every case with rank, similarity and labels, and marks missing pixels', () => {
+      expect(findText(page, '5 MOST SIMILAR PRIOR CASES', WHITE)).not.toBeNull();
+      for (const c of retrieval.cases) {
+        const [first, second] = caseLabelLines(c);
+        expect(findText(page, first, WHITE), `${first}`).not.toBeNull();
+        if (second.length <= 12) expect(findText(page, second, LABEL_BLUE), `${second}`).not.toBeNull();
+      }
+      expect(findText(page, 'NO IMAGE', [200, 200, 200])).not.toBeNull();
+      expectCaptionWithoutIdentity(page, src.source);
+      const other = renderSimilarCases({ source: otherPatient(src.source), model: MODEL, retrieval, caseImages });
+      expect(Buffer.from(other.data).equals(Buffer.from(page.data)), 'pixels independent of patient identity').toBe(true);
+    });
+
+    it('is rendered by dcmj2pnm, parsed by dcmdump and passes dciodvfy', async () => {
+      await expectReadersAgree(obj, page, `${variant}-thumbnails`);
+    });
+  });
+});
+
+describe('Secondary Capture limits', () => {
+  let src: SourceFixture;
+  beforeAll(async () => {
+    src = await sourceFixture('dx12', dir);
+  });
+
+  /** A large synthetic radiograph (a smooth gradient). */
+  function bigImage(width: number, height: number): DecodedImage {
+    const pixels = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels[y * width + x] = (x + y) / (width + height);
+    return { width, height, pixels, notes: [] };
+  }
+
+  it('caps a heatmap of a 2500 x 3000 radiograph at 1024 pixels on the long side', async () => {
+    const input = { source: src.source, model: MODEL, image: bigImage(2500, 3000), attention: attentionMap(128, 128) };
+    const ds = readPart10(buildHeatmapSC(input).bytes).dataset;
+    expect(Math.max(Number(ds['Rows']), Number(ds['Columns']))).toBeLessThanOrEqual(1024);
+    expect(Number(ds['Rows'])).toBeGreaterThan(900);
+    const page = renderHeatmap(input);
+    expect(findText(page, DISCLAIMER, AMBER, [3])).not.toBeNull();
+    const file = path.join(dir, 'big-heatmap.dcm');
+    await writeFile(file, buildHeatmapSC(input).bytes);
+    expect((await dciodvfy(file)).errors).toEqual([]);
+  });
+
+  it('caps the thumbnail page at the requested size', () => {
+    const retrieval = retrievalFor(src.source);
+    const page = renderSimilarCases({ source: src.source, model: MODEL, retrieval, maxSize: 512 });
+    expect(Math.max(page.width, page.height)).toBeLessThanOrEqual(512);
+    expect(findText(page, 'NO IMAGE', [200, 200, 200])).not.toBeNull();
+  });
+
+  it('rejects an attention map whose data does not match its size', () => {
+    const attention = { width: 10, height: 10, data: new Float32Array(5) };
+    expect(() => buildHeatmapSC({ source: src.source, model: MODEL, image: bigImage(64, 64), attention })).toThrow(/attention map 10x10 has 5 values/);
+  });
+
+  it('rejects a retrieval result of another image', () => {
+    const retrieval = { ...retrievalFor(src.source), StudyInstanceUID: '1.2.3' };
+    expect(() => buildSimilarCasesSC({ source: src.source, model: MODEL, retrieval })).toThrow(/retrieval result is for/);
+  });
+});
