@@ -130,7 +130,7 @@ interface ServeChild {
 async function startServeChild(): Promise<ServeChild> {
   const dataDir = tempDir();
   const config = join(dataDir, 'precedent.yaml');
-  writeFileSync(config, `dimse:\n  port: 0\n  host: 127.0.0.1\nstorage:\n  dataDir: ${dataDir}\n  minFreeBytes: 0\nlog:\n  level: debug\n`);
+  writeFileSync(config, `dimse:\n  port: 0\n  host: 127.0.0.1\nstorage:\n  dataDir: ${dataDir}\n  minFreeBytes: 0\nlog:\n  level: debug\nops:\n  port: 0\nmodel:\n  dir: ${join(dataDir, 'no-model')}\n`);
   const child = spawn(process.execPath, ['--max-old-space-size=256', join(REPO_ROOT, 'bin/precedent.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';

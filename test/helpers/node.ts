@@ -32,6 +32,8 @@ export function testConfig(overrides: DeepPartial<Config> = {}, dataDir = tempDi
     dimse: { port: 0, host: '127.0.0.1', ...overrides.dimse },
     storage: { dataDir, minFreeBytes: 0, ...overrides.storage },
     studies: { completeAfterSeconds: 1, checkIntervalSeconds: 0.2, ...overrides.studies },
+    // Tests opt in to a model (testModelDir() or models/default); by default none, as on a bare install.
+    model: { dir: join(dataDir, 'no-model'), ...overrides.model },
     log: { level: 'debug', ...overrides.log },
     // Never the fixed default port: test nodes run side by side.
     ops: { port: 0, ...overrides.ops },
