@@ -1,6 +1,9 @@
-// Entry of `npm run bench`: every section prints its own table.
+// Entry of `npm run bench`: every section prints its own table. BENCH_ONLY=pipeline,index,e2e picks sections.
 import { benchPipeline } from './pipeline.js';
 import { benchIndex } from './index.js';
+import { benchEndToEnd } from './e2e.js';
 
-await benchPipeline();
-await benchIndex();
+const only = new Set((process.env.BENCH_ONLY ?? 'pipeline,index,e2e').split(','));
+if (only.has('pipeline')) await benchPipeline();
+if (only.has('index')) await benchIndex();
+if (only.has('e2e')) await benchEndToEnd();

@@ -171,7 +171,10 @@ export function openArchive(deps: ArchiveDeps): Archive {
       if (isArchiveStudy(uid)) return [];
       const stored = cases.retrievals(uid, model);
       const images = embeddedImages(uid, log);
-      if (images.length > 0 && images.every((i) => stored.some((r) => r.SOPInstanceUID === i.attrs.SOPInstanceUID))) return stored;
+      const bySop = new Map(stored.map((r) => [r.SOPInstanceUID, r]));
+      const replay = images.map((i) => bySop.get(i.attrs.SOPInstanceUID));
+      // Every image has stored results: the same answer as when the study was analysed (report replay).
+      if (images.length > 0 && replay.every((r) => r !== undefined)) return replay as RetrievalResult[];
       return images.length === 0 ? [] : clinical(uid, images, log);
     },
     async close() {

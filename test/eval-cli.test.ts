@@ -213,6 +213,15 @@ describe('precedent eval (built CLI)', () => {
     expect(r.data.classes).toEqual(['COVID-19', 'bacterial', 'normal', 'viral']);
     expect(r.models.map((m) => m.id)).toEqual(['model', 'raw-pixel']);
     expect(r.subsets[0]?.galleryImages).toBe(r.data.evaluated);
+
+    // The archive protocol: test queries searching the train images only.
+    const archive = join(dir, 'out-archive');
+    await precedentEval(['--labels', labelsCsv, '--images', cxrDir(), '--model', model, '--split', splitCsv, '--subset', 'test', '--gallery-subset', 'train', '--out', archive, '--bootstrap', '100']);
+    const a = readReport(archive);
+    expect(a.protocol.split?.gallerySubset).toEqual(['train']);
+    expect(a.data.evaluated).toBe(40);
+    expect(a.subsets[0]?.queries).toBe(40 - (a.subsets[0]?.galleryImages ?? 0));
+    expect(a.protocol.gallery).toContain('split is train');
   }, 240_000);
 
   it('exits with status 2 and a message for bad input', async () => {

@@ -170,7 +170,7 @@ describe('index manager', () => {
     clearInterval(timer);
     console.log(`HNSW build of 5000 vectors in the worker thread: ${buildMs.toFixed(0)} ms; longest event-loop gap meanwhile: ${maxGap.toFixed(1)} ms`);
     expect(opened).toMatchObject({ rebuilt: true, mode: 'hnsw', size: 5000 });
-    // The gap covers the SQLite page reads on this thread (4096 rows each), not the graph build.
+    // The gap covers the SQLite page reads on this thread (1024 rows each), not the graph build.
     expect(maxGap).toBeLessThan(Math.max(250, buildMs / 4));
   });
 });

@@ -34,11 +34,11 @@ function describeSelection(split: SplitSelection | undefined): { queries: string
     };
   }
   const q = split.subset.join(', ');
-  const g = (split.gallerySubset ?? split.subset).join(', ');
-  return {
-    queries: `the images whose split is ${q} in ${split.file}`,
-    gallery: `the images whose split is ${g} in ${split.file} (queries AND gallery are restricted), minus the query’s own patient group`,
-  };
+  const queries = `the images whose split is ${q} in ${split.file}`;
+  if (split.gallerySubset === undefined) {
+    return { queries, gallery: `the same images, split ${q} in ${split.file} (queries AND gallery are restricted to it), minus the query’s own patient group` };
+  }
+  return { queries, gallery: `the images whose split is ${split.gallerySubset.join(', ')} in ${split.file} (not the queries’ split unless listed), minus the query’s own patient group` };
 }
 
 function countBy<T>(values: readonly T[], key: (v: T) => string): Record<string, number> {

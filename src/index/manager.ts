@@ -51,7 +51,7 @@ export interface IndexManager {
   close(): Promise<void>;
 }
 
-const PAGE = 4096;
+const PAGE = 1024;
 const LOG_BATCH = 2048;
 
 function safe(part: string): string {
@@ -91,6 +91,7 @@ export function createIndexManager(deps: IndexManagerDeps): IndexManager {
   let unsaved = 0;
   let opened: Promise<OpenResult> | undefined;
   let closed = false;
+  let rebuilding = false;
   // One operation at a time: a search never sees half a rebuild or half a replay.
   let chain: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -161,6 +162,15 @@ export function createIndexManager(deps: IndexManagerDeps): IndexManager {
   }
 
   async function rebuildNow(reason: string): Promise<OpenResult> {
+    rebuilding = true;
+    try {
+      return await rebuildSteps(reason);
+    } finally {
+      rebuilding = false;
+    }
+  }
+
+  async function rebuildSteps(reason: string): Promise<OpenResult> {
     const started = Date.now();
     const startSeq = cases.lastSeq();
     const total = cases.count(model);
@@ -252,10 +262,15 @@ export function createIndexManager(deps: IndexManagerDeps): IndexManager {
         await ready();
         return { ...(await worker().request({ op: 'stats' })), seq };
       }),
-    close: () =>
-      exclusive(async () => {
-        if (closed) return;
-        closed = true;
+    async close() {
+      if (closed) return;
+      closed = true;
+      // A rebuild in progress is abandoned (the next start rebuilds again) rather than awaited.
+      if (rebuilding) {
+        await client?.close();
+        return;
+      }
+      await exclusive(async () => {
         try {
           if (opened && client && !client.dead) {
             await opened.catch(() => undefined);
@@ -264,6 +279,7 @@ export function createIndexManager(deps: IndexManagerDeps): IndexManager {
         } finally {
           await client?.close();
         }
-      }),
+      });
+    },
   };
 }

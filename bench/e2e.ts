@@ -1,0 +1,66 @@
+// npm run bench, results section: end-to-end latency from the last C-STORE of a one-image study to
+// the SR arriving at a PACS (dcmtk storescp), with the study completion timeout reported separately.
+// The archive is a slice of the shared radiographs imported with the default model.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildFixtures, type FixtureSpec } from '../test/fixtures/build.js';
+import { cxrDir } from '../test/fixtures/shared.js';
+import { startTestNode, tempDir } from '../test/helpers/node.js';
+import { freePort } from '../test/helpers/process.js';
+import { run } from '../test/helpers/tools.js';
+import { median, printTable } from './table.js';
+
+const STUDIES = Number(process.env.BENCH_E2E_STUDIES ?? 5);
+const COMPLETE_AFTER = Number(process.env.BENCH_E2E_COMPLETE_AFTER ?? 1);
+
+export async function benchEndToEnd(): Promise<void> {
+  const modelDir = resolve('models/default');
+  const dataDir = tempDir('precedent-bench-e2e-');
+  const pacsDir = tempDir('precedent-bench-pacs-');
+  const pacsPort = await freePort();
+  const scp = spawn('storescp', ['-aet', 'BENCHPACS', '+xa', '-od', pacsDir, String(pacsPort)], { stdio: 'ignore', env: { ...process.env, TCP_NODELAY: '1' } });
+  const labels = readFileSync(join(cxrDir(), 'labels.csv'), 'utf8').trim().split('\n');
+  const csv = join(dataDir, 'archive.csv');
+  writeFileSync(csv, `${[labels[0], ...labels.slice(1).filter((_, i) => i % 5 === 0)].join('\n')}\n`);
+  const overrides = {
+    model: { dir: modelDir },
+    inference: { device: 'cpu' as const },
+    studies: { completeAfterSeconds: COMPLETE_AFTER, checkIntervalSeconds: 0.05 },
+    export: { destinations: [{ name: 'pacs', aeTitle: 'BENCHPACS', host: '127.0.0.1', port: pacsPort, forCallingAETitles: [] }], checkIntervalSeconds: 0.1 },
+  };
+  const config = join(dataDir, 'precedent.json');
+  writeFileSync(config, JSON.stringify({ ...overrides, storage: { dataDir, minFreeBytes: 0 }, ops: { enabled: false } }));
+  const imported = await run('node', ['bin/precedent.js', 'import', '--config', config, '--images', cxrDir(), '--labels', csv], { timeoutMs: 600_000 });
+  if (imported.code !== 0) throw new Error(`import failed: ${imported.stderr.slice(-300)}`);
+  const node = await startTestNode({ ...overrides, log: { level: 'warn' } }, { dataDir });
+  const queries = await buildFixtures(Array.from({ length: STUDIES }, (_, i) => ({ variant: 'dx12', syntax: 'jpegls', imageIndex: 3 + i * 97, maxSize: 512 }) as FixtureSpec), tempDir());
+  const totals: number[] = [];
+  const seen = new Set<string>();
+  for (const q of queries) {
+    const before = new Set(readdirSync(pacsDir));
+    const t0 = performance.now();
+    await run('storescu', ['-aet', 'BENCHMOD', '-aec', 'PRECEDENT', '127.0.0.1', String(node.port), q.path]);
+    const sent = performance.now();
+    let srAt = 0;
+    while (!srAt && performance.now() - sent < 120_000) {
+      for (const f of readdirSync(pacsDir)) {
+        if (before.has(f) || seen.has(f)) continue;
+        seen.add(f);
+        const modality = await run('dcmdump', ['-q', '+P', '0008,0060', join(pacsDir, f)]);
+        if (modality.stdout.includes('[SR]')) srAt = performance.now();
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (srAt) totals.push(srAt - t0);
+  }
+  await node.stop();
+  scp.kill('SIGTERM');
+  const archive = labels.slice(1).filter((_, i) => i % 5 === 0).length;
+  console.log(`\n## Results end to end — ${STUDIES} one-image studies (512-px JPEG-LS DX) against ${archive} imported cases, default model, CPU; PACS = dcmtk storescp\n`);
+  printTable(
+    ['studies with an SR', 'median last C-STORE → SR at PACS (s)', 'completion timeout (s)', 'median after completion (s)', 'max after completion (s)'],
+    [[`${totals.length}/${STUDIES}`, (median(totals) / 1000).toFixed(2), COMPLETE_AFTER.toFixed(2), (median(totals) / 1000 - COMPLETE_AFTER).toFixed(2), (Math.max(...totals) / 1000 - COMPLETE_AFTER).toFixed(2)]],
+  );
+}
