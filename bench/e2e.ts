@@ -32,7 +32,11 @@ export async function benchEndToEnd(): Promise<void> {
   };
   const config = join(dataDir, 'precedent.json');
   writeFileSync(config, JSON.stringify({ ...overrides, storage: { dataDir, minFreeBytes: 0 }, ops: { enabled: false } }));
-  const imported = await run('node', ['bin/precedent.js', 'import', '--config', config, '--images', cxrDir(), '--labels', csv], { timeoutMs: 600_000 });
+  // PRECEDENT_SHARED_DIR locates the test data for the bench itself; the CLI would reject it as an unknown config key.
+  const imported = await run('node', ['bin/precedent.js', 'import', '--config', config, '--images', cxrDir(), '--labels', csv], {
+    timeoutMs: 600_000,
+    env: { PRECEDENT_SHARED_DIR: undefined },
+  });
   if (imported.code !== 0) throw new Error(`import failed: ${imported.stderr.slice(-300)}`);
   const node = await startTestNode({ ...overrides, log: { level: 'warn' } }, { dataDir });
   const queries = await buildFixtures(Array.from({ length: STUDIES }, (_, i) => ({ variant: 'dx12', syntax: 'jpegls', imageIndex: 3 + i * 97, maxSize: 512 }) as FixtureSpec), tempDir());
@@ -41,7 +45,8 @@ export async function benchEndToEnd(): Promise<void> {
   for (const q of queries) {
     const before = new Set(readdirSync(pacsDir));
     const t0 = performance.now();
-    await run('storescu', ['-aet', 'BENCHMOD', '-aec', 'PRECEDENT', '127.0.0.1', String(node.port), q.path]);
+    // dcmsend proposes the file's own transfer syntax (storescu only proposes uncompressed ones).
+    await run('dcmsend', ['-aet', 'BENCHMOD', '-aec', 'PRECEDENT', '127.0.0.1', String(node.port), q.path]);
     const sent = performance.now();
     let srAt = 0;
     while (!srAt && performance.now() - sent < 120_000) {
@@ -54,6 +59,7 @@ export async function benchEndToEnd(): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
     if (srAt) totals.push(srAt - t0);
+    else console.error(`no SR for study ${q.studyInstanceUID}; last node log lines:\n${node.logs.slice(-8).join('\n')}`);
   }
   await node.stop();
   scp.kill('SIGTERM');
