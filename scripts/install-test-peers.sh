@@ -2,15 +2,15 @@
 # Installs the real peers the tests talk to (Debian packages): dcmtk (echoscu, storescu, dcmsend,
 # dcmdump, dcmcjpeg, dcmcjpls, dcmcrle, dcmconv), dicom3tools (dciodvfy), libgdcm-tools (gdcmconv for
 # JPEG 2000 fixtures), redis-server (BullMQ tests), python3-onnx + numpy (the suite builds a small ONNX
-# test model). Skips apt when everything is already there.
+# test model), orthanc (the PACS of the end-to-end test). Skips apt when everything is already there.
 set -euo pipefail
 need=()
-for pair in echoscu:dcmtk dciodvfy:dicom3tools gdcmconv:libgdcm-tools redis-server:redis-server; do
+for pair in echoscu:dcmtk dciodvfy:dicom3tools gdcmconv:libgdcm-tools redis-server:redis-server Orthanc:orthanc; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 /usr/bin/python3 -c 'import onnx, numpy' >/dev/null 2>&1 || need+=(python3-onnx python3-numpy)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test peers present: dcmtk, dicom3tools, libgdcm-tools, redis-server, python3-onnx"
+  echo "test peers present: dcmtk, dicom3tools, libgdcm-tools, redis-server, python3-onnx, orthanc"
   exit 0
 fi
 SUDO=""
