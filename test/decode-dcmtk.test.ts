@@ -66,6 +66,8 @@ async function uncompressed(file: string, voi = WINDOW, extra: string[] = []): P
 async function measure(name: string, file: string, ref: Reference, bound: { mean: number; max: number }, include?: (i: number) => boolean): Promise<Outcome> {
   const { image: reference, label: referenceName } = ref;
   const img = await decoder.decodeFile(file);
+  // Shared memory: handing the image to an embedding worker must not copy it.
+  expect(img.pixels.buffer).toBeInstanceOf(SharedArrayBuffer);
   const sameSize = img.width === reference.width && img.height === reference.height;
   const diff = sameSize ? compareWith(img.pixels, reference.data, include) : { mean: NaN, max: NaN, compared: 0 };
   measured.push({ name, reference: referenceName, diff });

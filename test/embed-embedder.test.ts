@@ -48,13 +48,25 @@ describe('embedder', () => {
     expect(Math.max(...diffs)).toBeLessThan(1e-5);
   });
 
-  it('returns the attention map on the image grid, scaled to [0, 1]', async () => {
-    const im = syntheticImage(333, 211, 7);
-    const { attention } = only(await embedder.embed([im]));
-    expect(attention?.width).toBe(333);
-    expect(attention?.height).toBe(211);
-    expect(attention?.data).toHaveLength(333 * 211);
-    expect(range(attention?.data ?? [])).toEqual({ min: 0, max: 1 });
+  it('reports the time each stage took inside the worker', async () => {
+    const before = { ...embedder.stages };
+    await embedder.embed([syntheticImage(300, 200, 3), syntheticImage(300, 200, 4)]);
+    const after = embedder.stages;
+    expect(after.images - before.images).toBe(2);
+    expect(after.batches - before.batches).toBeGreaterThanOrEqual(1);
+    expect(after.preprocessMs).toBeGreaterThan(before.preprocessMs);
+    expect(after.inferenceMs).toBeGreaterThan(before.inferenceMs);
+    expect(after.postprocessMs).toBeGreaterThan(before.postprocessMs);
+  });
+
+  it('returns the attention map on the image geometry, at most 128 px on the long side, scaled to [0, 1]', async () => {
+    const [large, small] = await embedder.embed([syntheticImage(333, 211, 7), syntheticImage(100, 60, 8)]);
+    // 333 x 211 scaled by 128/333: 211 * 128 / 333 = 81.1.
+    expect([large?.attention?.width, large?.attention?.height]).toEqual([128, 81]);
+    expect(large?.attention?.data).toHaveLength(128 * 81);
+    expect(range(large?.attention?.data ?? [])).toEqual({ min: 0, max: 1 });
+    // Never enlarged: a small image keeps its own grid.
+    expect([small?.attention?.width, small?.attention?.height]).toEqual([100, 60]);
   });
 
   it('matches onnxruntime run directly on the main thread on the same tensor', async () => {
@@ -154,7 +166,8 @@ describe('embedder devices, variants and close', () => {
     const wide = only(await e3.embed([syntheticImage(400, 100, 5)]));
     await e3.close();
     expect(Math.abs(norm(wide.vector) - 1)).toBeLessThan(1e-5);
-    expect(wide.attention?.width).toBe(400);
+    // 400 x 100 on the image's geometry, scaled down to 128 on the long side.
+    expect([wide.attention?.width, wide.attention?.height]).toEqual([128, 32]);
     expect(range(wide.attention?.data ?? []).max).toBe(1);
 
     const plain = await createEmbedder({ modelDir: testModelDir({ attention: false }), device: 'cpu', threads: 1, batchSize: 4, log });

@@ -65,6 +65,7 @@ const posix = (p: string): string => p.split(sep).join('/');
 async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefined, issuer: string): Promise<{ items: Item[]; ignored: number }> {
   let rows: LabelsRow[];
   let root: string;
+  let ignored = 0;
   if (csv) {
     rows = readLabelsCsv(csv).rows;
     root = dirname(resolve(csv));
@@ -72,7 +73,13 @@ async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefin
   } else {
     root = resolve(dir);
     rows = [];
-    for (const f of walk(root)) if (await isRasterFile(f)) rows.push({ line: 0, imagePath: posix(relative(root, f)), patientId: '', SOPInstanceUID: '', StudyInstanceUID: '', AccessionNumber: '', facts: { labels: [], age: null, sex: null, outcomes: {}, clinical: {} } });
+    for (const f of walk(root)) {
+      if (!(await isRasterFile(f))) {
+        ignored++;
+        continue;
+      }
+      rows.push({ line: 0, imagePath: posix(relative(root, f)), patientId: '', SOPInstanceUID: '', StudyInstanceUID: '', AccessionNumber: '', facts: { labels: [], age: null, sex: null, outcomes: {}, clinical: {} } });
+    }
   }
   const byPath = new Map<string, Item>();
   for (const r of rows) {
@@ -97,7 +104,7 @@ async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefin
       facts: r.facts,
     });
   }
-  return { items: [...byPath.values()], ignored: 0 };
+  return { items: [...byPath.values()], ignored };
 }
 
 function dicomItems(ctx: ModelContext, dir: string, csv: string | undefined, failures: string[]): { items: Item[]; ignored: number } {

@@ -1,5 +1,6 @@
 // Colour input (Secondary Capture of a film, a screenshot): the model wants one channel, so colour
 // becomes luminance with the BT.601 weights that define DICOM's YBR_FULL (PS3.3 C.7.6.3.1.2).
+import { sharedFloats } from '../shared/analysis.js';
 
 export interface ColourLayout {
   photometric: string;
@@ -19,7 +20,7 @@ function readSample(bytes: Uint8Array, i: number, wide: boolean): number {
 export function toLuminance(bytes: Uint8Array, pixels: number, layout: ColourLayout): Float32Array {
   const wide = layout.bitsAllocated === 16;
   const max = 2 ** layout.bitsStored - 1;
-  const out = new Float32Array(pixels);
+  const out = sharedFloats(pixels);
   const p = layout.photometric;
   const planar = layout.planarConfiguration === 1;
   const at = (pixel: number, sample: number): number =>

@@ -2,6 +2,7 @@
 // applied to stored values, plus Pixel Padding. dcmjs-imaging ignores LUT *sequences*, which CR/DX
 // carry, so this is our own: each step is a small function in its own file, tested by hand values.
 import type { ImageAttributes } from './attributes.js';
+import { sharedFloats } from '../shared/analysis.js';
 import { parseLut, type Lut } from './lut.js';
 import { applyModalityLut, IDENTITY_MODALITY, type ModalityTransform } from './modality.js';
 import { blackOutPadding, invertMonochrome1, paddingMask, type PaddingSpec } from './output.js';
@@ -93,7 +94,7 @@ export function readGrayscaleSpec(ds: NaturalDataset, attrs: ImageAttributes): G
 export function renderGrayscale(stored: Int32Array, spec: GrayscaleSpec): { pixels: Float32Array; notes: string[] } {
   const notes = [...spec.notes];
   const mask = paddingMask(stored, spec.padding);
-  const values = applyModalityLut(stored, spec.modality);
+  const values = applyModalityLut(stored, spec.modality, sharedFloats(stored.length));
   let voi: VoiTransform;
   if (spec.voi.kind === 'minmax') {
     const range = minMax(values, mask);

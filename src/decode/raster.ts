@@ -5,7 +5,7 @@
 import { open, readFile } from 'node:fs/promises';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { DecodedImage } from '../shared/analysis.js';
+import { sharedFloats, type DecodedImage } from '../shared/analysis.js';
 import { PrecedentError } from '../shared/errors.js';
 
 export type RasterFormat = 'png' | 'jpeg';
@@ -32,7 +32,7 @@ export async function isRasterFile(path: string): Promise<boolean> {
 }
 
 function luminance(rgba: ArrayLike<number>, pixels: number, max: number): Float32Array {
-  const out = new Float32Array(pixels);
+  const out = sharedFloats(pixels);
   for (let i = 0, p = 0; i < pixels; i++, p += 4) {
     const y = 0.299 * (rgba[p] ?? 0) + 0.587 * (rgba[p + 1] ?? 0) + 0.114 * (rgba[p + 2] ?? 0);
     out[i] = Math.min(1, Math.max(0, y / max));

@@ -9,8 +9,8 @@ import { PrecedentError } from '../shared/errors.js';
 import type { DecodedImage, Embedder, EmbeddingResult, ModelCard } from '../shared/analysis.js';
 import type { Logger } from '../shared/log.js';
 import { loadModelCard } from './card.js';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
-import type { RequestedDevice } from './session.js';
+import type { FromWorker, ToWorker, WireImage, WorkerInit } from './protocol.js';
+import { emptyStageTimes, type RequestedDevice, type StageTimes } from './session.js';
 import { workerScriptUrl } from './worker-url.js';
 
 export interface EmbedderOptions {
@@ -32,6 +32,11 @@ export interface WorkerEmbedder extends Embedder {
   readonly running: number;
   /** Workers started again after a crash. */
   readonly restarts: number;
+  /**
+   * Stage times summed over every batch the workers answered, as measured inside them; the wall time
+   * of embed() beyond preprocess + inference + postprocess is the cost of the worker hand-off.
+   */
+  readonly stages: Readonly<StageTimes>;
   /** Test hook: the next batch worker 0 receives makes it throw an uncaught error, as a runtime crash would. */
   crashNextBatchForTest(): void;
 }
@@ -53,11 +58,15 @@ interface Slot {
 /** 1 Mi floats (4 MiB) per slice: a few ms of copying between two turns of the event loop. */
 const COPY_SLICE = 1 << 20;
 
+/**
+ * The pixels in shared memory, copied a slice at a time with a turn of the event loop between slices
+ * (none before the first: a typical image is one or two slices, and every turn is latency).
+ */
 async function shared(pixels: Float32Array): Promise<Float32Array> {
   if (pixels.buffer instanceof SharedArrayBuffer) return pixels;
   const out = new Float32Array(new SharedArrayBuffer(pixels.byteLength));
   for (let at = 0; at < pixels.length; at += COPY_SLICE) {
-    await new Promise((resolve) => setImmediate(resolve));
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
     out.set(pixels.subarray(at, at + COPY_SLICE), at);
   }
   return out;
@@ -71,6 +80,7 @@ class Pool implements WorkerEmbedder {
   readonly card: ModelCard;
   device: 'cpu' | 'cuda' = 'cpu';
   restarts = 0;
+  readonly stages = emptyStageTimes();
   private readonly queue: Pending[] = [];
   private readonly slots: Slot[];
   private readonly script = workerScriptUrl();
@@ -174,8 +184,12 @@ class Pool implements WorkerEmbedder {
     if (!batch || batch.id !== msg.id) return;
     delete slot.batch;
     slot.state = 'idle';
-    if (msg.type === 'result') batch.items.forEach((p, i) => (msg.results[i] ? p.resolve(msg.results[i]) : p.reject(failed('missing result'))));
-    else batch.items.forEach((p) => p.reject(new PrecedentError(msg.code, msg.message)));
+    if (msg.type === 'result') {
+      for (const key of Object.keys(this.stages) as Array<keyof StageTimes>) this.stages[key] += msg.times[key];
+      batch.items.forEach((p, i) => (msg.results[i] ? p.resolve(msg.results[i]) : p.reject(failed('missing result'))));
+    } else {
+      batch.items.forEach((p) => p.reject(new PrecedentError(msg.code, msg.message)));
+    }
     this.dispatch();
   }
 
@@ -195,20 +209,18 @@ class Pool implements WorkerEmbedder {
   }
 
   /**
-   * Posts a batch one image per message. The pixels are copied into shared memory a slice at a time,
+   * Posts a batch as one message. The pixels are first copied into shared memory a slice at a time,
    * yielding to the event loop between slices: the caller keeps its image (e.g. to draw the heatmap
    * on), and a copy of a whole radiograph in one go (structured clone) stalls this thread for 30-50 ms
    * on a busy machine, a batch of them for several hundred. Already shared pixels are not copied.
+   * One message per batch, not per image: each message wakes the worker, which costs about as much
+   * as the model run of a small model.
    */
   private async send(slot: Slot, worker: Worker, id: number, items: Pending[]): Promise<void> {
+    const images: WireImage[] = [];
+    for (const { image } of items) images.push({ width: image.width, height: image.height, pixels: await shared(image.pixels) });
     // The worker crashed or the embedder closed meanwhile: the batch has already been failed.
-    const current = (): boolean => slot.worker === worker && slot.batch?.id === id;
-    for (const { image } of items) {
-      const pixels = await shared(image.pixels);
-      if (!current()) return;
-      worker.postMessage({ type: 'image', id, image: { width: image.width, height: image.height, pixels } } satisfies ToWorker);
-    }
-    if (current()) worker.postMessage({ type: 'run', id, count: items.length } satisfies ToWorker);
+    if (slot.worker === worker && slot.batch?.id === id) worker.postMessage({ type: 'run', id, images } satisfies ToWorker);
   }
 
   embed(images: DecodedImage[]): Promise<EmbeddingResult[]> {

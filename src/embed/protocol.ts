@@ -3,6 +3,7 @@
 // nothing); results go back by transfer (fresh buffers the worker no longer needs).
 import type { ErrorCode } from '../shared/errors.js';
 import type { EmbeddingResult } from '../shared/analysis.js';
+import type { StageTimes } from './session.js';
 
 /** workerData of every embedding worker. */
 export interface WorkerInit {
@@ -18,15 +19,13 @@ export interface WireImage {
 }
 
 export type ToWorker =
-  /** One image of batch `id` (one message each: see Pool.send). */
-  | { type: 'image'; id: number; image: WireImage }
-  /** Run batch `id` on the `count` images staged for it. */
-  | { type: 'run'; id: number; count: number }
+  /** Run batch `id` (its pixels are in shared memory, so posting it copies no pixels). */
+  | { type: 'run'; id: number; images: WireImage[] }
   /** Test hook: the next 'run' throws an uncaught error in the worker, as a runtime crash would. */
   | { type: 'crash-on-next-run' };
 
 export type FromWorker =
   | { type: 'ready'; device: 'cpu' | 'cuda'; fallbackReason?: string }
   | { type: 'startup-failed'; code: ErrorCode; message: string; details: string[] }
-  | { type: 'result'; id: number; results: EmbeddingResult[] }
+  | { type: 'result'; id: number; results: EmbeddingResult[]; times: StageTimes }
   | { type: 'failed'; id: number; code: ErrorCode; message: string };

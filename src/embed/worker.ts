@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { env } from 'onnxruntime-node';
 import { isPrecedentError, type ErrorCode } from '../shared/errors.js';
 import type { EmbeddingResult } from '../shared/analysis.js';
-import { embedBatch, openModel, warmUp, type OpenedModel } from './session.js';
+import { embedBatch, emptyStageTimes, openModel, warmUp, type OpenedModel } from './session.js';
 import type { FromWorker, ToWorker, WireImage, WorkerInit } from './protocol.js';
 
 const port = parentPort;
@@ -39,15 +39,15 @@ function transferList(results: EmbeddingResult[]): ArrayBuffer[] {
 
 let model: OpenedModel | undefined;
 let crashOnNextRun = false;
-let staged: { id: number; images: WireImage[] } = { id: 0, images: [] };
 // Runs are chained so that images of the next batch, arriving mid-run, wait their turn.
 let chain: Promise<void> = Promise.resolve();
 
 async function run(id: number, images: WireImage[]): Promise<void> {
   try {
     if (!model) throw new Error('the worker has no session');
-    const results = await embedBatch(model, images.map((im) => ({ ...im, notes: [] })));
-    post({ type: 'result', id, results }, transferList(results));
+    const times = emptyStageTimes();
+    const results = await embedBatch(model, images.map((im) => ({ ...im, notes: [] })), times);
+    post({ type: 'result', id, results, times }, transferList(results));
   } catch (err) {
     const { code, message } = codeOf(err, 'INFERENCE_FAILED');
     post({ type: 'failed', id, code, message });
@@ -57,18 +57,9 @@ async function run(id: number, images: WireImage[]): Promise<void> {
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'crash-on-next-run') {
     crashOnNextRun = true;
-  } else if (msg.type === 'image') {
-    if (staged.id !== msg.id) staged = { id: msg.id, images: [] };
-    staged.images.push(msg.image);
   } else {
     if (crashOnNextRun) throw new Error('injected worker crash (test hook)');
-    const images = staged.id === msg.id ? staged.images : [];
-    staged = { id: 0, images: [] };
-    if (images.length !== msg.count) {
-      post({ type: 'failed', id: msg.id, code: 'INFERENCE_FAILED', message: `batch ${msg.id}: ${images.length} of ${msg.count} images arrived` });
-      return;
-    }
-    chain = chain.then(() => run(msg.id, images));
+    chain = chain.then(() => run(msg.id, msg.images));
   }
 });
 

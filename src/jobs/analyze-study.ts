@@ -1,7 +1,7 @@
 // The analysis of one study generation: decode every analysable image, embed them in one batch,
 // store the embeddings (and a small attention map) so the index can be rebuilt without inference.
 import type { Catalog } from '../shared/catalog.js';
-import type { AttentionMap, Embedder, ImageDecoder, DecodedImage } from '../shared/analysis.js';
+import { ATTENTION_MAX_SIDE, type AttentionMap, type Embedder, type ImageDecoder, type DecodedImage } from '../shared/analysis.js';
 import type { InstanceRecord } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
 import { describeError, PrecedentError } from '../shared/errors.js';
@@ -16,8 +16,11 @@ export interface StudyAnalysisDeps {
   now?: () => number;
 }
 
-/** Attention maps are stored at most this many pixels on the long side (a full CXR would be ~30 MB). */
-export const STORED_ATTENTION_SIZE = 128;
+/**
+ * Attention maps are stored at most this many pixels on the long side (a full CXR would be ~30 MB).
+ * The embedder already delivers them at that size; downsampleAttention() guards other embedders.
+ */
+export const STORED_ATTENTION_SIZE = ATTENTION_MAX_SIDE;
 
 /** Area-average downsampling: each stored pixel is the mean of the source pixels it covers. */
 export function downsampleAttention(map: AttentionMap, maxSide = STORED_ATTENTION_SIZE): AttentionMap {

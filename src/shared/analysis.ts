@@ -7,11 +7,20 @@ export interface DecodedImage {
   /**
    * Row-major intensities in [0, 1] after the Modality LUT (rescale or LUT sequence), the VOI LUT
    * (sequence, or window with its VOI LUT Function) and MONOCHROME1 inversion: 0 is black, 1 white,
-   * as a radiologist sees it. Pixel Padding Value pixels are 0.
+   * as a radiologist sees it. Pixel Padding Value pixels are 0. Decoders allocate it in shared
+   * memory (sharedFloats) so that handing it to an embedding worker copies nothing.
    */
   pixels: Float32Array;
   /** Facts worth keeping with the result, e.g. "multi-frame: frame 1 of 3 used". No patient data. */
   notes: string[];
+}
+
+/**
+ * A Float32Array over a SharedArrayBuffer: posting it to a worker thread shares it instead of
+ * copying (about 1 MB per 512-px image, 36 MB per 3000-px radiograph).
+ */
+export function sharedFloats(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
 }
 
 export interface ImageDecoder {
@@ -42,10 +51,21 @@ export interface ModelCard {
   metrics: Record<string, unknown>;
 }
 
+/**
+ * Attention maps leave the embedder on the decoded image's own geometry (letterbox padding cropped,
+ * same extent and aspect) but at most this many pixels on the long side. That is what is stored and
+ * all a heatmap needs (the renderer enlarges it bilinearly): resizing a 14 x 14 map to a full
+ * 3000 x 2500 radiograph in the worker cost more than the model run itself, only to be thrown away.
+ */
+export const ATTENTION_MAX_SIDE = 128;
+
 export interface AttentionMap {
   width: number;
   height: number;
-  /** Row-major, [0, 1], resized to the decoded image's width x height. */
+  /**
+   * Row-major, min-max scaled to [0, 1], covering the whole decoded image: width x height is the
+   * image's size scaled down (never up) to ATTENTION_MAX_SIDE on the long side.
+   */
   data: Float32Array;
 }
 
