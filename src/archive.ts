@@ -108,12 +108,12 @@ export function openArchive(deps: ArchiveDeps): Archive {
   /** The study's embedded images under this model, with the attributes of their files. */
   function embeddedImages(uid: string, log: Logger) {
     const embeddings = new Map(catalog.embeddings(uid, model.version).filter((e) => e.modelName === model.name).map((e) => [`${e.SOPInstanceUID}|${e.version}`, e]));
-    const out: { instanceVersion: number; vector: Float32Array; attrs: CaseAttributes }[] = [];
+    const out: { instanceVersion: number; vector: Float32Array; attrs: CaseAttributes; callingAETitle: string }[] = [];
     for (const instance of catalog.analyzableInstances(uid)) {
       const embedding = embeddings.get(`${instance.SOPInstanceUID}|${instance.version}`);
       if (!embedding || !instance.path) continue;
       try {
-        out.push({ instanceVersion: instance.version, vector: embedding.vector, attrs: attributesOfFile(deps.resolvePath(instance.path)) });
+        out.push({ instanceVersion: instance.version, vector: embedding.vector, attrs: attributesOfFile(deps.resolvePath(instance.path)), callingAETitle: instance.callingAETitle });
       } catch (err) {
         log.warn({ SOPInstanceUID: instance.SOPInstanceUID, err: describeError(err) }, 'cannot read case attributes; image skipped');
       }
@@ -123,8 +123,9 @@ export function openArchive(deps: ArchiveDeps): Archive {
 
   function asCases(images: ReturnType<typeof embeddedImages>, source: NewCase['source']): NewCase[] {
     // No facts: a new case starts from the labels loaded for its study (if any), an existing one keeps
-    // its own; age and sex come from the header where those have none.
-    return images.map(({ instanceVersion, attrs }) => ({
+    // its own; age and sex come from the header where those have none. The peer that sent the study
+    // (normally the PACS that holds it) is where a viewer retrieves it.
+    return images.map(({ instanceVersion, attrs, callingAETitle }) => ({
       SOPInstanceUID: attrs.SOPInstanceUID,
       instanceVersion,
       StudyInstanceUID: attrs.StudyInstanceUID,
@@ -132,6 +133,7 @@ export function openArchive(deps: ArchiveDeps): Archive {
       StudyDate: attrs.StudyDate,
       patientKey: attrs.patientKey,
       source,
+      retrieveAETitle: callingAETitle,
       demographics: { age: parseAge(attrs.PatientAge), sex: parseSex(attrs.PatientSex) },
     }));
   }

@@ -88,7 +88,8 @@ describe('archive AE title and clinical retrieval', () => {
     expect(result.SOPInstanceUID).toBe(clinical[0]?.sopInstanceUID);
     expect(result.cases.map((s) => s.case.AccessionNumber).sort()).toEqual(['ACC-A2', 'ACC-A3']);
     const a2case = result.cases.find((s) => s.case.AccessionNumber === 'ACC-A2')?.case;
-    expect(a2case).toMatchObject({ labels: ['normal'], outcomes: { went_icu: 'N' }, source: 'archive-ae' });
+    // The peer that sent the archive study is where a viewer retrieves it.
+    expect(a2case).toMatchObject({ labels: ['normal'], outcomes: { went_icu: 'N' }, source: 'archive-ae', retrieveAETitle: 'MODALITY' });
     expect(result.vote).toEqual([{ label: 'normal', probability: 1 }]);
     // Stored: the same answer again (replayable), and the clinical study is now an unlabelled case.
     expect(await archive.retrieve(uid, log)).toEqual(results);

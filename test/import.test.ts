@@ -143,14 +143,24 @@ describe('precedent import --dicom', () => {
     const first = json<Summary & { ignored: number }>(await cli(args));
     expect(first).toMatchObject({ items: 4, added: 4, ignored: 1, failed: 0, casesInArchive: 4 });
     expect(json<Summary>(await cli(args))).toMatchObject({ added: 0, unchanged: 4 });
+    // --ae names the archive that holds the studies: a re-run with it updates every case without
+    // inference (also those without a CSV row, whose stored facts stay), and query shows it.
+    expect(json<Summary>(await cli([...args, '--ae', 'PACS_ARCHIVE']))).toMatchObject({ added: 0, updated: 4, unchanged: 0 });
+    expect(json<Summary>(await cli([...args, '--ae', 'PACS_ARCHIVE']))).toMatchObject({ added: 0, updated: 0, unchanged: 4 });
+    const query = json<RetrievalResult>(await cli(['query', '--config', config, '--model', model, '--json', files[0]?.path ?? '']));
+    expect(query.cases.length).toBeGreaterThan(0);
+    expect(query.cases.every((s) => s.case.retrieveAETitle === 'PACS_ARCHIVE')).toBe(true);
+    const badAe = await cli([...args, '--ae', 'A\\B']);
+    expect(badAe.code).toBe(2);
+    expect(badAe.stderr).toMatch(/--ae "A\\\\B": AE title: printable ASCII without backslash/);
 
     const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true });
-    const rows = db.prepare('SELECT study_instance_uid AS study, accession_number AS acc, labels, outcomes, clinical, age, sex, patient_key AS pk FROM cases').all() as Record<string, string | number | null>[];
+    const rows = db.prepare('SELECT study_instance_uid AS study, accession_number AS acc, labels, outcomes, clinical, age, sex, patient_key AS pk, retrieve_ae_title AS ae FROM cases').all() as Record<string, string | number | null>[];
     db.close();
     const byAcc = new Map(rows.map((r) => [r['acc'], r]));
     expect(byAcc.get('ACC0')).toMatchObject({ labels: '["COVID-19"]', outcomes: '{"intubated":"Y"}', clinical: '{"temperature":"38.5"}' });
     expect(byAcc.get('ACC1')).toMatchObject({ labels: '["normal"]' });
-    expect(byAcc.get('ACC2')).toMatchObject({ labels: '[]' });
+    expect(byAcc.get('ACC2')).toMatchObject({ labels: '[]', ae: 'PACS_ARCHIVE' });
     // The patient identity is stored only as its keyed hash.
     const secret = readFileSync(join(dataDir, 'patient-key.secret'), 'utf8').trim();
     expect(byAcc.get('ACC3')?.['pk']).toBe(patientKeyOf(secret, 'P3', 'PRECEDENT'));

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { openCatalog, openCaseStore } from '../src/store/index.js';
 import { createIndexManager, createRetriever, knnVote, metaPath, type IndexManager } from '../src/index/index.js';
 import { indexSchema, type IndexConfig } from '../src/config/schema.js';
@@ -197,6 +198,34 @@ describe('neighbour vote', () => {
       { label: 'b', probability: 0.5 },
     ]);
     expect(knnVote([], { weighting: 'similarity', temperature: 0.1 })).toEqual([]);
+  });
+
+  it('adds columns of later versions to a catalog made before them, keeping its cases', () => {
+    const dir = tempDir('precedent-cases-migrate-');
+    const file = join(dir, 'catalog.sqlite');
+    openCatalog(file).close();
+    // The cases table as the first release created it (no retrieve_ae_title), with one case.
+    const db = new Database(file);
+    db.exec(`CREATE TABLE cases (case_key INTEGER PRIMARY KEY, sop_instance_uid TEXT NOT NULL UNIQUE, instance_version INTEGER NOT NULL,
+      study_instance_uid TEXT NOT NULL, accession_number TEXT NOT NULL, study_date TEXT NOT NULL, patient_key TEXT NOT NULL,
+      labels TEXT NOT NULL, age REAL, sex TEXT, outcomes TEXT NOT NULL, clinical TEXT NOT NULL, facts_hash TEXT NOT NULL,
+      source TEXT NOT NULL, seq INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+    db.prepare("INSERT INTO cases VALUES (7, '1.2.3.7', 0, '1.2.4.7', '', '', '', '[\"normal\"]', NULL, NULL, '{}', '{}', 'h', 'import', 1, 1, 1)").run();
+    db.close();
+    const cases = openCaseStore(file);
+    try {
+      expect(cases.count()).toBe(1);
+      const put = cases.putCases([{ SOPInstanceUID: '1.2.3.8', instanceVersion: 0, StudyInstanceUID: '1.2.4.8', AccessionNumber: '', StudyDate: '', patientKey: '', source: 'import', retrieveAETitle: 'PACS', facts: facts('normal') }], 2);
+      expect(put.added).toBe(1);
+      expect(cases.existing(['1.2.3.7', '1.2.3.8'], { name: 'm', version: '1' })).toEqual(
+        new Map([
+          ['1.2.3.7', { factsHash: 'h', retrieveAETitle: '', hasVector: false }],
+          ['1.2.3.8', { factsHash: expect.any(String) as string, retrieveAETitle: 'PACS', hasVector: false }],
+        ]),
+      );
+    } finally {
+      cases.close();
+    }
   });
 
   it('reads the index config defaults', () => {

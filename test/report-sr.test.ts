@@ -170,7 +170,7 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
     ]);
   });
 
-  it('lists each similar case with rank, similarity, labels, age, sex, outcomes and its study', () => {
+  it('lists each similar case with rank, similarity, labels, age, sex, outcomes, its study and the archive to retrieve it from', () => {
     const root = (ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify);
     const groups = byConcept(only(root, code('126010', 'DCM', 'Imaging Measurements')).children, code('125007', 'DCM', 'Measurement Group')).slice(1);
     const yes = code('373066001', 'SCT', 'Yes');
@@ -198,6 +198,7 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
         [code('110180', 'DCM', 'Study Instance UID'), r.StudyInstanceUID],
         ...(r.AccessionNumber === '' ? [] : [[code('121022', 'DCM', 'Accession Number'), r.AccessionNumber] as [string, string]]),
         ...(r.StudyDate === '' ? [] : [[code('111060', 'DCM', 'Study Date'), r.StudyDate] as [string, string]]),
+        ...(r.retrieveAETitle === '' ? [] : [[code('RETRIEVE_AE', '99PRECEDENT', 'Retrieve AE Title'), r.retrieveAETitle] as [string, string]]),
       ];
       return rows;
     });

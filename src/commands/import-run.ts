@@ -20,6 +20,8 @@ export interface ImportOptions {
   labels?: string;
   /** IssuerOfPatientID given to the CSV's patient IDs (--images), so they match the hospital's DICOM. */
   issuer?: string;
+  /** AE title of the archive that holds these studies (--ae): where a viewer retrieves a similar case. */
+  ae?: string;
   batch: number;
 }
 
@@ -62,7 +64,7 @@ function walk(dir: string): string[] {
 
 const posix = (p: string): string => p.split(sep).join('/');
 
-async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefined, issuer: string): Promise<{ items: Item[]; ignored: number }> {
+async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefined, issuer: string, ae: string): Promise<{ items: Item[]; ignored: number }> {
   let rows: LabelsRow[];
   let root: string;
   let ignored = 0;
@@ -100,6 +102,7 @@ async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefin
         StudyDate: '',
         patientKey: ctx.archive.patientKey(r.patientId, issuer),
         source: 'import',
+        retrieveAETitle: ae,
       },
       facts: r.facts,
     });
@@ -107,7 +110,7 @@ async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefin
   return { items: [...byPath.values()], ignored };
 }
 
-function dicomItems(ctx: ModelContext, dir: string, csv: string | undefined, failures: string[]): { items: Item[]; ignored: number } {
+function dicomItems(ctx: ModelContext, dir: string, csv: string | undefined, ae: string, failures: string[]): { items: Item[]; ignored: number } {
   const lookup = new Map<string, CaseFacts>();
   if (csv) {
     for (const r of readLabelsCsv(csv).rows) {
@@ -143,7 +146,7 @@ function dicomItems(ctx: ModelContext, dir: string, csv: string | undefined, fai
         file,
         name,
         kind: 'dicom',
-        base: { SOPInstanceUID: a.SOPInstanceUID, instanceVersion: 0, StudyInstanceUID: a.StudyInstanceUID, AccessionNumber: a.AccessionNumber, StudyDate: a.StudyDate, patientKey: a.patientKey, source: 'import', demographics },
+        base: { SOPInstanceUID: a.SOPInstanceUID, instanceVersion: 0, StudyInstanceUID: a.StudyInstanceUID, AccessionNumber: a.AccessionNumber, StudyDate: a.StudyDate, patientKey: a.patientKey, source: 'import', retrieveAETitle: ae, demographics },
         ...(facts ? { facts: { ...facts, age: facts.age ?? demographics.age, sex: facts.sex ?? demographics.sex } } : {}),
       });
     } catch (err) {
@@ -157,7 +160,8 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
   const started = Date.now();
   const failures: string[] = [];
   const source = o.images ? 'images' : 'dicom';
-  const { items, ignored } = o.images ? await rasterItems(ctx, o.images, o.labels, o.issuer ?? '') : dicomItems(ctx, o.dicom ?? '', o.labels, failures);
+  const ae = o.ae ?? '';
+  const { items, ignored } = o.images ? await rasterItems(ctx, o.images, o.labels, o.issuer ?? '', ae) : dicomItems(ctx, o.dicom ?? '', o.labels, ae, failures);
   const { cases, index } = ctx.archive;
   const model = { name: ctx.embedder.card.name, version: ctx.embedder.card.version };
   const summary = { added: 0, updated: 0, unchanged: 0 };
@@ -176,8 +180,9 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
     for (const item of chunk) {
       const had = existing.get(item.base.SOPInstanceUID);
       if (!had?.hasVector) toEmbed.push(item);
-      else if (!item.facts || had.factsHash === caseFingerprint({ ...item.base, facts: item.facts })) summary.unchanged++;
-      else factsOnly.push({ ...item.base, facts: item.facts, reindex: false });
+      else if (item.facts ? had.factsHash === caseFingerprint({ ...item.base, facts: item.facts }) : had.retrieveAETitle === item.base.retrieveAETitle) summary.unchanged++;
+      // Without facts from the CSV, only the retrieve AE title can have changed: the stored facts stay.
+      else factsOnly.push({ ...item.base, ...(item.facts ? { facts: item.facts } : {}), reindex: false });
     }
   }
   if (factsOnly.length > 0) account(cases.putCases(factsOnly, Date.now()));

@@ -1,5 +1,6 @@
-// `precedent import --images DIR|--dicom DIR [--labels CSV]`: bulk indexing of a labelled archive.
+// `precedent import --images DIR|--dicom DIR [--labels CSV] [--ae ARCHIVE]`: bulk indexing of a labelled archive.
 import type { Command } from 'commander';
+import { aeTitle } from '../config/primitives.js';
 import { openModelContext, positiveInt, runCommand, UsageError, type CommonOptions } from './archive-context.js';
 import { importTarget, runImport, type ImportSummary } from './import-run.js';
 
@@ -8,6 +9,7 @@ interface Options extends CommonOptions {
   dicom?: string;
   labels?: string;
   issuer: string;
+  ae?: string;
   batch: string;
   json?: boolean;
 }
@@ -31,6 +33,7 @@ export function registerImportCommand(program: Command): void {
     .option('--dicom <dir>', 'folder of DICOM files (searched recursively)')
     .option('--labels <csv>', 'labels and clinical data (columns as ../shared/data/cxr/labels.csv; for --dicom keyed by SOPInstanceUID, StudyInstanceUID or AccessionNumber)')
     .option('--issuer <issuer>', 'IssuerOfPatientID of the CSV\'s patient IDs (--images), so that they match the same patients\' DICOM', '')
+    .option('--ae <aeTitle>', 'AE title of the archive (PACS) that holds these studies: stored with each case and shown in the report, so a viewer can retrieve a similar case')
     .option('--model <dir>', 'model folder (default: model.dir of the configuration)')
     .option('--batch <n>', 'images per embedding batch', '16')
     .option('--json', 'print the summary as JSON')
@@ -40,6 +43,11 @@ export function registerImportCommand(program: Command): void {
       runCommand(async () => {
         if (Boolean(opts.images) === Boolean(opts.dicom)) throw new UsageError('give exactly one of --images DIR or --dicom DIR');
         const batch = positiveInt(opts.batch, '--batch');
+        if (opts.ae !== undefined) {
+          const ae = aeTitle.safeParse(opts.ae);
+          if (!ae.success) throw new UsageError(`--ae ${JSON.stringify(opts.ae)}: ${ae.error.issues[0]?.message ?? 'not an AE title'} (1-16 characters)`);
+          opts.ae = ae.data;
+        }
         importTarget({ ...opts, batch });
         const ctx = await openModelContext(opts);
         try {

@@ -22,13 +22,13 @@ function table(file: string, r: RetrievalResult): string {
     `${file}: ${r.cases.length} similar case(s), model ${r.modelName}@${r.modelVersion}`,
     `vote: ${r.vote.map((v) => `${v.label} ${pct(v.probability)}`).join(', ') || '(no labelled neighbours)'}`,
     '',
-    'rank  similarity  labels                age  sex  outcomes                      study',
+    'rank  similarity  labels                age  sex  outcomes                      study (retrieve AE)',
   ];
   for (const s of r.cases) {
     const c = s.case;
     const outcomes = Object.entries(c.outcomes).map(([k, v]) => `${k}=${v}`).join(' ');
     lines.push(
-      `${String(s.rank).padStart(4)}  ${s.similarity.toFixed(4).padStart(10)}  ${(c.labels.join('|') || '-').padEnd(20).slice(0, 20)}  ${String(c.age ?? '-').padStart(3)}  ${(c.sex ?? '-').padEnd(3)}  ${(outcomes || '-').padEnd(28).slice(0, 28)}  ${c.StudyInstanceUID}`,
+      `${String(s.rank).padStart(4)}  ${s.similarity.toFixed(4).padStart(10)}  ${(c.labels.join('|') || '-').padEnd(20).slice(0, 20)}  ${String(c.age ?? '-').padStart(3)}  ${(c.sex ?? '-').padEnd(3)}  ${(outcomes || '-').padEnd(28).slice(0, 28)}  ${c.StudyInstanceUID}${c.retrieveAETitle ? ` (${c.retrieveAETitle})` : ''}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -130,6 +130,8 @@ export function outcomeConcept(key: string): Code {
 export const RANK = localCode('RANK', 'Similarity rank');
 export const SIMILARITY = localCode('COSINE_SIM', 'Cosine similarity');
 export const NEIGHBOURS = localCode('NEIGHBOURS', 'Number of similar cases voting');
+/** No DCM concept names an AE title in a content tree; the case's archive, where to retrieve it from. */
+export const RETRIEVE_AE = localCode('RETRIEVE_AE', 'Retrieve AE Title');
 
 /** Coding Scheme Identification Sequence items for the non-standard schemes a data set uses. */
 export function localSchemes(designators: ReadonlySet<string>): Array<Record<string, unknown>> {

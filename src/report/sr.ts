@@ -17,7 +17,7 @@
 import type { CaseRecord, SimilarCase } from '../shared/cases.js';
 import { checkRetrievalMatches, commonModules, DISCLAIMER, newUid, SOP_CLASS, sourceEvidence, writePart10, type NaturalDataset } from './common.js';
 import {
-  DCM, ENGLISH, labelCode, NEIGHBOURS, NO, outcomeConcept, PLAIN_CHEST_XRAY, RANK, sexCode, SIMILARITY, UCUM, YES,
+  DCM, ENGLISH, labelCode, NEIGHBOURS, NO, outcomeConcept, PLAIN_CHEST_XRAY, RANK, RETRIEVE_AE, sexCode, SIMILARITY, UCUM, YES,
 } from './codes.js';
 import { codeItem, container, date, image, num, text, uidref, type ContentItem } from './sr-items.js';
 import { similarCasesSummary } from './summary.js';
@@ -102,6 +102,8 @@ function caseGroup(similar: SimilarCase): ContentItem {
   items.push(uidref('CONTAINS', DCM.studyInstanceUID, record.StudyInstanceUID));
   if (record.AccessionNumber.trim() !== '') items.push(text('CONTAINS', DCM.accessionNumber, record.AccessionNumber.trim()));
   if (isDA(record.StudyDate)) items.push(date('CONTAINS', DCM.studyDate, record.StudyDate));
+  // Truthy test: results stored before the field existed have none.
+  if (record.retrieveAETitle) items.push(text('CONTAINS', RETRIEVE_AE, record.retrieveAETitle));
   return container('CONTAINS', DCM.measurementGroup, items);
 }
 

@@ -55,6 +55,8 @@ export function caseFingerprint(c: Omit<NewCase, 'facts'> & { facts: NonNullable
     patientKey: c.patientKey,
     source: c.source,
     facts: c.facts,
+    // Only when set, so that cases stored before the field existed keep their fingerprints.
+    ...(c.retrieveAETitle ? { retrieveAETitle: c.retrieveAETitle } : {}),
   };
   return createHash('sha256').update(JSON.stringify(canonical(payload))).digest('hex').slice(0, 32);
 }

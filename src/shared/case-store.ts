@@ -22,6 +22,8 @@ export interface NewCase {
   /** Keyed hash of the patient identity ('' when unknown: then it matches no other case). */
   patientKey: string;
   source: CaseRecord['source'];
+  /** See CaseRecord.retrieveAETitle; default ''. */
+  retrieveAETitle?: string;
   /**
    * Facts to store. Undefined keeps the facts a case already has (an archive study embedded again),
    * or starts a new case with the labels loaded for its study (`precedent labels load`), if any.
@@ -71,7 +73,7 @@ export interface CaseStore {
   /** Cases by key, with `modelVersion` set to the given model's version. */
   cases(caseKeys: readonly bigint[], model: CaseModel): Map<bigint, CaseRecord>;
   /** The stored facts fingerprint of each case that has an embedding for `model` (import resume). */
-  existing(SOPInstanceUIDs: readonly string[], model: CaseModel): Map<string, { factsHash: string; hasVector: boolean }>;
+  existing(SOPInstanceUIDs: readonly string[], model: CaseModel): Map<string, { factsHash: string; retrieveAETitle: string; hasVector: boolean }>;
   /** Keys of the cases of a study or of a patient (search exclusion). A '' patient key matches nothing. */
   keysOf(selector: { StudyInstanceUID?: string; patientKey?: string }): bigint[];
   /**

@@ -21,6 +21,12 @@ export interface CaseRecord {
   clinical: Record<string, string>;
   /** Where it came from: 'import' (CLI), 'archive-ae' (second AE title), 'incoming' (clinical studies). */
   source: 'import' | 'archive-ae' | 'incoming';
+  /**
+   * AE title of the archive that holds the case's study, where a viewer retrieves it: `precedent
+   * import --ae`, or the calling AE title of the peer that sent an archive or incoming study. '' when
+   * unknown (e.g. imported PNG/JPEG files, which exist in no PACS).
+   */
+  retrieveAETitle: string;
   modelVersion: string;
 }
 

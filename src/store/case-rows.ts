@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS cases (
   source TEXT NOT NULL CHECK (source IN ('import', 'archive-ae', 'incoming')),
   seq INTEGER,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  retrieve_ae_title TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS cases_by_study ON cases (study_instance_uid);
 CREATE INDEX IF NOT EXISTS cases_by_patient ON cases (patient_key) WHERE patient_key != '';
@@ -58,6 +59,14 @@ CREATE TABLE IF NOT EXISTS case_retrieval_refs (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Columns added after the first release, for catalogs created before them (CREATE TABLE IF NOT EXISTS
+ * leaves an existing table as it is).
+ */
+export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; definition: string }> = [
+  { table: 'cases', column: 'retrieve_ae_title', definition: "TEXT NOT NULL DEFAULT ''" },
+];
+
 export interface CaseRow {
   case_key: bigint;
   sop_instance_uid: string;
@@ -73,6 +82,7 @@ export interface CaseRow {
   clinical: string;
   facts_hash: string;
   source: CaseRecord['source'];
+  retrieve_ae_title: string;
   seq: bigint | null;
   created_at: bigint;
   updated_at: bigint;
@@ -102,6 +112,7 @@ export function toRecord(r: CaseRow, modelVersion: string): { record: CaseRecord
     patientKey: r.patient_key,
     ...facts,
     source: r.source,
+    retrieveAETitle: r.retrieve_ae_title,
     modelVersion,
   };
   return { record, facts };

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { CaseChange, CaseFacts, CaseStore, CaseVector, NewCase, PutResult, StudyLabels } from '../shared/case-store.js';
 import type { CaseRecord, RetrievalResult } from '../shared/cases.js';
 import { caseFingerprint, caseKeyOf } from '../shared/case-keys.js';
-import { SCHEMA, floats, toRecord, type CaseRow } from './case-rows.js';
+import { ADDED_COLUMNS, SCHEMA, floats, toRecord, type CaseRow } from './case-rows.js';
 
 const EMPTY: CaseFacts = { labels: [], age: null, sex: null, outcomes: {}, clinical: {} };
 
@@ -31,20 +31,27 @@ export function openCaseStore(file: string): CaseStore {
     throw new Error(`${file} has no embeddings table: open the catalog (openCatalog) before the case store`);
   }
   db.exec(SCHEMA);
+  for (const { table, column, definition } of ADDED_COLUMNS) {
+    const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all();
+    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
 
   const VECTOR_JOIN = `JOIN embeddings e ON e.sop_instance_uid = c.sop_instance_uid AND e.version = c.instance_version
     AND e.model_name = @name AND e.model_version = @version`;
   const q = {
     bySop: db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE sop_instance_uid = ?').safeIntegers(true),
-    insert: db.prepare(`INSERT INTO cases VALUES (@case_key, @sop, @instance_version, @study, @accession, @study_date, @patient_key,
-      @labels, @age, @sex, @outcomes, @clinical, @facts_hash, @source, @seq, @now, @now)`),
+    insert: db.prepare(`INSERT INTO cases (case_key, sop_instance_uid, instance_version, study_instance_uid, accession_number, study_date,
+      patient_key, labels, age, sex, outcomes, clinical, facts_hash, source, seq, created_at, updated_at, retrieve_ae_title)
+      VALUES (@case_key, @sop, @instance_version, @study, @accession, @study_date, @patient_key,
+      @labels, @age, @sex, @outcomes, @clinical, @facts_hash, @source, @seq, @now, @now, @retrieve_ae_title)`),
     update: db.prepare(`UPDATE cases SET instance_version = @instance_version, study_instance_uid = @study, accession_number = @accession,
       study_date = @study_date, patient_key = @patient_key, labels = @labels, age = @age, sex = @sex, outcomes = @outcomes,
-      clinical = @clinical, facts_hash = @facts_hash, source = @source, seq = COALESCE(@seq, seq), updated_at = @now WHERE case_key = @case_key`),
+      clinical = @clinical, facts_hash = @facts_hash, source = @source, retrieve_ae_title = @retrieve_ae_title, seq = COALESCE(@seq, seq),
+      updated_at = @now WHERE case_key = @case_key`),
     log: db.prepare('INSERT INTO case_log (case_key, op) VALUES (?, ?)'),
     byKeys: db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE case_key IN (SELECT CAST(value AS INTEGER) FROM json_each(?))').safeIntegers(true),
-    existing: db.prepare<{ sops: string; name: string; version: string }, { sop_instance_uid: string; facts_hash: string; has_vector: number }>(
-      `SELECT c.sop_instance_uid, c.facts_hash, EXISTS (SELECT 1 FROM embeddings e WHERE e.sop_instance_uid = c.sop_instance_uid
+    existing: db.prepare<{ sops: string; name: string; version: string }, { sop_instance_uid: string; facts_hash: string; retrieve_ae_title: string; has_vector: number }>(
+      `SELECT c.sop_instance_uid, c.facts_hash, c.retrieve_ae_title, EXISTS (SELECT 1 FROM embeddings e WHERE e.sop_instance_uid = c.sop_instance_uid
          AND e.version = c.instance_version AND e.model_name = @name AND e.model_version = @version) AS has_vector
        FROM cases c WHERE c.sop_instance_uid IN (SELECT value FROM json_each(@sops))`,
     ),
@@ -135,6 +142,7 @@ export function openCaseStore(file: string): CaseStore {
         ...factColumns(facts),
         facts_hash: factsHash,
         source: c.source,
+        retrieve_ae_title: c.retrieveAETitle ?? '',
         seq,
         now,
       };
@@ -222,9 +230,9 @@ export function openCaseStore(file: string): CaseStore {
       return out;
     },
     existing(sops, model) {
-      const out = new Map<string, { factsHash: string; hasVector: boolean }>();
+      const out = new Map<string, { factsHash: string; retrieveAETitle: string; hasVector: boolean }>();
       for (const r of q.existing.all({ sops: JSON.stringify(sops), name: model.name, version: model.version })) {
-        out.set(r.sop_instance_uid, { factsHash: r.facts_hash, hasVector: Number(r.has_vector) === 1 });
+        out.set(r.sop_instance_uid, { factsHash: r.facts_hash, retrieveAETitle: r.retrieve_ae_title, hasVector: Number(r.has_vector) === 1 });
       }
       return out;
     },

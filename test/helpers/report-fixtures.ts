@@ -34,6 +34,7 @@ function caseRecord(i: number, labels: string[], age: number | null, sex: CaseRe
     outcomes,
     clinical: {},
     source: 'import',
+    retrieveAETitle: i === 4 ? '' : 'ARCHIVE_PACS',
     modelVersion: MODEL.version,
   };
 }
