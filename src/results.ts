@@ -28,13 +28,17 @@ export interface ResultsDeps {
 
 const KINDS: RenderedObject['kind'][] = ['sr', 'heatmap', 'cases'];
 
-/** Result UIDs depend only on the source image, its version and the model: a replay rewrites the same objects. */
+/**
+ * Result UIDs depend only on the source image, its version and the model: a replay rewrites the same
+ * objects. One series per kind and study (each kind has its own Series Number and Description, which
+ * are series-level attributes), holding that kind's result for every analysed image of the study.
+ */
 function uids(e: StoredEmbedding, card: ModelCard) {
   const seed = [e.SOPInstanceUID, String(e.version), card.name, card.version];
+  const of = <T>(make: (kind: RenderedObject['kind']) => T) => Object.fromEntries(KINDS.map((k) => [k, make(k)])) as Record<RenderedObject['kind'], T>;
   return {
-    srSeries: hashUid('precedent-sr-series', e.StudyInstanceUID, card.name, card.version),
-    scSeries: hashUid('precedent-sc-series', e.StudyInstanceUID, card.name, card.version),
-    sop: Object.fromEntries(KINDS.map((k) => [k, hashUid('precedent-result', k, ...seed)])) as Record<RenderedObject['kind'], string>,
+    series: of((k) => (k === 'sr' ? hashUid('precedent-sr-series', e.StudyInstanceUID, card.name, card.version) : hashUid('precedent-sc-series', k, e.StudyInstanceUID, card.name, card.version))),
+    sop: of((k) => hashUid('precedent-result', k, ...seed)),
   };
 }
 
@@ -67,16 +71,17 @@ export function createResults(deps: ResultsDeps) {
     if (!path) return [];
     const source = readSourceImage(readFileSync(path));
     const u = uids(e, card);
-    const common = { source, model, producer };
+    // Result N of a series is about image N of the study (1 when the source has no Instance Number).
+    const common = { source, model, producer, InstanceNumber: source.InstanceNumber ?? 1 };
     const out: RenderedObject[] = [];
-    const sr = buildSimilarCasesSR({ ...common, retrieval, SeriesInstanceUID: u.srSeries, SOPInstanceUID: u.sop.sr, InstanceNumber: 1 });
+    const sr = buildSimilarCasesSR({ ...common, retrieval, SeriesInstanceUID: u.series.sr, SOPInstanceUID: u.sop.sr });
     out.push({ kind: 'sr', bytes: sr.bytes, SOPInstanceUID: sr.SOPInstanceUID, StudyInstanceUID: sr.StudyInstanceUID });
     if (e.attention) {
       const image = await deps.decoder.decodeFile(path);
-      const sc = buildHeatmapSC({ ...common, image, attention: e.attention, SeriesInstanceUID: u.scSeries, SOPInstanceUID: u.sop.heatmap, InstanceNumber: 1 });
+      const sc = buildHeatmapSC({ ...common, image, attention: e.attention, SeriesInstanceUID: u.series.heatmap, SOPInstanceUID: u.sop.heatmap });
       out.push({ kind: 'heatmap', bytes: sc.bytes, SOPInstanceUID: sc.SOPInstanceUID, StudyInstanceUID: sc.StudyInstanceUID });
     }
-    const page = buildSimilarCasesSC({ ...common, retrieval, caseImages: await caseImages(retrieval), SeriesInstanceUID: u.scSeries, SOPInstanceUID: u.sop.cases, InstanceNumber: 2 });
+    const page = buildSimilarCasesSC({ ...common, retrieval, caseImages: await caseImages(retrieval), SeriesInstanceUID: u.series.cases, SOPInstanceUID: u.sop.cases });
     out.push({ kind: 'cases', bytes: page.bytes, SOPInstanceUID: page.SOPInstanceUID, StudyInstanceUID: page.StudyInstanceUID });
     return out;
   }

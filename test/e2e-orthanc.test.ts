@@ -74,6 +74,7 @@ describe('Orthanc as the PACS', () => {
     const results = instances.filter((i) => i.MainDicomTags.SOPInstanceUID !== source.sopInstanceUID);
     const dir = tempDir('precedent-orthanc-results-');
     const kinds: string[] = [];
+    const series = new Map<string, string>();
     for (const r of results) {
       const file = join(dir, `${r.ID}.dcm`);
       writeFileSync(file, await orthanc.file(r.ID));
@@ -81,6 +82,7 @@ describe('Orthanc as the PACS', () => {
       expect(tags.StudyInstanceUID).toBe(source.studyInstanceUID);
       expect(tags.PatientID).toBe('E2E-0001');
       kinds.push(tags.Modality ?? '');
+      series.set(tags.SeriesInstanceUID ?? '', `${tags.SeriesNumber ?? ''} ${tags.SeriesDescription ?? ''}`);
       const check = await run('dciodvfy', [file]);
       expect(check.stderr.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
       if (tags.Modality === 'SR') {
@@ -94,6 +96,9 @@ describe('Orthanc as the PACS', () => {
       }
     }
     expect(kinds.sort()).toEqual(['OT', 'OT', 'SR']);
+    // Each result kind in its own series: Series Number and Description are series-level attributes.
+    expect(series.size).toBe(3);
+    expect(new Set(series.values()).size).toBe(3);
     // The node recorded the deliveries.
     const exportsList = await run('node', ['bin/precedent.js', 'exports', 'list', '--json', '--config', join(dataDir, 'precedent.json')]);
     const items = JSON.parse(exportsList.stdout) as Array<{ state: string }>;

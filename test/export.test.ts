@@ -10,7 +10,8 @@ import { tempDir } from './helpers/node.js';
 import { freePort } from './helpers/process.js';
 import { dcmdumpValue, requireTool } from './helpers/tools.js';
 import { openExportOutbox } from '../src/store/index.js';
-import { createExporter, type Destination } from '../src/export/index.js';
+import dcmjsDimse from 'dcmjs-dimse';
+import { cStoreFiles, createExporter, type Destination } from '../src/export/index.js';
 
 let fixtures: Fixture[];
 const scps: ChildProcess[] = [];
@@ -113,4 +114,37 @@ describe('export to a DICOM destination', () => {
     expect(await storedUids(dir)).toEqual([fixtures[0]?.sopInstanceUID]);
     outbox.close();
   });
+});
+
+describe('export timeout', () => {
+  it('is for silence, not for the whole pass: a PACS that answers every C-STORE slowly still gets them all', async () => {
+    const { Scp, Server, constants, responses } = dcmjsDimse;
+    // Answers each C-STORE after 600 ms: four objects take 2.4 s, with a 1 s timeout.
+    class SlowPacs extends Scp {
+      override associationRequested(association: dcmjsDimse.association.Association): void {
+        for (const { context } of association.getPresentationContexts()) context.setResult(constants.PresentationContextResult.Accept, context.getTransferSyntaxUids()[0] ?? '1.2.840.10008.1.2');
+        this.sendAssociationAccept();
+      }
+      override associationReleaseRequested(): void {
+        this.sendAssociationReleaseResponse();
+      }
+      override cStoreRequest(request: dcmjsDimse.requests.CStoreRequest, callback: (r: dcmjsDimse.responses.CStoreResponse) => void): void {
+        const response = responses.CStoreResponse.fromRequest(request);
+        response.setStatus(constants.Status.Success);
+        setTimeout(() => callback(response), 600);
+      }
+    }
+    const port = await freePort();
+    const server = new Server(SlowPacs);
+    server.listen(port);
+    try {
+      const files = fixtures.filter((_, i) => i < 3).map((f) => f.path);
+      const started = Date.now();
+      const outcomes = await cStoreFiles({ name: 'slow', aeTitle: 'PACS', host: '127.0.0.1', port, callingAETitle: 'PRECEDENT', timeoutSeconds: 1 }, [...files, files[0] ?? '']);
+      expect(Date.now() - started).toBeGreaterThan(2000);
+      expect(outcomes).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
 });

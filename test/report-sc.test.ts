@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageDecoder } from '../src/decode/index.js';
+import { parseHeader, triage } from '../src/ingest/index.js';
+import type { InstanceHeader } from '../src/shared/types.js';
 import {
   buildHeatmapSC, buildSimilarCasesSC, captionLines, caseLabelLines, DISCLAIMER, HEATMAP_SERIES_DESCRIPTION, renderHeatmap, renderSimilarCases,
   sourceFromDataset, THUMBNAILS_SERIES_DESCRIPTION, type DicomObject, type RgbImage, type SourceImage,
@@ -167,6 +169,10 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
     it('is rendered by dcmj2pnm, parsed by dcmdump and passes dciodvfy', async () => {
       await expectReadersAgree(obj, page, `${variant}-heatmap`);
     });
+
+    it('is acknowledged but not analysed when routed back to the node', () => {
+      expectIgnoredWhenRoutedBack(obj);
+    });
   });
 
   describe('similar-cases thumbnail page', () => {
@@ -202,8 +208,21 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
     it('is rendered by dcmj2pnm, parsed by dcmdump and passes dciodvfy', async () => {
       await expectReadersAgree(obj, page, `${variant}-thumbnails`);
     });
+
+    it('is acknowledged but not analysed when routed back to the node', () => {
+      expectIgnoredWhenRoutedBack(obj);
+    });
   });
 });
+
+/** A PACS that routes a study's new objects back to the node must not make it analyse its own results. */
+function expectIgnoredWhenRoutedBack(obj: DicomObject): void {
+  const { meta } = readPart10(obj.bytes);
+  const parsed = parseHeader(Buffer.from(obj.bytes), true, String(meta['TransferSyntaxUID']));
+  expect(parsed?.header.BodyPartExamined).toBe('CHEST');
+  const verdict = triage(parsed?.header ?? ({} as InstanceHeader));
+  expect(verdict).toEqual({ analyzable: false, reason: expect.stringMatching(/Conversion Type WSD/) as string });
+}
 
 describe('Secondary Capture limits', () => {
   let src: SourceFixture;

@@ -13,6 +13,7 @@ const cxr: InstanceHeader = {
   ViewPosition: 'PA',
   PresentationIntentType: 'FOR PRESENTATION',
   ImageType: ['ORIGINAL', 'PRIMARY'],
+  ConversionType: '',
   hasPixelData: true,
 };
 
@@ -23,6 +24,7 @@ describe('triage: frontal chest radiographs only', () => {
     ['no view position', { ViewPosition: '' }],
     ['CR', { SOPClassUID: SOP_CLASS.CR, Modality: 'CR' }],
     ['SC with chest body part', { SOPClassUID: SOP_CLASS.SC, Modality: 'OT' }],
+    ['SC of a digitised film', { SOPClassUID: SOP_CLASS.SC, Modality: 'OT', ConversionType: 'DF' }],
     ['chest code instead of body part', { BodyPartExamined: '', AnatomicRegionCodes: ['SCT:51185008'] }],
   ])('analyses %s', (_name, change) => {
     expect(triage({ ...cxr, ...change })).toEqual({ analyzable: true });
@@ -37,6 +39,7 @@ describe('triage: frontal chest radiographs only', () => {
     ['DX for processing', { SOPClassUID: SOP_CLASS.DX_PROCESSING }, /For Processing/],
     ['no pixel data', { hasPixelData: false }, /no Pixel Data/],
     ['SC of another body part', { SOPClassUID: SOP_CLASS.SC, BodyPartExamined: 'ABDOMEN' }, /ABDOMEN/],
+    ['SC made on a workstation (e.g. an AI heatmap)', { SOPClassUID: SOP_CLASS.SC, ConversionType: 'WSD' }, /Conversion Type WSD/],
   ])('ignores %s with a reason', (_name, change, reason) => {
     const verdict = triage({ ...cxr, ...change });
     expect(verdict.analyzable).toBe(false);

@@ -69,6 +69,6 @@ export const KEY_NOTES: Record<string, string> = {
   'export.maxAttempts': 'Delivery attempts per object and destination before it is marked failed (`precedent exports retry` makes it due again).',
   'export.backoffSeconds': 'First retry delay per object and destination; doubles on each attempt.',
   'export.maxBackoffSeconds': 'Cap of the retry delay.',
-  'export.timeoutSeconds': 'Connect and response timeout of one delivery pass.',
+  'export.timeoutSeconds': 'C-STORE: longest silence of a destination within a delivery pass (connecting, association negotiation, each response; every C-STORE response restarts it). STOW-RS: the whole request of one pass.',
   'export.checkIntervalSeconds': 'How often due deliveries are looked for.',
 };

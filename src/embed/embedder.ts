@@ -1,8 +1,9 @@
 // The Embedder: a queue on the main thread feeding N worker threads, each with its own ONNX Runtime
-// session. The main thread only queues, copies pixels into shared memory (in slices) and settles
-// promises; everything that costs CPU (resize, normalisation, session.run, attention resize) happens in
-// a worker, so the event loop that answers DICOM associations never waits for a model. (The brief
-// said "send tensors"; preprocessing a radiograph costs 25-40 ms, so it moved into the worker too.)
+// session. The main thread only queues, posts one message per batch and settles promises (decoders
+// deliver pixels in shared memory; other callers' pixels are copied there in slices first). Everything
+// that costs CPU (resize, normalisation, session.run, the attention map) happens in a worker, so the
+// event loop that answers DICOM associations never waits for a model. (The brief said "send
+// tensors"; preprocessing a radiograph costs 25-40 ms, so it moved into the worker too.)
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { PrecedentError } from '../shared/errors.js';

@@ -28,9 +28,13 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
   await transcodingReady;
   const outcomes: SendOutcome[] = files.map(() => ({ ok: false, error: 'no response (association ended)' }));
   const client = new Client();
+  // The timeout is for silence, not for the whole pass: every C-STORE response restarts it, so a slow
+  // PACS working through a backlog of hundreds of objects is not cut off while it keeps answering.
+  let rearm = (): void => undefined;
   files.forEach((file, i) => {
     const request = new requests.CStoreRequest(file);
     request.on('response', (response: dcmjsDimse.responses.CStoreResponse) => {
+      rearm();
       const status = response.getStatus();
       // Success and Warning (0xB000-0xBFFF: coercion, elements discarded) both mean "stored".
       outcomes[i] =
@@ -45,7 +49,7 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
   const securityOptions = tls ? { ...readTlsFiles(tls, `export.destinations.${destination.name}.tls`), rejectUnauthorized: tls.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' } : undefined;
   let failure: string | undefined;
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
+    const expire = (): void => {
       failure = `no answer within ${destination.timeoutSeconds} s`;
       try {
         client.abort();
@@ -53,7 +57,12 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
         // not connected
       }
       resolve();
-    }, destination.timeoutSeconds * 1000);
+    };
+    let timer = setTimeout(expire, destination.timeoutSeconds * 1000);
+    rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(expire, destination.timeoutSeconds * 1000);
+    };
     const finish = (): void => {
       clearTimeout(timer);
       resolve();

@@ -95,6 +95,7 @@ export function parseHeader(bytes: Buffer, complete: boolean, transferSyntaxUID:
       ViewPosition: first(ds, '00185101').toUpperCase(),
       PresentationIntentType: first(ds, '00080068').toUpperCase(),
       ImageType: all(ds, '00080008').map((s) => s.toUpperCase()),
+      ConversionType: first(ds, '00080064').toUpperCase(),
       hasPixelData,
     },
   };

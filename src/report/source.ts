@@ -57,6 +57,12 @@ export function readSourceImage(part10: Uint8Array): SourceImage {
   return sourceFromDataset(natural);
 }
 
+/** Instance Number (IS) as a positive integer, else null (absent, empty, malformed or out of range). */
+function instanceNumber(value: unknown): number | null {
+  const n = Number(str(value).trim());
+  return Number.isInteger(n) && n > 0 && n < 2 ** 31 ? n : null;
+}
+
 /** The same from an already naturalized data set (keyword -> value). */
 export function sourceFromDataset(natural: Record<string, unknown>): SourceImage {
   const uid = (keyword: string): string => str(natural[keyword]).trim();
@@ -76,6 +82,7 @@ export function sourceFromDataset(natural: Record<string, unknown>): SourceImage
     SeriesInstanceUID: uid('SeriesInstanceUID'),
     StudyInstanceUID: uid('StudyInstanceUID'),
     Modality: uid('Modality'),
+    InstanceNumber: instanceNumber(natural['InstanceNumber']),
     PatientOrientation: strings(natural['PatientOrientation']),
     patientStudy,
   };

@@ -14,12 +14,15 @@ export interface SourceImage {
   SeriesInstanceUID: string;
   StudyInstanceUID: string;
   Modality: string;
+  /** The source's Instance Number, or null: results take it, so that result N is about image N. */
+  InstanceNumber: number | null;
   /** Copied to the Secondary Captures (General Image); [] when the source has none. */
   PatientOrientation: string[];
   /**
    * Patient / General Study / Patient Study attributes in dcmjs naturalized form (keyword -> value),
    * copied verbatim. Values read by dcmjs are already decoded to JavaScript strings, and dcmjs writes
-   * UTF-8, which is why every object we write declares Specific Character Set ISO_IR 192.
+   * UTF-8, which is why an object we write declares Specific Character Set ISO_IR 192 whenever one of
+   * its values is not ASCII (and none when all are).
    */
   patientStudy: Record<string, unknown>;
 }

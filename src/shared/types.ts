@@ -14,6 +14,8 @@ export interface InstanceHeader {
   ViewPosition: string;
   PresentationIntentType: string;
   ImageType: string[];
+  /** Secondary Capture: how the image was made (DV, DI, DF, WSD, SD, SI, DRW, SYN); '' otherwise. */
+  ConversionType: string;
   hasPixelData: boolean;
 }
 
