@@ -116,35 +116,56 @@ describe('export to a DICOM destination', () => {
   });
 });
 
-describe('export timeout', () => {
-  it('is for silence, not for the whole pass: a PACS that answers every C-STORE slowly still gets them all', async () => {
-    const { Scp, Server, constants, responses } = dcmjsDimse;
-    // Answers each C-STORE after 600 ms: four objects take 2.4 s, with a 1 s timeout.
-    class SlowPacs extends Scp {
-      override associationRequested(association: dcmjsDimse.association.Association): void {
-        for (const { context } of association.getPresentationContexts()) context.setResult(constants.PresentationContextResult.Accept, context.getTransferSyntaxUids()[0] ?? '1.2.840.10008.1.2');
-        this.sendAssociationAccept();
-      }
-      override associationReleaseRequested(): void {
-        this.sendAssociationReleaseResponse();
-      }
-      override cStoreRequest(request: dcmjsDimse.requests.CStoreRequest, callback: (r: dcmjsDimse.responses.CStoreResponse) => void): void {
-        const response = responses.CStoreResponse.fromRequest(request);
-        response.setStatus(constants.Status.Success);
-        setTimeout(() => callback(response), 600);
-      }
+/** A Storage SCP (dcmjs-dimse) whose n-th C-STORE response (from 0) has the given status and delay. */
+async function scriptedPacs(answer: (n: number) => { status: number; delayMs: number }): Promise<{ port: number; close: () => void }> {
+  const { Scp, Server, constants, responses } = dcmjsDimse;
+  let n = 0;
+  class ScriptedPacs extends Scp {
+    override associationRequested(association: dcmjsDimse.association.Association): void {
+      for (const { context } of association.getPresentationContexts()) context.setResult(constants.PresentationContextResult.Accept, context.getTransferSyntaxUids()[0] ?? '1.2.840.10008.1.2');
+      this.sendAssociationAccept();
     }
-    const port = await freePort();
-    const server = new Server(SlowPacs);
-    server.listen(port);
+    override associationReleaseRequested(): void {
+      this.sendAssociationReleaseResponse();
+    }
+    override cStoreRequest(request: dcmjsDimse.requests.CStoreRequest, callback: (r: dcmjsDimse.responses.CStoreResponse) => void): void {
+      const { status, delayMs } = answer(n++);
+      const response = responses.CStoreResponse.fromRequest(request);
+      response.setStatus(status);
+      setTimeout(() => callback(response), delayMs);
+    }
+  }
+  const port = await freePort();
+  const server = new Server(ScriptedPacs);
+  server.listen(port);
+  return { port, close: () => server.close() };
+}
+
+const destination = (port: number, timeoutSeconds: number) => ({ name: 'scripted', aeTitle: 'PACS', host: '127.0.0.1', port, callingAETitle: 'PRECEDENT', timeoutSeconds });
+
+describe('C-STORE outcomes', () => {
+  it('is for silence, not for the whole pass: a PACS that answers every C-STORE slowly still gets them all', async () => {
+    // Each answer after 600 ms: four objects take 2.4 s, with a 1 s timeout.
+    const pacs = await scriptedPacs(() => ({ status: 0x0000, delayMs: 600 }));
     try {
-      const files = fixtures.filter((_, i) => i < 3).map((f) => f.path);
+      const files = fixtures.slice(0, 3).map((f) => f.path);
       const started = Date.now();
-      const outcomes = await cStoreFiles({ name: 'slow', aeTitle: 'PACS', host: '127.0.0.1', port, callingAETitle: 'PRECEDENT', timeoutSeconds: 1 }, [...files, files[0] ?? '']);
+      const outcomes = await cStoreFiles(destination(pacs.port, 1), [...files, files[0] ?? '']);
       expect(Date.now() - started).toBeGreaterThan(2000);
       expect(outcomes).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
     } finally {
-      server.close();
+      pacs.close();
+    }
+  }, 60_000);
+
+  it('counts warnings as stored and failures as failed, with the status in the error', async () => {
+    const statuses = [0xb000, 0x0107, 0x0116, 0xa700];
+    const pacs = await scriptedPacs((n) => ({ status: statuses[n] ?? 0, delayMs: 0 }));
+    try {
+      const outcomes = await cStoreFiles(destination(pacs.port, 5), fixtures.slice(0, 3).map((f) => f.path).concat(fixtures[0]?.path ?? ''));
+      expect(outcomes).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: false, error: expect.stringMatching(/^status 0xa700/) as string }]);
+    } finally {
+      pacs.close();
     }
   }, 60_000);
 });

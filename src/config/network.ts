@@ -22,7 +22,7 @@ export const tlsServerSchema = z
 
 export const tlsClientSchema = z
   .object({
-    /** PEM CA certificate(s) the destination's certificate must chain to (default: the system CAs). */
+    /** PEM CA certificate(s) the destination's certificate must chain to (default: the CA list built into Node.js, not the system store; set it for a hospital CA). */
     ca: pemFile.optional(),
     /** PEM client certificate, for destinations that require one. */
     cert: pemFile.optional(),

@@ -22,6 +22,8 @@ export type SendOutcome = { ok: true } | { ok: false; error: string };
 
 let transcodingReady: Promise<void> | undefined;
 
+const WARNINGS = new Set([0x0001, 0x0107, 0x0116]);
+
 /** Sends files on one association; resolves with one outcome per file, in order. */
 export async function cStoreFiles(destination: DimseDestination, files: readonly string[]): Promise<SendOutcome[]> {
   transcodingReady ??= dcmjsDimse.Transcoding.initializeAsync();
@@ -36,9 +38,10 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
     request.on('response', (response: dcmjsDimse.responses.CStoreResponse) => {
       rearm();
       const status = response.getStatus();
-      // Success and Warning (0xB000-0xBFFF: coercion, elements discarded) both mean "stored".
+      // Success and Warning (0xB000-0xBFFF: coercion, elements discarded; 0x0001, 0x0107, 0x0116: the
+      // general warnings of PS3.7 Annex C) all mean "stored".
       outcomes[i] =
-        status === constants.Status.Success || (status >= 0xb000 && status <= 0xbfff)
+        status === constants.Status.Success || (status >= 0xb000 && status <= 0xbfff) || WARNINGS.has(status)
           ? { ok: true }
           : { ok: false, error: `status 0x${status.toString(16).padStart(4, '0')}${response.getErrorComment() ? `: ${response.getErrorComment()}` : ''}` };
     });

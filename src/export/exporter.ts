@@ -28,7 +28,7 @@ export interface ExporterOptions {
 }
 
 export interface Exporter {
-  /** Destinations for results of a study received from `callingAETitle` (empty list = every destination). */
+  /** Names of the destinations for results of a study received from `callingAETitle`: those whose forCallingAETitles is empty or lists it (possibly none). */
   destinationsFor(callingAETitle: string): string[];
   /** Queues result objects for delivery (durably) and wakes the sender. */
   submit(objects: ReadonlyArray<{ SOPInstanceUID: string; StudyInstanceUID: string; path: string }>, destinations: readonly string[]): void;
