@@ -60,3 +60,28 @@ class EmbeddingNet(nn.Module):
         e = self.head_bn(self.head(self.drop(pooled)))
         e = e / torch.sqrt((e * e).sum(dim=1, keepdim=True) + 1e-12)
         return e, a
+
+
+class _ReverseGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight: float):
+        ctx.weight = weight
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -ctx.weight * grad, None
+
+
+class CollectionAdversary(nn.Module):
+    """Predicts the collection (adult vs pediatric) from an embedding through a gradient reversal layer
+    (Ganin & Lempitsky, ICML 2015): the adversary learns to tell the collections apart while the
+    embedding learns to make that impossible. Used only in training (not exported), and only on classes
+    that both collections have: COVID-19 is adult-only, so there the collection is the class."""
+
+    def __init__(self, dim: int = 128, hidden: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 1))
+
+    def forward(self, e, weight: float):
+        return self.net(_ReverseGrad.apply(e, weight)).squeeze(1)

@@ -22,7 +22,7 @@ from common import CLASSES, INPUT_SIZE, RESIZE, SEED, read_labels, read_split  #
 from data import PKSampler, augment, load_inputs  # noqa: E402
 from loss import MultiSimilarityLoss  # noqa: E402
 from metrics import retrieval  # noqa: E402
-from model import EmbeddingNet  # noqa: E402
+from model import CollectionAdversary, EmbeddingNet  # noqa: E402
 from split import make_split, summary, write_split  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,6 +59,8 @@ def main() -> None:
     ap.add_argument("--time-budget-min", type=float, default=55.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--subset", type=int, default=0, help="smoke test: use only this many training images")
+    ap.add_argument("--adversary", type=float, default=0.0,
+                    help="weight of the collection adversary (gradient reversal) on classes both collections have; 0: off")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -93,7 +95,10 @@ def main() -> None:
     sampler = PKSampler([int(labels[i]) for i in tr], [items[i].collection for i in tr], a.p, a.k, a.adult_share, a.seed)
     model = EmbeddingNet(dim=a.dim)
     crit = MultiSimilarityLoss(lam=a.lam)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
+    adversary = CollectionAdversary(a.dim) if a.adversary > 0 else None
+    params = list(model.parameters()) + (list(adversary.parameters()) if adversary else [])
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.wd)
+    shared_cls = torch.tensor([c != "COVID-19" for c in CLASSES])
     total_steps = a.epochs * a.batches_per_epoch
     warm = 2 * a.batches_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -124,7 +129,19 @@ def main() -> None:
             idx = tr_arr[np.array(sampler.batch())]  # sampler works on positions within tr
             xb = augment(torch.from_numpy(x01[idx]).unsqueeze(1), gen)
             emb, _att = model((xb - mean) / std)
-            loss, st = crit(emb, torch.from_numpy(labels[idx]))
+            y = torch.from_numpy(labels[idx])
+            loss, st = crit(emb, y)
+            if adversary is not None:
+                # DANN schedule: the reversed gradient ramps from 0 to its full weight over training.
+                progress = (sched.last_epoch + 1) / total_steps
+                ramp = 2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
+                keep = shared_cls[y]
+                if int(keep.sum()) > 1:
+                    logits = adversary(emb[keep], a.adversary * ramp)
+                    target = torch.from_numpy(adult[idx]).float()[keep]
+                    adv_loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+                    loss = loss + adv_loss
+                    st = {**st, "adv_loss": round(float(adv_loss), 4)}
             opt.zero_grad()
             loss.backward()
             opt.step()
