@@ -3,14 +3,14 @@
 // single-query search latency p50/p99, recall@10 against exact search, memory per million vectors
 // (index file size, which is what the process holds, and the RSS growth measured while building).
 // Vectors are embedding-like random draws (a low-dimensional mixture, test/helpers/vectors.ts); a few
-// rows on isotropic random vectors show the worst case. FAISS is not built here (faiss-node cannot
-// install offline; see src/index/faiss.ts).
+// rows on isotropic random vectors show the worst case. FAISS flat is measured where
+// scripts/build-faiss-node.sh has built faiss-node against libfaiss-dev (src/index/faiss.ts).
 //   BENCH_INDEX_SIZES=10000,100000,1000000   BENCH_INDEX_ISOTROPIC=10000,100000   BENCH_INDEX_QUERIES=1000
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { indexSchema } from '../src/config/schema.js';
-import { createUsearchIndex, faissAvailable, type VectorIndex, type VectorIndexOptions } from '../src/index/index.js';
+import { createFaissIndex, createUsearchIndex, faissAvailable, type VectorIndex, type VectorIndexOptions } from '../src/index/index.js';
 import { IndexClient } from '../src/index/client.js';
 import { tempDir } from '../test/helpers/node.js';
 import { embeddingLikeVectors, randomUnitVectors, row } from '../test/helpers/vectors.js';
@@ -117,7 +117,22 @@ export async function benchIndex(): Promise<void> {
       const m: Measured = { addPerSecond: hnsw.addPerSecond, latencies: measure(hnsw.index, queries, QUERIES, d), fileBytes: fileBytes(hnsw.index), rssGrowth: hnsw.rssGrowth };
       rows.push(row_(kind, n, v.label, m, hits / (truthCount * 10), truthCount));
     }
-    rows.push([kind, n.toLocaleString('en'), 'FAISS flat', faissAvailable() ? 'not wired' : 'not built', '', '', '', '', '']);
+    if (faissAvailable()) {
+      // Exact like usearch's exact tier: recall must come out 1, latencies over the same truth queries.
+      const flat = build(createFaissIndex(options({})), keys, data, d);
+      let hits = 0;
+      const times: number[] = [];
+      for (let q = 0; q < truthCount; q++) {
+        const t0 = performance.now();
+        const found = flat.index.search(row(queries, q, d), 10);
+        times.push(performance.now() - t0);
+        for (const r of found) if (truth[q]?.has(r.key)) hits++;
+      }
+      const m: Measured = { addPerSecond: flat.addPerSecond, latencies: times.sort((a, b) => a - b), fileBytes: fileBytes(flat.index), rssGrowth: flat.rssGrowth };
+      rows.push(row_(kind, n, 'FAISS flat (IndexFlatIP, libfaiss)', m, hits / (truthCount * 10), truthCount));
+    } else {
+      rows.push([kind, n.toLocaleString('en'), 'FAISS flat', 'not built (scripts/build-faiss-node.sh)', '', '', '', '', '']);
+    }
     console.error(`index bench: ${kind} ${n} done`);
   }
 

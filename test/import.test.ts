@@ -166,7 +166,7 @@ describe('precedent import --dicom', () => {
     expect(byAcc.get('ACC3')?.['pk']).toBe(patientKeyOf(secret, 'P3', 'PRECEDENT'));
   }, 300_000);
 
-  it('refuses two sources, a missing folder and a faiss backend with clear messages', async () => {
+  it('refuses two sources and a missing folder with clear messages', async () => {
     const { config } = cliDataDir();
     const both = await cli(['import', '--config', config, '--images', 'a', '--dicom', 'b']);
     expect(both.code).toBe(2);
@@ -174,10 +174,24 @@ describe('precedent import --dicom', () => {
     const missing = await cli(['import', '--config', config, '--model', model, '--images', '/nonexistent-folder']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/INPUT_INVALID: \/nonexistent-folder is not a folder/);
-    const faiss = cliDataDir('index:\n  backend: faiss\n');
-    const { csv } = labelsSubset((i) => i === 0);
-    const r = await cli(importImages(faiss.config, csv));
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/faiss-node is not installed/);
+  }, 300_000);
+});
+
+describe('index.backend: faiss', () => {
+  it('imports and answers a query with the same cases as usearch', async () => {
+    const { csv } = labelsSubset((i) => i % 20 === 0);
+    const [fixture] = await buildFixtures([{ variant: 'dx12', syntax: 'ele', imageIndex: 3 } as FixtureSpec], tempDir('precedent-faiss-query-'));
+    const answers: RetrievalResult[] = [];
+    for (const backend of ['faiss', 'usearch']) {
+      const { config } = cliDataDir(`index:\n  backend: ${backend}\n`);
+      const summary = json<Summary>(await cli(importImages(config, csv)));
+      expect(summary.index.file.endsWith(`.${backend}`)).toBe(true);
+      expect(summary.index.mode).toBe('exact');
+      answers.push(json<RetrievalResult>(await cli(['query', '--config', config, '--model', model, '--json', fixture?.path ?? ''])));
+    }
+    const [faiss, usearch] = answers;
+    expect(faiss?.cases).toHaveLength(10);
+    expect(faiss?.cases.map((c) => c.case.caseKey)).toEqual(usearch?.cases.map((c) => c.case.caseKey));
+    faiss?.cases.forEach((c, i) => expect(Math.abs(c.similarity - (usearch?.cases[i]?.similarity ?? NaN))).toBeLessThan(1e-5));
   }, 300_000);
 });

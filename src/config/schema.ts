@@ -119,7 +119,7 @@ export const exportSchema = z
 
 export const indexSchema = z
   .object({
-    /** usearch (bundled) or faiss (needs faiss-node, which is not installed: see docs/operations.md). */
+    /** usearch (bundled) or faiss (exact IndexFlatIP; needs scripts/build-faiss-node.sh and libfaiss-dev: see docs/operations.md). */
     backend: z.enum(['usearch', 'faiss']).default('usearch'),
     /** Exact (brute-force) search while the index holds fewer vectors than this; HNSW from this size on. */
     exactBelow: z.number().int().nonnegative().default(20000),

@@ -1,5 +1,5 @@
 // Backend selection (index.backend).
-import { createFaissIndex } from './faiss.js';
+import { createFaissIndex, loadFaissIndex } from './faiss.js';
 import { createUsearchIndex, loadUsearchIndex } from './usearch.js';
 import type { BackendName, IndexMode, VectorIndex, VectorIndexOptions } from './vector-index.js';
 
@@ -8,6 +8,6 @@ export function createVectorIndex(backend: BackendName, options: VectorIndexOpti
 }
 
 export function loadVectorIndex(backend: BackendName, path: string, options: VectorIndexOptions, mode: IndexMode): VectorIndex {
-  if (backend === 'faiss') return createFaissIndex(options);
+  if (backend === 'faiss') return loadFaissIndex(path, options);
   return loadUsearchIndex(path, options, mode);
 }
