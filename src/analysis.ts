@@ -61,6 +61,7 @@ export async function startAnalysis(
       workers: config.inference.workerThreads,
       log: log.child({ component: 'embed' }),
     });
+    deps.metrics?.observeEmbedder(() => embedder.stages);
     const decoder = createImageDecoder();
     const embedded = createStudyAnalysis({ catalog: deps.catalog, decoder, embedder, resolvePath: (p) => deps.files.absolute(p), now: deps.now });
     // After embedding: archive studies become cases, clinical ones get their similar cases (archive.ts).

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFixtures, type Fixture, type FixtureSpec, type SyntaxName } from './fixtures/build.js';
 import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
+import { sample } from './helpers/stow.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
 import { testModelDir } from './helpers/model-fixture.js';
 import { run } from './helpers/tools.js';
@@ -76,6 +77,15 @@ describe('analysis pipeline', () => {
     const n = node;
     await waitFor(() => n.node.catalog.study(files[0]?.studyInstanceUID ?? '')?.state === 'done', 60_000);
     expectEmbedded(n, files);
+    // The embedder's per-stage time, as measured inside its workers, reaches Prometheus.
+    const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${n.opsPort ?? 0}/metrics`)).text();
+    const first = await scrape();
+    expect(sample(first, 'precedent_embedded_images_total')).toBe(files.length);
+    for (const stage of ['preprocess', 'inference', 'postprocess']) expect(sample(first, 'precedent_embed_stage_seconds_total', { stage })).toBeGreaterThan(0);
+    // Counters: a second scrape without new work adds nothing.
+    const second = await scrape();
+    expect(sample(second, 'precedent_embedded_images_total')).toBe(files.length);
+    expect(sample(second, 'precedent_embed_stage_seconds_total', { stage: 'inference' })).toBe(sample(first, 'precedent_embed_stage_seconds_total', { stage: 'inference' }));
   });
 
   it('fails an undecodable image once with a clear reason and does not retry it', async () => {

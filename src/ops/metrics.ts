@@ -2,7 +2,7 @@
 // the process-global default, so two nodes in one process (tests) never share counters. Gauges that
 // describe state (queue depth, free disk, studies by state) are read when Prometheus scrapes.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Metrics } from '../shared/metrics.js';
+import type { EmbedStageTotals, Metrics } from '../shared/metrics.js';
 import type { StudyState } from '../shared/types.js';
 
 export interface GaugeSources {
@@ -100,8 +100,43 @@ export function createPromMetrics(options: { defaultMetrics?: boolean; process?:
     },
   });
 
+  // Counters fed from the embedder's own running totals when scraped: each adds what grew since it
+  // last looked (every counter keeps its own mark, so the order prom-client collects them in is moot).
+  let embedStages: (() => EmbedStageTotals) | undefined;
+  let imagesSeen = 0;
+  new Counter({
+    name: 'precedent_embedded_images_total',
+    help: 'Images embedded by the model (each once per analysis).',
+    registers: [registry],
+    collect() {
+      if (!embedStages) return;
+      const { images } = embedStages();
+      this.inc(Math.max(0, images - imagesSeen));
+      imagesSeen = Math.max(imagesSeen, images);
+    },
+  });
+  const stageSeen = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
+  new Counter({
+    name: 'precedent_embed_stage_seconds_total',
+    help: 'Time the embedding workers spent per stage: preprocess (resize, normalise), inference (session.run), postprocess (L2, attention map).',
+    labelNames: ['stage'] as const,
+    registers: [registry],
+    collect() {
+      if (!embedStages) return;
+      const totals = embedStages();
+      const stages = [['preprocess', 'preprocessMs'], ['inference', 'inferenceMs'], ['postprocess', 'postprocessMs']] as const;
+      for (const [stage, key] of stages) {
+        this.inc({ stage }, Math.max(0, totals[key] - stageSeen[key]) / 1000);
+        stageSeen[key] = Math.max(stageSeen[key], totals[key]);
+      }
+    },
+  });
+
   return {
     registry,
+    observeEmbedder(read) {
+      embedStages = read;
+    },
     setSources(s) {
       sources = { ...sources, ...s };
     },

@@ -14,6 +14,16 @@ export interface Metrics {
   analysisSeconds(seconds: number): void;
   /** One object delivered (or not) to an export destination; seconds = that destination's pass. */
   exportResult(destination: string, ok: boolean, seconds: number): void;
+  /** Attaches the embedder's running stage totals, read when metrics are scraped. */
+  observeEmbedder(read: () => EmbedStageTotals): void;
+}
+
+/** Cumulative work of the embedding workers (milliseconds), as embed/ measures it inside them. */
+export interface EmbedStageTotals {
+  images: number;
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
 }
 
 export const noMetrics: Metrics = {
@@ -21,6 +31,7 @@ export const noMetrics: Metrics = {
   studyCompleted: () => undefined,
   analysisSeconds: () => undefined,
   exportResult: () => undefined,
+  observeEmbedder: () => undefined,
 };
 
 /**
