@@ -103,6 +103,7 @@ export function createResults(deps: ResultsDeps) {
       const destinations = deps.destinationsFor(callingAE);
       for (const o of objects) deps.outbox.add(o, destinations, deps.now());
       deps.wake?.();
+      return destinations;
     },
   });
 }

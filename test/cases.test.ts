@@ -84,6 +84,8 @@ describe('archive AE title and clinical retrieval', () => {
     const uid = clinical[0]?.studyInstanceUID ?? '';
     const results = await archive.retrieve(uid, log);
     expect(results).toHaveLength(1);
+    // This node has no export destination: the results are written, and the log says nobody gets them.
+    await waitFor(() => n.logs.some((l) => l.includes('no export destination serves this study')), 30_000);
     const [result] = results as [RetrievalResult];
     expect(result.SOPInstanceUID).toBe(clinical[0]?.sopInstanceUID);
     expect(result.cases.map((s) => s.case.AccessionNumber).sort()).toEqual(['ACC-A2', 'ACC-A3']);

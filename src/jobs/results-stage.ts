@@ -26,7 +26,8 @@ export interface ResultStageDeps {
   write: (relativePath: string, bytes: Buffer) => string;
   exists: (relativePath: string) => boolean;
   absolute: (relativePath: string) => string;
-  deliver: (objects: Array<{ SOPInstanceUID: string; StudyInstanceUID: string; path: string }>, StudyInstanceUID: string) => void;
+  /** Queues the objects for export; returns the destinations they were queued for (possibly none). */
+  deliver: (objects: Array<{ SOPInstanceUID: string; StudyInstanceUID: string; path: string }>, StudyInstanceUID: string) => string[];
 }
 
 export function resultPath(StudyInstanceUID: string, SOPInstanceUID: string): string {
@@ -57,7 +58,13 @@ export function createResultStage(deps: ResultStageDeps): (job: AnalyzeStudyJob,
         written++;
       }
     }
-    deps.deliver(ready, job.StudyInstanceUID);
-    log.info({ written, submitted: ready.length }, 'results written and queued for export');
+    const destinations = deps.deliver(ready, job.StudyInstanceUID);
+    if (destinations.length === 0) {
+      // Not an error (DICOMweb can serve them), but the usual cause is a routing rule that matches no
+      // export destination (export.destinations[].forCallingAETitles), which nobody would notice.
+      log.warn({ written, objects: ready.length }, 'results written but no export destination serves this study: they are only available over DICOMweb');
+      return;
+    }
+    log.info({ written, submitted: ready.length, destinations }, 'results written and queued for export');
   };
 }
