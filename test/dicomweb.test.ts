@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFixtures, newUid, type Fixture, type FixtureSpec } from './fixtures/build.js';
-import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
+import { startTestNode, tempDir, type TestNode, stopAndCollectLogs } from './helpers/node.js';
 import { run } from './helpers/tools.js';
 import { datasetContent } from './helpers/files.js';
 import { fileParts, items, multipartBody, sample, splitMultipart, stow, value } from './helpers/stow.js';
@@ -35,11 +35,10 @@ beforeAll(async () => {
 
 afterEach(async () => {
   if (node) {
-    const logs = node.logs.join('\n');
-    await node.stop();
+    const logs = await stopAndCollectLogs(node);
     node = undefined;
-    expect(logs).not.toContain('SECRETNAME');
-    expect(logs).not.toContain(PHI.patientID);
+    // No test may ever see patient identity in the logs.
+    for (const identity of ['SECRETNAME', PHI.patientID]) expect(logs).not.toContain(identity);
   }
 });
 

@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFixture, buildFixtures, type Fixture, type FixtureSpec, type SyntaxName } from './fixtures/build.js';
-import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
+import { startTestNode, tempDir, type TestNode, stopAndCollectLogs } from './helpers/node.js';
 import { dcmdumpValue, run } from './helpers/tools.js';
 import { datasetContent, fileTransferSyntax } from './helpers/files.js';
 
@@ -38,12 +38,10 @@ beforeAll(async () => {
 
 afterEach(async () => {
   if (node) {
-    const logs = node.logs.join('\n');
-    await node.stop();
+    const logs = await stopAndCollectLogs(node);
     node = undefined;
     // No test may ever see patient identity in the logs.
-    expect(logs).not.toContain('SECRETNAME');
-    expect(logs).not.toContain(PHI.patientID);
+    for (const identity of ['SECRETNAME', PHI.patientID]) expect(logs).not.toContain(identity);
   }
 });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createEmbedder, preprocess, type WorkerEmbedder } from '../src/embed/index.js';
 import type { EmbeddingResult } from '../src/shared/analysis.js';
 import { editedModel, readCard, testModelDir } from './helpers/model-fixture.js';
+import { longestEventLoopGap } from './helpers/event-loop.js';
 import { capturingLogger, maxAbsDiff, norm, range, syntheticImage } from './helpers/model-images.js';
 
 const dir = testModelDir();
@@ -86,17 +87,7 @@ describe('embedder', () => {
   it('keeps the main event loop responsive while a batch runs', async () => {
     const base = syntheticImage(2000, 1600, 20);
     const images = Array.from({ length: 16 }, () => ({ ...base, pixels: base.pixels.slice() }));
-    let last = performance.now();
-    let maxGap = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-    }, 5);
-    const started = performance.now();
-    const results = await embedder.embed(images);
-    const elapsed = performance.now() - started;
-    clearInterval(timer);
+    const { value: results, maxGapMs: maxGap, elapsedMs: elapsed } = await longestEventLoopGap(() => embedder.embed(images));
     expect(results).toHaveLength(16);
     // Meaningful only if the work took several times the allowed gap (resizing 16 x 3.2 Mpixel in and
     // 16 attention maps out takes several hundred ms on one core).

@@ -291,5 +291,10 @@ describe('raw-pixel baseline and inputs', () => {
       ['x, y', 'say "hi"'],
       ['1', ''],
     ]);
+    // A spreadsheet's BOM and whitespace-only lines are not data; a quote inside a field is literal.
+    expect(parseCsv('\ufeffa,b\n  \n5 "in",x\n')).toEqual([
+      ['a', 'b'],
+      ['5 "in"', 'x'],
+    ]);
   });
 });

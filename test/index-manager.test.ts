@@ -14,6 +14,7 @@ import type { Catalog } from '../src/shared/catalog.js';
 import type { CaseFacts, CaseStore, NewCase } from '../src/shared/case-store.js';
 import type { SimilarCase } from '../src/shared/cases.js';
 import { createLogger } from '../src/shared/log.js';
+import { longestEventLoopGap } from './helpers/event-loop.js';
 import { tempDir } from './helpers/node.js';
 import { embeddingLikeVectors, row } from './helpers/vectors.js';
 
@@ -158,17 +159,7 @@ describe('index manager', () => {
   it('the event loop keeps turning while the worker thread builds an HNSW graph', async () => {
     const a = archive(5000);
     const m = manager(a, { exactBelow: 0 });
-    let maxGap = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-    }, 5);
-    const started = performance.now();
-    const opened = await m.open();
-    const buildMs = performance.now() - started;
-    clearInterval(timer);
+    const { value: opened, maxGapMs: maxGap, elapsedMs: buildMs } = await longestEventLoopGap(() => m.open());
     console.log(`HNSW build of 5000 vectors in the worker thread: ${buildMs.toFixed(0)} ms; longest event-loop gap meanwhile: ${maxGap.toFixed(1)} ms`);
     expect(opened).toMatchObject({ rebuilt: true, mode: 'hnsw', size: 5000 });
     // The gap covers the SQLite page reads on this thread (1024 rows each), not the graph build.

@@ -1,5 +1,5 @@
 // ImageDecoder: Part 10 file -> frame 1 -> display intensities in [0, 1] (see shared/analysis.ts).
-import { readFile } from 'node:fs/promises';
+import { readImageFile } from './raster.js';
 import dcmjs from 'dcmjs';
 import type { DecodedImage, ImageDecoder } from '../shared/analysis.js';
 import { isPrecedentError, PrecedentError } from '../shared/errors.js';
@@ -91,14 +91,7 @@ async function decodeParsed(p: Parsed): Promise<DecodedImage> {
 export function createImageDecoder(): ImageDecoder {
   return {
     async decodeFile(path: string): Promise<DecodedImage> {
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(path);
-      } catch (cause) {
-        // The errno code (ENOENT, EACCES) says enough; the path may carry identifiers and stays out.
-        const code = (cause as NodeJS.ErrnoException).code ?? 'I/O error';
-        throw new PrecedentError('DECODE_FAILED', `the image file cannot be read (${code})`, { cause });
-      }
+      const bytes = await readImageFile(path);
       try {
         return await decodeParsed(parse(bytes));
       } catch (err) {

@@ -81,12 +81,18 @@ export function decodeRaster(bytes: Buffer): DecodedImage {
 
 /** Reads and decodes a PNG or JPEG file to display-space luminance in [0, 1]. */
 export async function decodeRasterFile(path: string): Promise<DecodedImage> {
-  let bytes: Buffer;
+  return decodeRaster(await readImageFile(path));
+}
+
+/**
+ * The bytes of an image file, or DECODE_FAILED naming only the errno code (ENOENT, EACCES): the path
+ * may carry identifiers and stays out of the message.
+ */
+export async function readImageFile(path: string): Promise<Buffer> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'I/O error';
     throw new PrecedentError('DECODE_FAILED', `the image file cannot be read (${code})`, { cause });
   }
-  return decodeRaster(bytes);
 }

@@ -1,39 +1,7 @@
-// Minimal RFC 4180 CSV reading (quoted fields, doubled quotes, CRLF or LF, BOM) for the evaluation
-// inputs: the labels CSV, the split file. No dependency: the files are small and plain.
+// CSV tables for the evaluation inputs (the labels CSV, the split file), over the one parser.
+import { parseCsv } from '../shared/csv.js';
 
-/** Parses CSV text into rows of fields; blank lines are dropped. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let inQuotes = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (inQuotes) {
-      if (c !== '"') field += c;
-      else if (text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else inQuotes = false;
-    } else if (c === '"') inQuotes = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
-}
+export { parseCsv };
 
 export interface CsvTable {
   header: string[];

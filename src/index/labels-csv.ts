@@ -4,6 +4,7 @@
 // SOPInstanceUID / StudyInstanceUID / AccessionNumber for DICOM studies (`precedent labels load`).
 import { readFileSync } from 'node:fs';
 import type { CaseFacts } from '../shared/case-store.js';
+import { parseCsv } from '../shared/csv.js';
 import { PrecedentError } from '../shared/errors.js';
 
 export interface LabelsRow {
@@ -28,39 +29,6 @@ const NOT_CLINICAL = new Set(
     'render_maxdiff', 'note', 'width', 'height', 'license', 'split',
   ].map((c) => c.toLowerCase()),
 );
-
-/** RFC 4180: quoted fields, doubled quotes, CRLF or LF. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => r.length > 1 || (r[0] ?? '').trim() !== '');
-}
 
 /** DICOM AS (052Y, 006M, 010W, 003D) or a plain number of years. */
 export function parseAge(value: string): number | null {

@@ -1,5 +1,6 @@
 // Minimal 8-bit RGB raster operations for the Secondary Captures: resampling, blitting, boxes and
 // text. Pixel layout is what the SC writes as-is: RGB interleaved (PlanarConfiguration 0), row-major.
+import { areaResize } from '../shared/area-resize.js';
 import { forEachTextPixel } from './font.js';
 
 export type Rgb = readonly [number, number, number];
@@ -53,33 +54,7 @@ export function fitInside(width: number, height: number, maxW: number, maxH: num
  * radiograph), bilinear when enlarging (a 128-pixel attention map must not look blocky).
  */
 export function resample(src: ArrayLike<number>, sw: number, sh: number, dw: number, dh: number): Float32Array {
-  return dw <= sw && dh <= sh ? areaAverage(src, sw, sh, dw, dh) : bilinear(src, sw, sh, dw, dh);
-}
-
-function areaAverage(src: ArrayLike<number>, sw: number, sh: number, dw: number, dh: number): Float32Array {
-  const out = new Float32Array(dw * dh);
-  const sx = sw / dw;
-  const sy = sh / dh;
-  for (let y = 0; y < dh; y++) {
-    const y0 = y * sy;
-    const y1 = y0 + sy;
-    for (let x = 0; x < dw; x++) {
-      const x0 = x * sx;
-      const x1 = x0 + sx;
-      let sum = 0;
-      let area = 0;
-      for (let yy = Math.floor(y0); yy < Math.min(sh, Math.ceil(y1)); yy++) {
-        const wy = Math.min(y1, yy + 1) - Math.max(y0, yy);
-        for (let xx = Math.floor(x0); xx < Math.min(sw, Math.ceil(x1)); xx++) {
-          const w = wy * (Math.min(x1, xx + 1) - Math.max(x0, xx));
-          sum += w * (src[yy * sw + xx] ?? 0);
-          area += w;
-        }
-      }
-      out[y * dw + x] = area > 0 ? sum / area : 0;
-    }
-  }
-  return out;
+  return dw <= sw && dh <= sh ? areaResize(src, sw, sh, dw, dh) : bilinear(src, sw, sh, dw, dh);
 }
 
 function bilinear(src: ArrayLike<number>, sw: number, sh: number, dw: number, dh: number): Float32Array {

@@ -54,3 +54,10 @@ export async function startTestNode(overrides: DeepPartial<Config> = {}, options
   const { dimsePort, dicomwebPort, opsPort } = await node.start();
   return { node, port: dimsePort, dicomwebPort, opsPort, dataDir: node.dataDir, config, logs, stop: () => node.stop(1000) };
 }
+
+/** Stops a node and returns everything it logged, for the no-patient-data-in-logs assertions. */
+export async function stopAndCollectLogs(node: TestNode): Promise<string> {
+  const logs = node.logs.join('\n');
+  await node.stop();
+  return logs;
+}

@@ -1,14 +1,7 @@
 // Seeded random unit vectors and a brute-force cosine search to check the index against.
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/eval/bootstrap.js';
+// The product's seeded PRNG (mulberry32), so test vectors are the same on every platform.
+export const seeded = seededRandom;
 
 /** n unit vectors of dimension d, row-major (Gaussian directions, so uniform on the sphere). */
 export function randomUnitVectors(n: number, d: number, seed = 1): Float32Array {
