@@ -221,7 +221,7 @@ function expectIgnoredWhenRoutedBack(obj: DicomObject): void {
   const parsed = parseHeader(Buffer.from(obj.bytes), true, String(meta['TransferSyntaxUID']));
   expect(parsed?.header.BodyPartExamined).toBe('CHEST');
   const verdict = triage(parsed?.header ?? ({} as InstanceHeader));
-  expect(verdict).toEqual({ analyzable: false, reason: expect.stringMatching(/Conversion Type WSD/) as string });
+  expect(verdict).toEqual({ analyzable: false, reason: expect.stringMatching(/derived Secondary Capture with Conversion Type WSD/) as string });
 }
 
 describe('Secondary Capture limits', () => {

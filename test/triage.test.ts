@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseHeader } from '../src/ingest/index.js';
 import { triage, SOP_CLASS } from '../src/ingest/triage.js';
+import { sharedDir } from './fixtures/build.js';
 import type { InstanceHeader } from '../src/shared/types.js';
 
 const cxr: InstanceHeader = {
@@ -25,6 +29,7 @@ describe('triage: frontal chest radiographs only', () => {
     ['CR', { SOPClassUID: SOP_CLASS.CR, Modality: 'CR' }],
     ['SC with chest body part', { SOPClassUID: SOP_CLASS.SC, Modality: 'OT' }],
     ['SC of a digitised film', { SOPClassUID: SOP_CLASS.SC, Modality: 'OT', ConversionType: 'DF' }],
+    ['radiograph exported as SC by a workstation, no Image Type', { SOPClassUID: SOP_CLASS.SC, Modality: 'CR', ConversionType: 'WSD', ImageType: [] }],
     ['chest code instead of body part', { BodyPartExamined: '', AnatomicRegionCodes: ['SCT:51185008'] }],
   ])('analyses %s', (_name, change) => {
     expect(triage({ ...cxr, ...change })).toEqual({ analyzable: true });
@@ -39,10 +44,19 @@ describe('triage: frontal chest radiographs only', () => {
     ['DX for processing', { SOPClassUID: SOP_CLASS.DX_PROCESSING }, /For Processing/],
     ['no pixel data', { hasPixelData: false }, /no Pixel Data/],
     ['SC of another body part', { SOPClassUID: SOP_CLASS.SC, BodyPartExamined: 'ABDOMEN' }, /ABDOMEN/],
-    ['SC made on a workstation (e.g. an AI heatmap)', { SOPClassUID: SOP_CLASS.SC, ConversionType: 'WSD' }, /Conversion Type WSD/],
+    ['derived SC made on a workstation (e.g. an AI heatmap)', { SOPClassUID: SOP_CLASS.SC, ConversionType: 'WSD', ImageType: ['DERIVED', 'SECONDARY'] }, /derived Secondary Capture with Conversion Type WSD/],
   ])('ignores %s with a reason', (_name, change, reason) => {
     const verdict = triage({ ...cxr, ...change });
     expect(verdict.analyzable).toBe(false);
     expect(verdict.analyzable ? '' : verdict.reason).toMatch(reason);
+  });
+});
+
+describe('triage of the real shared CR chest file', () => {
+  it('analyses it: an RSNA radiograph stored as a Secondary Capture (Modality CR, Conversion Type WSD)', () => {
+    const bytes = readFileSync(join(sharedDir(), 'data', 'dicom', 'rsna-cr-chest-ap-jpeg-baseline.dcm'));
+    const parsed = parseHeader(bytes, true, '1.2.840.10008.1.2.4.50');
+    expect(parsed?.header).toMatchObject({ SOPClassUID: SOP_CLASS.SC, Modality: 'CR', ConversionType: 'WSD', ImageType: [] });
+    expect(triage(parsed?.header ?? cxr)).toEqual({ analyzable: true });
   });
 });

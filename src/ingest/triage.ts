@@ -14,10 +14,11 @@ export const SOP_CLASS = {
 const CHEST_CODES = new Set(['SCT:43799004', 'SCT:51185008', 'SRT:T-D3000', 'SNM3:T-D3000', 'SRT:T-D3100']);
 const CHEST_BODY_PARTS = new Set(['CHEST', 'THORAX']);
 const FRONTAL_VIEWS = new Set(['PA', 'AP', '']);
-// Secondary Captures drawn on a workstation or synthesised are pictures about images (including our
-// own heatmaps and thumbnail pages, which carry the source's CHEST body part and would otherwise be
-// analysed again when a PACS routes a study's new objects back to us). Digitised films (DF), video
-// (DV) and digital interfaces (DI) can be radiographs.
+// A DERIVED Secondary Capture drawn on a workstation or synthesised is a picture about images: our own
+// heatmaps and thumbnail pages (DERIVED\SECONDARY, WSD) carry the source's CHEST body part and would
+// otherwise be analysed again when a PACS routes a study's new objects back to us, and other AI
+// results look the same. ImageType decides, not Conversion Type alone: radiographs exported as SC
+// (the public RSNA CXR set: Modality CR, WSD, no Image Type) must still be analysed.
 const NON_RADIOGRAPH_CONVERSIONS = new Set(['WSD', 'SYN', 'DRW']);
 
 export function isChest(h: InstanceHeader): boolean {
@@ -37,8 +38,8 @@ export function triage(h: InstanceHeader): TriageResult {
       return ignore(`SOP Class ${h.SOPClassUID} is not a radiograph we analyse`);
   }
   if (!h.hasPixelData) return ignore('no Pixel Data');
-  if (h.SOPClassUID === SOP_CLASS.SC && NON_RADIOGRAPH_CONVERSIONS.has(h.ConversionType)) {
-    return ignore(`Secondary Capture with Conversion Type ${h.ConversionType} (a workstation or synthetic image, e.g. an AI result), not a radiograph`);
+  if (h.SOPClassUID === SOP_CLASS.SC && h.ImageType[0] === 'DERIVED' && NON_RADIOGRAPH_CONVERSIONS.has(h.ConversionType)) {
+    return ignore(`derived Secondary Capture with Conversion Type ${h.ConversionType} (a workstation or synthetic image, e.g. an AI result), not a radiograph`);
   }
   if (h.PresentationIntentType === 'FOR PROCESSING') return ignore('Presentation Intent Type is FOR PROCESSING');
   if (!isChest(h)) {
