@@ -1,6 +1,6 @@
 // The similar-cases SR: written by report/, read back by dcmjs (item by item against the input),
 // by dcmtk (dsrdump, dcmdump) and validated by dciodvfy, for a DX and a CR source image.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import type { RetrievalResult } from '../src/shared/cases.js';
 import { isValidUid } from '../src/shared/uid.js';
 import { IMPLEMENTATION_CLASS_UID } from '../src/shared/implementation.js';
 import { readPart10 } from './fixtures/dcmjs.js';
+import { sharedDir } from './fixtures/build.js';
 import { dciodvfy, simplify, type Item } from './helpers/report-tools.js';
 import { MODEL, retrievalFor, sourceFixture, type SourceFixture } from './helpers/report-fixtures.js';
 import { dcmdumpValue, requireTool, run } from './helpers/tools.js';
@@ -279,6 +280,23 @@ describe('SR edge cases', () => {
     expect(r.code === 0 ? '' : `exit ${r.code}: ${r.stderr}`).toBe('');
     expect(r.stdout).toContain('MÜLLER^JÖRG');
     expect((await dciodvfy(file)).errors).toEqual([]);
+  });
+
+  it('passes dciodvfy for the real RSNA CR file, whose own Patient\'s Age "68" is malformed', async () => {
+    const real = readSourceImage(await readFile(path.join(sharedDir(), 'data', 'dicom', 'rsna-cr-chest-ap-jpeg-baseline.dcm')));
+    expect(real.patientStudy['PatientAge']).toBe('068Y');
+    const sr = buildSimilarCasesSR({ source: real, model: MODEL, retrieval: retrievalFor(real) });
+    const file = path.join(dir, 'rsna-sr.dcm');
+    await writeFile(file, sr.bytes);
+    expect((await dciodvfy(file)).errors).toEqual([]);
+  });
+
+  it('repairs or leaves out malformed copied values instead of writing them', () => {
+    const base = { SOPClassUID: src.source.SOPClassUID, SOPInstanceUID: src.source.SOPInstanceUID, SeriesInstanceUID: src.source.SeriesInstanceUID, StudyInstanceUID: src.source.StudyInstanceUID };
+    const source = sourceFromDataset({ ...base, PatientAge: '7', StudyDate: '2020-01-31', StudyTime: '1230', PatientSex: 'female', PatientBirthDate: '19700101' });
+    expect(source.patientStudy).toMatchObject({ PatientAge: '007Y', StudyDate: '', StudyTime: '1230', PatientSex: '', PatientBirthDate: '19700101' });
+    expect(sourceFromDataset({ ...base, PatientAge: 'about 70' }).patientStudy['PatientAge']).toBeUndefined();
+    expect(sourceFromDataset({ ...base, PatientAge: '052Y' }).patientStudy['PatientAge']).toBe('052Y');
   });
 
   it('writes no Specific Character Set for plain ASCII content', () => {

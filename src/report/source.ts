@@ -63,6 +63,35 @@ function instanceNumber(value: unknown): number | null {
   return Number.isInteger(n) && n > 0 && n < 2 ** 31 ? n : null;
 }
 
+const DA = /^\d{8}$/;
+const TM = /^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/;
+const FORMATS: Partial<Record<(typeof PATIENT_STUDY_KEYWORDS)[number], RegExp>> = {
+  PatientBirthDate: DA,
+  StudyDate: DA,
+  PatientBirthTime: TM,
+  StudyTime: TM,
+  PatientSex: /^[MFO]$/,
+};
+
+/**
+ * A copied value our objects can carry. What we write must pass dciodvfy even when the source does
+ * not (real archives hold e.g. Patient's Age "68", or dates with separators): a malformed Patient's
+ * Age that is a plain number of years becomes AS ("068Y"); any other malformed value of these
+ * attributes is left out (Type 2 ones then go out empty). Filing in the PACS rests on the UIDs and
+ * Patient ID, which are copied as they are.
+ */
+function repaired(keyword: (typeof PATIENT_STUDY_KEYWORDS)[number], value: unknown): unknown {
+  if (value === undefined || value === null || value === '') return value;
+  if (keyword === 'PatientAge') {
+    const text = str(value).trim();
+    if (/^\d{3}[DWMY]$/.test(text)) return text;
+    return /^\d{1,3}$/.test(text) ? `${text.padStart(3, '0')}Y` : undefined;
+  }
+  const format = FORMATS[keyword];
+  if (!format) return value;
+  return format.test(str(value).trim()) ? value : undefined;
+}
+
 /** The same from an already naturalized data set (keyword -> value). */
 export function sourceFromDataset(natural: Record<string, unknown>): SourceImage {
   const uid = (keyword: string): string => str(natural[keyword]).trim();
@@ -72,7 +101,7 @@ export function sourceFromDataset(natural: Record<string, unknown>): SourceImage
   }
   const patientStudy: Record<string, unknown> = {};
   for (const keyword of PATIENT_STUDY_KEYWORDS) {
-    const value = natural[keyword];
+    const value = repaired(keyword, natural[keyword]);
     if (value !== undefined && value !== null) patientStudy[keyword] = value;
   }
   for (const keyword of TYPE2) if (!(keyword in patientStudy)) patientStudy[keyword] = '';
