@@ -52,7 +52,7 @@ export async function startAnalysis(
   let archive: Archive | undefined;
   if (!analyze) {
     // Loaded only when a model is used: a node without one never pays for ONNX Runtime and codecs.
-    const [{ createImageDecoder }, { createEmbedder }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js')]);
+    const [{ createDecoderPool }, { createEmbedder }, { createResultRenderer }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js'), import('./render/index.js')]);
     const embedder = await createEmbedder({
       modelDir: resolve(config.model.dir),
       device: config.inference.device,
@@ -62,7 +62,7 @@ export async function startAnalysis(
       log: log.child({ component: 'embed' }),
     });
     deps.metrics?.observeEmbedder(() => embedder.stages);
-    const decoder = createImageDecoder();
+    const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });
     const embedded = createStudyAnalysis({ catalog: deps.catalog, decoder, embedder, resolvePath: (p) => deps.files.absolute(p), now: deps.now });
     // After embedding: archive studies become cases, clinical ones get their similar cases (archive.ts).
     const { card } = embedder;
@@ -79,12 +79,14 @@ export async function startAnalysis(
     const opened = archive;
     // Load or rebuild the index file now, in the background: DIMSE does not wait for it.
     opened.index.open().catch((err: unknown) => log.error({ err: describeError(err) }, 'similar-case index cannot be opened; retried on the next search'));
+    // Decoding and drawing run on their own threads: never on the event loop that answers associations.
+    const renderer = createResultRenderer({ threads: config.workers.imageThreads, log: log.child({ component: 'render' }) });
     const outbox = openExportOutbox(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
     const results = createResults({
       catalog: deps.catalog,
       files: deps.files,
       outbox,
-      decoder,
+      renderer,
       card,
       retrieve: (uid, l) => opened.retrieve(uid, l),
       destinationsFor: (ae) => routeDestinations(config.export.destinations, ae),
@@ -98,6 +100,8 @@ export async function startAnalysis(
     };
     close = async () => {
       await embedder.close();
+      await decoder.close();
+      await renderer.close();
       await opened.close();
       outbox.close();
     };

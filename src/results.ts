@@ -1,15 +1,14 @@
 // Composition of the results step: similar cases (archive) -> SR + heatmap SC + similar-cases SC
 // (report) -> durable files -> export outbox. Lives beside analysis.ts because it joins several
 // capabilities; the step's logic (what to skip on replay) is in jobs/results-stage.ts.
-import { readFileSync } from 'node:fs';
 import type { Catalog, StoredEmbedding } from './shared/catalog.js';
 import type { FileStore } from './shared/files.js';
 import type { ExportOutbox } from './shared/exports.js';
-import type { ImageDecoder, ModelCard, DecodedImage } from './shared/analysis.js';
+import type { ModelCard } from './shared/analysis.js';
 import type { RetrievalResult } from './shared/cases.js';
 import type { Logger } from './shared/log.js';
 import { hashUid } from './shared/uid.js';
-import { buildHeatmapSC, buildSimilarCasesSC, buildSimilarCasesSR, readSourceImage } from './report/index.js';
+import type { ResultRenderer } from './render/index.js';
 import { createResultStage, type RenderedObject } from './jobs/index.js';
 import { IMPLEMENTATION_VERSION_NAME } from './shared/implementation.js';
 
@@ -17,7 +16,8 @@ export interface ResultsDeps {
   catalog: Catalog;
   files: FileStore;
   outbox: ExportOutbox;
-  decoder: ImageDecoder;
+  /** Draws the objects (on worker threads in the node). */
+  renderer: Pick<ResultRenderer, 'render'>;
   card: ModelCard;
   retrieve: (StudyInstanceUID: string, log: Logger) => Promise<RetrievalResult[]>;
   destinationsFor: (callingAETitle: string) => string[];
@@ -52,38 +52,18 @@ export function createResults(deps: ResultsDeps) {
     return v?.path ? files.absolute(v.path) : undefined;
   };
 
-  async function caseImages(retrieval: RetrievalResult): Promise<Map<string, DecodedImage>> {
-    const images = new Map<string, DecodedImage>();
+  async function render(e: StoredEmbedding, retrieval: RetrievalResult): Promise<RenderedObject[]> {
+    const sourcePath = latestPath(e.SOPInstanceUID);
+    if (!sourcePath) return [];
+    const casePaths: Record<string, string> = {};
     for (const c of retrieval.cases) {
       const path = latestPath(c.case.SOPInstanceUID);
-      if (!path) continue; // imported from a picture or erased: the page shows a placeholder
-      try {
-        images.set(c.case.SOPInstanceUID, await deps.decoder.decodeFile(path));
-      } catch {
-        // an undecodable archive image only loses its thumbnail
-      }
+      if (path) casePaths[c.case.SOPInstanceUID] = path;
     }
-    return images;
-  }
-
-  async function render(e: StoredEmbedding, retrieval: RetrievalResult): Promise<RenderedObject[]> {
-    const path = latestPath(e.SOPInstanceUID);
-    if (!path) return [];
-    const source = readSourceImage(readFileSync(path));
     const u = uids(e, card);
-    // Result N of a series is about image N of the study (1 when the source has no Instance Number).
-    const common = { source, model, producer, InstanceNumber: source.InstanceNumber ?? 1 };
-    const out: RenderedObject[] = [];
-    const sr = buildSimilarCasesSR({ ...common, retrieval, SeriesInstanceUID: u.series.sr, SOPInstanceUID: u.sop.sr });
-    out.push({ kind: 'sr', bytes: sr.bytes, SOPInstanceUID: sr.SOPInstanceUID, StudyInstanceUID: sr.StudyInstanceUID });
-    if (e.attention) {
-      const image = await deps.decoder.decodeFile(path);
-      const sc = buildHeatmapSC({ ...common, image, attention: e.attention, SeriesInstanceUID: u.series.heatmap, SOPInstanceUID: u.sop.heatmap });
-      out.push({ kind: 'heatmap', bytes: sc.bytes, SOPInstanceUID: sc.SOPInstanceUID, StudyInstanceUID: sc.StudyInstanceUID });
-    }
-    const page = buildSimilarCasesSC({ ...common, retrieval, caseImages: await caseImages(retrieval), SeriesInstanceUID: u.series.cases, SOPInstanceUID: u.sop.cases });
-    out.push({ kind: 'cases', bytes: page.bytes, SOPInstanceUID: page.SOPInstanceUID, StudyInstanceUID: page.StudyInstanceUID });
-    return out;
+    const rendered = await deps.renderer.render({ sourcePath, casePaths, retrieval, attention: e.attention, SeriesInstanceUID: u.series, SOPInstanceUID: u.sop, model, producer, now: deps.now() });
+    // The bytes came from the drawing thread in buffers of their own: wrapped, not copied.
+    return rendered.map((r) => ({ ...r, bytes: Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) }));
   }
 
   return createResultStage({

@@ -56,6 +56,8 @@ export const workersSchema = z
     /** Run analysis workers inside `precedent serve` (off when dedicated `precedent worker`s do it). */
     inProcess: z.boolean().default(true),
     concurrency: z.number().int().min(1).max(64).default(1),
+    /** Threads per image pool (decoding; drawing results), never the event loop. */
+    imageThreads: z.number().int().min(1).max(32).default(1),
   })
   .strict();
 

@@ -5,3 +5,5 @@ export { createImageDecoder } from './decoder.js';
 export { initCodecs } from './codecs.js';
 // PNG / JPEG files (exports, research sets; `precedent eval`) to the same DecodedImage.
 export { decodeRasterFile, decodeRaster, isRasterFile, rasterFormat, type RasterFormat } from './raster.js';
+// The same decoder on worker threads, for the node (decoding never holds up its event loop).
+export { createDecoderPool, type DecoderPool } from './pool.js';

@@ -12,7 +12,7 @@ import type { Logger } from '../shared/log.js';
 import { loadModelCard } from './card.js';
 import type { FromWorker, ToWorker, WireImage, WorkerInit } from './protocol.js';
 import { emptyStageTimes, type RequestedDevice, type StageTimes } from './session.js';
-import { workerScriptUrl } from './worker-url.js';
+import { workerScriptUrl } from '../shared/worker-url.js';
 
 export interface EmbedderOptions {
   modelDir: string;
@@ -84,7 +84,7 @@ class Pool implements WorkerEmbedder {
   readonly stages = emptyStageTimes();
   private readonly queue: Pending[] = [];
   private readonly slots: Slot[];
-  private readonly script = workerScriptUrl();
+  private readonly script = workerScriptUrl(import.meta.url, 'embed');
   private readonly batchSize: number;
   private nextId = 1;
   private closed = false;

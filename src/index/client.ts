@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { PrecedentError, type ErrorCode } from '../shared/errors.js';
 import type { FromIndexWorker, IndexReplies, IndexRequest, IndexWorkerInit } from './protocol.js';
-import { indexWorkerUrl } from './worker-url.js';
+import { workerScriptUrl } from '../shared/worker-url.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -17,7 +17,7 @@ export class IndexClient {
   private deadReason: string | undefined;
 
   constructor(init: IndexWorkerInit) {
-    this.worker = new Worker(indexWorkerUrl(), { workerData: init });
+    this.worker = new Worker(workerScriptUrl(import.meta.url, 'index'), { workerData: init });
     this.worker.on('message', (msg: FromIndexWorker) => {
       const p = this.pending.get(msg.id);
       if (!p) return;

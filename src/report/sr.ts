@@ -15,7 +15,8 @@
 //         NUM rank, NUM cosine similarity, CODE Finding per label, NUM Subject Age (a),
 //         CODE Subject Sex, CODE outcome = Yes/No, UIDREF Study Instance UID, TEXT Accession, DATE
 import type { CaseRecord, SimilarCase } from '../shared/cases.js';
-import { checkRetrievalMatches, commonModules, DISCLAIMER, newUid, SOP_CLASS, sourceEvidence, writePart10, type NaturalDataset } from './common.js';
+import { hashUid } from '../shared/uid.js';
+import { checkRetrievalMatches, commonModules, DISCLAIMER, SOP_CLASS, sourceEvidence, writePart10, type NaturalDataset } from './common.js';
 import {
   DCM, ENGLISH, labelCode, NEIGHBOURS, NO, outcomeConcept, PLAIN_CHEST_XRAY, RANK, RETRIEVE_AE, sexCode, SIMILARITY, UCUM, YES,
 } from './codes.js';
@@ -45,8 +46,13 @@ function imageLibrary(source: SourceImage): ContentItem {
   return container('CONTAINS', DCM.imageLibrary, [container('CONTAINS', DCM.imageLibraryGroup, [entry])]);
 }
 
-function trackingContext(label: string): ContentItem[] {
-  return [text('HAS OBS CONTEXT', DCM.trackingIdentifier, label), uidref('HAS OBS CONTEXT', DCM.trackingUniqueIdentifier, newUid())];
+/**
+ * TID 1500 tracking: the Tracking Unique Identifier follows from the analysed image, the model and the
+ * label, so that writing the report again (a replay) tracks the same things with the same UIDs.
+ */
+function trackingContext(input: SimilarCasesSRInput, label: string): ContentItem[] {
+  const uid = hashUid('precedent-tracking', input.source.SOPInstanceUID, input.model.name, input.model.version, label);
+  return [text('HAS OBS CONTEXT', DCM.trackingIdentifier, label), uidref('HAS OBS CONTEXT', DCM.trackingUniqueIdentifier, uid)];
 }
 
 /** TID 4019 Algorithm Identification. */
@@ -61,7 +67,7 @@ function voteGroup(input: SimilarCasesSRInput): ContentItem {
     codeItem('CONTAINS', DCM.finding, labelCode(v.label), [num('HAS PROPERTIES', DCM.certaintyOfFinding, clampPercent(v.probability), UCUM.percent)]),
   );
   return container('CONTAINS', DCM.measurementGroup, [
-    ...trackingContext('Neighbour vote'),
+    ...trackingContext(input, 'Neighbour vote'),
     algorithm(model),
     sourceImage(source),
     num('CONTAINS', NEIGHBOURS, retrieval.cases.length, UCUM.noUnits),
@@ -88,10 +94,10 @@ function outcomeItems(record: CaseRecord): ContentItem[] {
 }
 
 /** One similar case: what a radiologist compares, and where to find the prior study. */
-function caseGroup(similar: SimilarCase): ContentItem {
+function caseGroup(input: SimilarCasesSRInput, similar: SimilarCase): ContentItem {
   const record = similar.case;
   const items: ContentItem[] = [
-    ...trackingContext(`Similar case ${similar.rank}`),
+    ...trackingContext(input, `Similar case ${similar.rank}`),
     num('CONTAINS', RANK, similar.rank, UCUM.noUnits),
     num('CONTAINS', SIMILARITY, similar.similarity, UCUM.noUnits),
     ...record.labels.map((label) => codeItem('CONTAINS', DCM.finding, labelCode(label))),
@@ -123,7 +129,7 @@ export function similarCasesContent(input: SimilarCasesSRInput): NaturalDataset 
       codeItem('HAS CONCEPT MOD', DCM.procedureReported, PLAIN_CHEST_XRAY),
       text('CONTAINS', DCM.summary, similarCasesSummary(retrieval)),
       imageLibrary(source),
-      container('CONTAINS', DCM.imagingMeasurements, [voteGroup(input), ...cases.map(caseGroup)]),
+      container('CONTAINS', DCM.imagingMeasurements, [voteGroup(input), ...cases.map((c) => caseGroup(input, c))]),
     ],
   };
 }

@@ -1,0 +1,66 @@
+// One analysed image's results from plain data: the similar-cases SR, the attention heatmap SC and the
+// similar-cases page SC, as Part 10 bytes. Joins decode/ (pixels of the source and of the cases) and
+// report/ (the objects); runs on a worker thread (pool.ts), because decoding full-size radiographs
+// and drawing on them takes hundreds of milliseconds to seconds of CPU.
+import { readFile } from 'node:fs/promises';
+import type { AttentionMap, DecodedImage, ImageDecoder } from '../shared/analysis.js';
+import type { RetrievalResult } from '../shared/cases.js';
+import { buildHeatmapSC, buildSimilarCasesSC, buildSimilarCasesSR, readSourceImage, type ModelIdentity, type ProducerIdentity } from '../report/index.js';
+
+export type ResultKind = 'sr' | 'heatmap' | 'cases';
+
+export interface RenderRequest {
+  /** The analysed image's file. */
+  sourcePath: string;
+  /** Files of the similar cases by SOP Instance UID; a case without one (imported from a picture, erased) gets a placeholder. */
+  casePaths: Record<string, string>;
+  retrieval: RetrievalResult;
+  /** The stored attention map; no heatmap without one. */
+  attention: AttentionMap | null;
+  SeriesInstanceUID: Record<ResultKind, string>;
+  SOPInstanceUID: Record<ResultKind, string>;
+  model: ModelIdentity;
+  producer: ProducerIdentity;
+  /** Content and instance creation time (epoch ms): the caller's clock, not the drawing thread's. */
+  now: number;
+}
+
+export interface RenderedResult {
+  kind: ResultKind;
+  bytes: Uint8Array;
+  SOPInstanceUID: string;
+  StudyInstanceUID: string;
+}
+
+async function caseImages(request: RenderRequest, decoder: ImageDecoder): Promise<Map<string, DecodedImage>> {
+  const images = new Map<string, DecodedImage>();
+  for (const c of request.retrieval.cases) {
+    const path = request.casePaths[c.case.SOPInstanceUID];
+    if (path === undefined) continue;
+    try {
+      images.set(c.case.SOPInstanceUID, await decoder.decodeFile(path));
+    } catch {
+      // an undecodable archive image only loses its thumbnail
+    }
+  }
+  return images;
+}
+
+export async function renderResults(request: RenderRequest, decoder: ImageDecoder): Promise<RenderedResult[]> {
+  const { retrieval, attention, model, producer } = request;
+  const source = readSourceImage(await readFile(request.sourcePath));
+  // Result N of a series is about image N of the study (1 when the source has no Instance Number).
+  const common = { source, model, producer, InstanceNumber: source.InstanceNumber ?? 1, now: new Date(request.now) };
+  const uids = (kind: ResultKind) => ({ SeriesInstanceUID: request.SeriesInstanceUID[kind], SOPInstanceUID: request.SOPInstanceUID[kind] });
+  const out: RenderedResult[] = [];
+  const sr = buildSimilarCasesSR({ ...common, retrieval, ...uids('sr') });
+  out.push({ kind: 'sr', bytes: sr.bytes, SOPInstanceUID: sr.SOPInstanceUID, StudyInstanceUID: sr.StudyInstanceUID });
+  if (attention) {
+    const image = await decoder.decodeFile(request.sourcePath);
+    const sc = buildHeatmapSC({ ...common, image, attention, ...uids('heatmap') });
+    out.push({ kind: 'heatmap', bytes: sc.bytes, SOPInstanceUID: sc.SOPInstanceUID, StudyInstanceUID: sc.StudyInstanceUID });
+  }
+  const page = buildSimilarCasesSC({ ...common, retrieval, caseImages: await caseImages(request, decoder), ...uids('cases') });
+  out.push({ kind: 'cases', bytes: page.bytes, SOPInstanceUID: page.SOPInstanceUID, StudyInstanceUID: page.StudyInstanceUID });
+  return out;
+}

@@ -1,0 +1,99 @@
+// Decoding and result drawing on worker threads (decode/pool.ts, render/pool.ts): the same output as
+// in the calling thread, coded failures kept, and the event loop that answers associations free while
+// a full-size radiograph is decoded and drawn.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDecoderPool, createImageDecoder, type DecoderPool } from '../src/decode/index.js';
+import { createResultRenderer, renderResults, type RenderRequest, type ResultRenderer } from '../src/render/index.js';
+import { readSourceImage } from '../src/report/index.js';
+import { buildFixture, type Fixture, type FixtureSpec } from './fixtures/build.js';
+import { longestEventLoopGap } from './helpers/event-loop.js';
+import { capturingLogger } from './helpers/model-images.js';
+import { tempDir } from './helpers/node.js';
+import { attentionMap, MODEL, retrievalFor } from './helpers/report-fixtures.js';
+
+const dir = tempDir('precedent-image-threads-');
+const inThread = createImageDecoder();
+let decoder: DecoderPool;
+let renderer: ResultRenderer;
+const small: Fixture[] = [];
+let large: Fixture;
+
+const SMALL: FixtureSpec[] = [
+  { variant: 'dx12', syntax: 'j2k', maxSize: 384 },
+  { variant: 'cr12m1', syntax: 'jpegls', maxSize: 384, imageIndex: 7 },
+  { variant: 'dx16', syntax: 'ele', maxSize: 384, imageIndex: 11 },
+];
+
+beforeAll(async () => {
+  decoder = createDecoderPool({ threads: 1, log: capturingLogger().log });
+  renderer = createResultRenderer({ threads: 1, log: capturingLogger().log });
+  for (const spec of SMALL) small.push(await buildFixture(spec, dir));
+  // Detector resolution: decoding and drawing cost hundreds of ms to seconds at this size.
+  large = await buildFixture({ variant: 'dx12', syntax: 'j2k', enlargeTo: 2600, imageIndex: 3 }, dir);
+}, 120_000);
+
+afterAll(async () => {
+  await decoder.close();
+  await renderer.close();
+});
+
+async function request(source: Fixture, cases: Fixture[]): Promise<RenderRequest> {
+  const retrieval = retrievalFor(readSourceImage(await readFile(source.path)));
+  const casePaths: Record<string, string> = {};
+  // Every case but the third has pixels (the third gets a placeholder).
+  retrieval.cases.forEach((c, i) => {
+    const file = cases[i % cases.length];
+    if (i !== 2 && file) casePaths[c.case.SOPInstanceUID] = file.path;
+  });
+  const kinds = ['sr', 'heatmap', 'cases'] as const;
+  const uid = (n: number) => Object.fromEntries(kinds.map((k, i) => [k, `2.25.${n}${i + 1}`])) as Record<(typeof kinds)[number], string>;
+  return { sourcePath: source.path, casePaths, retrieval, attention: attentionMap(), SeriesInstanceUID: uid(11), SOPInstanceUID: uid(22), model: MODEL, producer: { softwareVersion: 'TEST' }, now: Date.UTC(2026, 10, 22, 9, 30) };
+}
+
+describe('decoding threads', () => {
+  it('decode every syntax exactly as the calling thread does, into shared memory', async () => {
+    for (const f of small) {
+      const [mine, theirs] = [await inThread.decodeFile(f.path), await decoder.decodeFile(f.path)];
+      expect([theirs.width, theirs.height, theirs.notes], `${f.syntax}`).toEqual([mine.width, mine.height, mine.notes]);
+      expect(Buffer.from(theirs.pixels.buffer).equals(Buffer.from(mine.pixels.buffer)), `${f.variant} ${f.syntax} pixels`).toBe(true);
+      expect(theirs.pixels.buffer).toBeInstanceOf(SharedArrayBuffer);
+    }
+  });
+
+  it('keep DECODE_FAILED (never retried) for a file that is not DICOM, and go on decoding', async () => {
+    const bad = join(dir, 'not-dicom.dcm');
+    await writeFile(bad, 'this is not a DICOM file'.repeat(20));
+    await expect(decoder.decodeFile(bad)).rejects.toMatchObject({ code: 'DECODE_FAILED', message: /not a readable DICOM/ });
+    await expect(decoder.decodeFile(small[0]?.path ?? '')).resolves.toMatchObject({ width: expect.any(Number) as number });
+  });
+
+  it('leave the event loop free while a full-size JPEG 2000 radiograph is decoded', async () => {
+    const here = await longestEventLoopGap(() => inThread.decodeFile(large.path));
+    // Meaningful only because the same decode on this thread holds the loop for a long time.
+    expect(here.maxGapMs, 'decoding on the event loop blocks it').toBeGreaterThan(200);
+    const there = await longestEventLoopGap(() => decoder.decodeFile(large.path));
+    expect(there.value.width).toBe(here.value.width);
+    expect(there.maxGapMs).toBeLessThan(100);
+  });
+});
+
+describe('result drawing threads', () => {
+  it('write the same bytes as drawing in the calling thread', async () => {
+    const req = await request(small[0] as Fixture, small);
+    const [mine, theirs] = [await renderResults(req, inThread), await renderer.render(req)];
+    expect(theirs.map((r) => r.kind)).toEqual(['sr', 'heatmap', 'cases']);
+    expect(theirs.map((r) => r.SOPInstanceUID)).toEqual(['2.25.221', '2.25.222', '2.25.223']);
+    theirs.forEach((r, i) => expect(Buffer.from(r.bytes).equals(Buffer.from(mine[i]?.bytes ?? [])), `${r.kind} bytes`).toBe(true));
+  });
+
+  it('leave the event loop free while the results of a full-size radiograph are drawn', async () => {
+    const req = await request(large, small);
+    const here = await longestEventLoopGap(() => renderResults(req, inThread));
+    expect(here.maxGapMs, 'drawing on the event loop blocks it').toBeGreaterThan(200);
+    const there = await longestEventLoopGap(() => renderer.render(req));
+    expect(there.value.map((r) => r.kind)).toEqual(['sr', 'heatmap', 'cases']);
+    expect(there.maxGapMs).toBeLessThan(100);
+  });
+});
