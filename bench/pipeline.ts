@@ -9,7 +9,7 @@ import { buildFixtures, type FixtureSpec } from '../test/fixtures/build.js';
 import { testModelDir } from '../test/helpers/model-fixture.js';
 import { tempDir } from '../test/helpers/node.js';
 import { createImageDecoder } from '../src/decode/index.js';
-import { createEmbedder, openModel, preprocess, runTensor, tensorLength } from '../src/embed/index.js';
+import { createEmbedder, openModel, preprocess, runTensor, tensorLength, writeTensor } from '../src/embed/index.js';
 import type { DecodedImage } from '../src/shared/analysis.js';
 import { median, printTable } from './table.js';
 
@@ -44,6 +44,7 @@ export async function benchPipeline(): Promise<void> {
   const tensors = images.map((img) => preprocess(img, card).tensor);
   const log = pino({ level: 'silent' });
   const rows: string[][] = [];
+  const streamRows: string[][] = [];
   const perImage = (ms: number[], batch: number) => median(ms) / batch;
   for (const batch of [1, 8]) {
     const batches = Math.floor(images.length / batch);
@@ -80,6 +81,37 @@ export async function benchPipeline(): Promise<void> {
         stage.overhead.push((wall - pre - bareRun) / bareRun);
       }
     }
+    // A stream: every batch of the set submitted at once, as a burst of studies (or
+    // workers.concurrency > 1) feeds the embedder; the worker holds the next batch while one runs, so
+    // hand-offs overlap model runs. Next to it, in turn, the same work without the pipeline:
+    // preprocess and a bare session.run of each batch on this thread, one after another (so that the
+    // bare runs, like the worker's, follow preprocessing and find ONNX Runtime's threads asleep).
+    // Overhead as above: the stream's wall time beyond its own preprocessing and the bare runs.
+    const stream = { directWall: [] as number[], bareRun: [] as number[], pre: [] as number[], wall: [] as number[], overhead: [] as number[] };
+    const chunks = Array.from({ length: batches }, (_, b) => images.slice(b * batch, (b + 1) * batch));
+    for (let r = 0; r < REPEATS; r++) {
+      const direct = await time(async () => {
+        let runMs = 0;
+        for (const chunk of chunks) {
+          const t = new Float32Array(tensorLength(card) * batch);
+          chunk.forEach((img, i) => writeTensor(img, card, t, i * tensorLength(card)));
+          runMs += (await time(() => runTensor(bare, t, batch))).ms;
+        }
+        return runMs;
+      });
+      const before = embedder.stages.preprocessMs;
+      const wall = (await time(() => Promise.all(chunks.map((c) => embedder.embed(c))))).ms;
+      const pre = embedder.stages.preprocessMs - before;
+      stream.directWall.push(direct.ms);
+      stream.bareRun.push(direct.value);
+      stream.pre.push(pre);
+      stream.wall.push(wall);
+      stream.overhead.push((wall - pre - direct.value) / direct.value);
+    }
+    const count = batches * batch;
+    const each = (ms: number[]): string => (median(ms) / count).toFixed(2);
+    const rate = (ms: number[]): string => ((count * 1000) / median(ms)).toFixed(1);
+    streamRows.push([String(batch), String(count), each(stream.pre), each(stream.bareRun), each(stream.wall), rate(stream.directWall), rate(stream.wall), `${(median(stream.overhead) * 100).toFixed(0)}%`]);
     await embedder.close();
     const per = (ms: number[]): string => perImage(ms, batch).toFixed(2);
     rows.push([
@@ -100,5 +132,10 @@ export async function benchPipeline(): Promise<void> {
   printTable(
     ['batch', 'decode ms', 'preprocess ms (worker)', 'bare session.run ms', 'session.run in worker ms', 'postprocess ms', 'hand-off ms', 'embedder.embed ms', 'overhead beyond preprocess + bare run (% of run)', 'images/s (decode+embed)'],
     rows,
+  );
+  console.log(`\n### Streams — the ${IMAGES} images submitted at once (one embed() call per batch), in turn with preprocess + bare session.run of the same batches on one thread; medians of ${REPEATS} repeats\n`);
+  printTable(
+    ['batch', 'images', 'preprocess ms/image (worker)', 'bare session.run ms/image', 'embedder.embed ms/image', 'preprocess + bare run on one thread, images/s', 'embedder.embed images/s', 'overhead beyond preprocess + bare run (% of run)'],
+    streamRows,
   );
 }

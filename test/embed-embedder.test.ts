@@ -102,11 +102,27 @@ describe('embedder', () => {
     await expect(embedder.embed([])).resolves.toEqual([]);
   });
 
-  it('fails the batch of a crashed worker with INFERENCE_FAILED and restarts the worker', async () => {
+  it('posts the next batch while one runs, and answers each batch with its own results', async () => {
+    const images = Array.from({ length: 24 }, (_, i) => syntheticImage(120 + i, 100, 40 + i));
+    const alone = await Promise.all(images.map(async (im) => only(await embedder.embed([im])).vector));
+    const calls = [images.slice(0, 8), images.slice(8, 16), images.slice(16)].map((batch) => embedder.embed(batch));
+    // After the dispatch (a microtask) and the posting: two batches with the one worker, the third waits.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(embedder.inFlight).toBe(2);
+    const together = (await Promise.all(calls)).flat();
+    expect(embedder.inFlight).toBe(0);
+    together.forEach((r, i) => expect(maxAbsDiff(r.vector, alone[i] ?? new Float32Array(0)), `image ${i}`).toBeLessThan(1e-5));
+  });
+
+  it('fails the batches of a crashed worker with INFERENCE_FAILED and restarts the worker', async () => {
     const im = syntheticImage(100, 100, 3);
     const before = only(await embedder.embed([im])).vector;
     embedder.crashNextBatchForTest();
-    await expect(embedder.embed([im, syntheticImage(90, 90, 4)])).rejects.toMatchObject({ code: 'INFERENCE_FAILED', message: /crashed/ });
+    const eight = Array.from({ length: 8 }, (_, i) => syntheticImage(90, 90, 4 + i));
+    // Both batches the worker held fail with it, the one it was running and the next.
+    const [first, second] = await Promise.allSettled([embedder.embed(eight), embedder.embed([im, syntheticImage(90, 90, 4)])]);
+    expect(first).toMatchObject({ status: 'rejected', reason: { code: 'INFERENCE_FAILED', message: expect.stringMatching(/crashed/) as string } });
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 'INFERENCE_FAILED', message: expect.stringMatching(/crashed/) as string } });
     expect(embedder.restarts).toBe(1);
     const after = only(await embedder.embed([im])).vector;
     expect(Array.from(after)).toEqual(Array.from(before));

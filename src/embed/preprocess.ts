@@ -141,23 +141,15 @@ function sampling(outSize: number, from: number, length: number, inputSize: numb
   return { i0, i1, f };
 }
 
-/**
- * An attention map [mapHeight, mapWidth] (covering the whole model input) back on the decoded image:
- * the letterbox padding is cropped (at sub-pixel precision, by mapping each image pixel into the
- * placed content), bilinear resized to width x height, then min-max scaled to [0, 1] (all 0 if flat).
- * Separable, because the output is the full radiograph (millions of pixels): each map row is first
- * interpolated along x, then every output row is a blend of two of those rows.
- */
-export function attentionToImage(
-  map: Float32Array,
-  mapWidth: number,
-  mapHeight: number,
-  place: Placement,
-  width: number,
-  height: number,
-): AttentionMap {
-  const xs = sampling(width, place.x, place.width, place.inputWidth, mapWidth);
-  const ys = sampling(height, place.y, place.height, place.inputHeight, mapHeight);
+type Sampling = ReturnType<typeof sampling>;
+
+// The steps of attentionToImage() are separate functions on purpose: as one function, its first loop
+// was compiled on the fly (on-stack replacement) before the code after it had ever run, and V8
+// deoptimised it again and again (34 times in 6,000 calls, --trace-deopt). Split, each step compiles
+// once.
+
+/** Each map row interpolated along x onto the output's columns: [mapHeight, width]. */
+function interpolateColumns(map: Float32Array, mapWidth: number, mapHeight: number, xs: Sampling, width: number): Float32Array {
   const rows = new Float32Array(mapHeight * width);
   for (let r = 0; r < mapHeight; r++) {
     for (let x = 0; x < width; x++) {
@@ -166,9 +158,15 @@ export function attentionToImage(
       rows[r * width + x] = a + (b - a) * (xs.f[x] ?? 0);
     }
   }
-  // Min and max without a pass over the output: along y each output value is monotone in the blend
-  // weight between its two rows (in floating point too), so the extremes lie on the first or last
-  // output row that blends each pair of map rows.
+  return rows;
+}
+
+/**
+ * Min and max of the output without a pass over it: along y each output value is monotone in the blend
+ * weight between its two rows (in floating point too), so the extremes lie on the first or last output
+ * row that blends each pair of map rows.
+ */
+function outputRange(rows: Float32Array, mapHeight: number, width: number, ys: Sampling, height: number): { min: number; max: number } {
   const lowest = new Float64Array(mapHeight).fill(Infinity);
   const highest = new Float64Array(mapHeight).fill(-Infinity);
   for (let y = 0; y < height; y++) {
@@ -180,34 +178,60 @@ export function attentionToImage(
   let min = Infinity;
   let max = -Infinity;
   for (let r = 0; r < mapHeight; r++) {
-    const top = rows.subarray(r * width, (r + 1) * width);
-    const bottom = rows.subarray(Math.min(r + 1, mapHeight - 1) * width, (Math.min(r + 1, mapHeight - 1) + 1) * width);
+    const top = r * width;
+    const bottom = Math.min(r + 1, mapHeight - 1) * width;
     for (const fy of [lowest[r] ?? Infinity, highest[r] ?? -Infinity]) {
       if (!Number.isFinite(fy)) continue;
       for (let x = 0; x < width; x++) {
-        const a = top[x] ?? 0;
-        const v = a + ((bottom[x] ?? 0) - a) * fy;
+        const a = rows[top + x] ?? 0;
+        const v = a + ((rows[bottom + x] ?? 0) - a) * fy;
         if (v < min) min = v;
         if (v > max) max = v;
       }
     }
   }
+  return { min, max };
+}
+
+/** Every output row blended from two interpolated rows, min-max scaled with `inv` = 1 / (max - min). */
+function blendRows(rows: Float32Array, width: number, ys: Sampling, height: number, min: number, inv: number): Float32Array {
   const data = new Float32Array(width * height);
-  const range = max - min;
-  if (range === 0 || !Number.isFinite(range)) return { width, height, data };
-  // 0 <= v - min <= range, so the scaled values round into [0, 1] without a clamp.
-  const inv = 1 / range;
   for (let y = 0; y < height; y++) {
-    const top = rows.subarray((ys.i0[y] ?? 0) * width, ((ys.i0[y] ?? 0) + 1) * width);
-    const bottom = rows.subarray((ys.i1[y] ?? 0) * width, ((ys.i1[y] ?? 0) + 1) * width);
+    const top = (ys.i0[y] ?? 0) * width;
+    const bottom = (ys.i1[y] ?? 0) * width;
     const fy = ys.f[y] ?? 0;
-    const out = data.subarray(y * width, (y + 1) * width);
+    const out = y * width;
     for (let x = 0; x < width; x++) {
-      const a = top[x] ?? 0;
-      out[x] = (a + ((bottom[x] ?? 0) - a) * fy - min) * inv;
+      const a = rows[top + x] ?? 0;
+      data[out + x] = (a + ((rows[bottom + x] ?? 0) - a) * fy - min) * inv;
     }
   }
-  return { width, height, data };
+  return data;
+}
+
+/**
+ * An attention map [mapHeight, mapWidth] (covering the whole model input) back on the decoded image:
+ * the letterbox padding is cropped (at sub-pixel precision, by mapping each image pixel into the
+ * placed content), bilinear resized to width x height, then min-max scaled to [0, 1] (all 0 if flat).
+ * Separable: each map row is first interpolated along x, then every output row is a blend of two of
+ * those rows.
+ */
+export function attentionToImage(
+  map: Float32Array,
+  mapWidth: number,
+  mapHeight: number,
+  place: Placement,
+  width: number,
+  height: number,
+): AttentionMap {
+  const xs = sampling(width, place.x, place.width, place.inputWidth, mapWidth);
+  const ys = sampling(height, place.y, place.height, place.inputHeight, mapHeight);
+  const rows = interpolateColumns(map, mapWidth, mapHeight, xs, width);
+  const { min, max } = outputRange(rows, mapHeight, width, ys, height);
+  const range = max - min;
+  if (range === 0 || !Number.isFinite(range)) return { width, height, data: new Float32Array(width * height) };
+  // 0 <= v - min <= range, so the scaled values round into [0, 1] without a clamp.
+  return { width, height, data: blendRows(rows, width, ys, height, min, 1 / range) };
 }
 
 /**

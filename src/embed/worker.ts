@@ -1,6 +1,7 @@
 // Entry of an embedding worker thread: owns one ONNX Runtime session, whose run() blocks this thread
-// instead of the node's event loop. It answers one batch at a time (the pool never sends a second
-// before the first is answered) and reports failures as messages; only a real crash ends the thread.
+// instead of the node's event loop. It runs one batch at a time, in the order they arrive (the pool
+// posts the next while one runs, so that it is at hand the moment the first is done), and reports
+// failures as messages; only a real crash ends the thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { env } from 'onnxruntime-node';
 import { isPrecedentError, type ErrorCode } from '../shared/errors.js';
