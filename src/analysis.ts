@@ -38,6 +38,12 @@ export function modelPresent(config: Config): boolean {
 }
 
 /**
+ * Decoded pixels kept between a job's analysis and its results (float32: 26 MB for a 2,500 x 2,600
+ * radiograph, so about ten of them); beyond it the heatmap decodes its source again.
+ */
+const RECENT_IMAGE_BYTES = 256 * 1024 * 1024;
+
+/**
  * Registers the study worker on `queue`. With `analyze` given (tests), that function is the work;
  * otherwise the real pipeline is built from config.model and config.inference.
  */
@@ -52,7 +58,7 @@ export async function startAnalysis(
   let archive: Archive | undefined;
   if (!analyze) {
     // Loaded only when a model is used: a node without one never pays for ONNX Runtime and codecs.
-    const [{ createDecoderPool }, { createEmbedder }, { createResultRenderer }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js'), import('./render/index.js')]);
+    const [{ createDecoderPool, rememberDecoded }, { createEmbedder }, { createResultRenderer }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js'), import('./render/index.js')]);
     const embedder = await createEmbedder({
       modelDir: resolve(config.model.dir),
       device: config.inference.device,
@@ -63,7 +69,9 @@ export async function startAnalysis(
     });
     deps.metrics?.observeEmbedder(() => embedder.stages);
     const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });
-    const embedded = createStudyAnalysis({ catalog: deps.catalog, decoder, embedder, resolvePath: (p) => deps.files.absolute(p), now: deps.now });
+    // What the analysis decodes is kept for the heatmap of the same job (up to RECENT_IMAGE_BYTES).
+    const recent = rememberDecoded(decoder, RECENT_IMAGE_BYTES);
+    const embedded = createStudyAnalysis({ catalog: deps.catalog, decoder: recent.decoder, embedder, resolvePath: (p) => deps.files.absolute(p), now: deps.now });
     // After embedding: archive studies become cases, clinical ones get their similar cases (archive.ts).
     const { card } = embedder;
     archive = openArchive({
@@ -87,6 +95,7 @@ export async function startAnalysis(
       files: deps.files,
       outbox,
       renderer,
+      sourceImage: (path) => recent.take(path),
       card,
       retrieve: (uid, l) => opened.retrieve(uid, l),
       destinationsFor: (ae) => routeDestinations(config.export.destinations, ae),

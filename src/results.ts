@@ -4,7 +4,7 @@
 import type { Catalog, StoredEmbedding } from './shared/catalog.js';
 import type { FileStore } from './shared/files.js';
 import type { ExportOutbox } from './shared/exports.js';
-import type { ModelCard } from './shared/analysis.js';
+import type { DecodedImage, ModelCard } from './shared/analysis.js';
 import type { RetrievalResult } from './shared/cases.js';
 import type { Logger } from './shared/log.js';
 import { hashUid } from './shared/uid.js';
@@ -18,6 +18,8 @@ export interface ResultsDeps {
   outbox: ExportOutbox;
   /** Draws the objects (on worker threads in the node). */
   renderer: Pick<ResultRenderer, 'render'>;
+  /** The source image as this job's analysis decoded it, if still kept (handed over once). */
+  sourceImage?: (path: string) => DecodedImage | undefined;
   card: ModelCard;
   retrieve: (StudyInstanceUID: string, log: Logger) => Promise<RetrievalResult[]>;
   destinationsFor: (callingAETitle: string) => string[];
@@ -61,7 +63,19 @@ export function createResults(deps: ResultsDeps) {
       if (path) casePaths[c.case.SOPInstanceUID] = path;
     }
     const u = uids(e, card);
-    const rendered = await deps.renderer.render({ sourcePath, casePaths, retrieval, attention: e.attention, SeriesInstanceUID: u.series, SOPInstanceUID: u.sop, model, producer, now: deps.now() });
+    const sourceImage = deps.sourceImage?.(sourcePath);
+    const rendered = await deps.renderer.render({
+      sourcePath,
+      casePaths,
+      retrieval,
+      attention: e.attention,
+      ...(sourceImage && e.attention ? { sourceImage } : {}),
+      SeriesInstanceUID: u.series,
+      SOPInstanceUID: u.sop,
+      model,
+      producer,
+      now: deps.now(),
+    });
     // The bytes came from the drawing thread in buffers of their own: wrapped, not copied.
     return rendered.map((r) => ({ ...r, bytes: Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) }));
   }

@@ -88,6 +88,16 @@ describe('result drawing threads', () => {
     theirs.forEach((r, i) => expect(Buffer.from(r.bytes).equals(Buffer.from(mine[i]?.bytes ?? [])), `${r.kind} bytes`).toBe(true));
   });
 
+  it('draw the heatmap on the image the analysis decoded, when it is handed over, instead of decoding again', async () => {
+    const req = await request(small[0] as Fixture, small);
+    // Another radiograph in its place shows that the one handed over is what gets drawn.
+    const other = await decoder.decodeFile(small[1]?.path ?? '');
+    const [plain, handed, mine] = [await renderer.render(req), await renderer.render({ ...req, sourceImage: other }), await renderResults({ ...req, sourceImage: other }, inThread)];
+    const heatmap = (rs: { kind: string; bytes: Uint8Array }[]): Buffer => Buffer.from(rs.find((r) => r.kind === 'heatmap')?.bytes ?? []);
+    expect(heatmap(handed).equals(heatmap(plain))).toBe(false);
+    expect(heatmap(handed).equals(heatmap(mine))).toBe(true);
+  });
+
   it('leave the event loop free while the results of a full-size radiograph are drawn', async () => {
     const req = await request(large, small);
     const here = await longestEventLoopGap(() => renderResults(req, inThread));

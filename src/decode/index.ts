@@ -7,3 +7,4 @@ export { initCodecs } from './codecs.js';
 export { decodeRasterFile, decodeRaster, isRasterFile, rasterFormat, type RasterFormat } from './raster.js';
 // The same decoder on worker threads, for the node (decoding never holds up its event loop).
 export { createDecoderPool, type DecoderPool } from './pool.js';
+export { rememberDecoded, type RecentImages } from './recent.js';

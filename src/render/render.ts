@@ -17,6 +17,8 @@ export interface RenderRequest {
   retrieval: RetrievalResult;
   /** The stored attention map; no heatmap without one. */
   attention: AttentionMap | null;
+  /** The source as the analysis decoded it (shared memory), when still at hand: not decoded again. */
+  sourceImage?: DecodedImage;
   SeriesInstanceUID: Record<ResultKind, string>;
   SOPInstanceUID: Record<ResultKind, string>;
   model: ModelIdentity;
@@ -56,7 +58,7 @@ export async function renderResults(request: RenderRequest, decoder: ImageDecode
   const sr = buildSimilarCasesSR({ ...common, retrieval, ...uids('sr') });
   out.push({ kind: 'sr', bytes: sr.bytes, SOPInstanceUID: sr.SOPInstanceUID, StudyInstanceUID: sr.StudyInstanceUID });
   if (attention) {
-    const image = await decoder.decodeFile(request.sourcePath);
+    const image = request.sourceImage ?? (await decoder.decodeFile(request.sourcePath));
     const sc = buildHeatmapSC({ ...common, image, attention, ...uids('heatmap') });
     out.push({ kind: 'heatmap', bytes: sc.bytes, SOPInstanceUID: sc.SOPInstanceUID, StudyInstanceUID: sc.StudyInstanceUID });
   }
