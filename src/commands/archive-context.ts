@@ -49,7 +49,7 @@ export function base(opts: CommonOptions): Base {
 export async function openModelContext(opts: CommonOptions): Promise<ModelContext> {
   const b = base(opts);
   const catalog = openCatalog(join(b.dataDir, 'catalog.sqlite'));
-  const [{ createImageDecoder }, { createEmbedder }] = await Promise.all([import('../decode/index.js'), import('../embed/index.js')]);
+  const [{ createDecoderPool }, { createEmbedder }] = await Promise.all([import('../decode/index.js'), import('../embed/index.js')]);
   let embedder: Embedder;
   try {
     embedder = await createEmbedder({
@@ -82,15 +82,19 @@ export async function openModelContext(opts: CommonOptions): Promise<ModelContex
     catalog.close();
     throw err;
   }
+  // DICOM files decode on worker threads, workers.imageThreads of them at once (import decodes a
+  // batch in parallel: full-size archive images take 0.1-1 s each).
+  const dicomDecoder = createDecoderPool({ threads: b.config.workers.imageThreads, log: b.log.child({ component: 'decode' }) });
   return {
     ...b,
     catalog,
     archive,
     embedder,
-    dicomDecoder: createImageDecoder(),
+    dicomDecoder,
     async close() {
       await archive.close();
       await embedder.close();
+      await dicomDecoder.close();
       catalog.close();
     },
   };

@@ -197,13 +197,13 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
       return undefined;
     }
   };
+  // All of a batch at once: DICOM files spread over the decoding threads (pictures decode here).
   const decodeBatch = async (batch: Item[]): Promise<{ item: Item; image: DecodedImage }[]> => {
-    const decoded: { item: Item; image: DecodedImage }[] = [];
-    for (const item of batch) {
-      const image = await decode(item);
-      if (image) decoded.push({ item, image });
-    }
-    return decoded;
+    const images = await Promise.all(batch.map(decode));
+    return batch.flatMap((item, i) => {
+      const image = images[i];
+      return image ? [{ item, image }] : [];
+    });
   };
   const batches: Item[][] = [];
   for (let at = 0; at < toEmbed.length; at += o.batch) batches.push(toEmbed.slice(at, at + o.batch));

@@ -57,7 +57,7 @@ export const KEY_NOTES: Record<string, string> = {
   'queue.lockSeconds': 'BullMQ only: a job whose worker stops renewing its lock this long (killed, hung) is retried by another worker.',
   'workers.inProcess': 'Analyse inside `precedent serve`. Turn off when `precedent worker` processes do it.',
   'workers.concurrency': 'Studies analysed at once per process.',
-  'workers.imageThreads': 'Worker threads for image work, in each of two pools: decoding analysed images, and drawing result objects (heatmap, similar-case thumbnails). One image or result each at a time, so that a full-size JPEG 2000 radiograph never holds up the thread that answers associations. Raise it with workers.concurrency on machines with spare cores.',
+  'workers.imageThreads': 'Worker threads for image work, in each of two pools: decoding analysed images, and drawing result objects (heatmap, similar-case thumbnails). One image or result each at a time, so that a full-size JPEG 2000 radiograph never holds up the thread that answers associations. `precedent import --dicom` decodes that many files at once. Raise it with workers.concurrency on machines with spare cores.',
   'inference.device': '`auto` and `cuda` try the CUDA provider and fall back to CPU with one warning.',
   'inference.threads': 'Intra-op threads per session; 0 lets ONNX Runtime decide.',
   'inference.batchSize': 'Images per inference batch.',
