@@ -3,7 +3,9 @@
 // compared with dcmtk's rendering of the uncompressed original, and JPEG 2000 also with dcmtk's
 // rendering of gdcm's decompression (an independent OpenJPEG build).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -223,5 +225,21 @@ describe('a real radiograph', () => {
     // Sanity for the comparison itself: both renderings span the full range.
     expect([ref.data.reduce((a, b) => Math.min(a, b), 255), ref.data.reduce((a, b) => Math.max(a, b), 0)]).toEqual([0, 255]);
     expect([img.pixels.reduce((a, b) => Math.min(a, b), 1), img.pixels.reduce((a, b) => Math.max(a, b), 0)]).toEqual([0, 1]);
+  });
+
+  it('is read without dcmjs printing on the console (its Patient\'s Age "68" is malformed)', () => {
+    // A separate process: dcmjs's loggers write to the console, which vitest would capture.
+    const file = path.join(sharedDir(), 'data', 'dicom', 'rsna-cr-chest-ap-jpeg-baseline.dcm');
+    const script = `
+      const { createImageDecoder } = await import(${JSON.stringify(pathToFileURL(path.resolve('dist/decode/index.js')).href)});
+      const { readSourceImage } = await import(${JSON.stringify(pathToFileURL(path.resolve('dist/report/index.js')).href)});
+      const { readFileSync } = await import('node:fs');
+      const image = await createImageDecoder().decodeFile(${JSON.stringify(file)});
+      const source = readSourceImage(readFileSync(${JSON.stringify(file)}));
+      process.stdout.write(image.width + ' ' + source.SOPInstanceUID.length);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^\d+ \d+$/);
+    expect(run.stderr).toBe('');
   });
 });

@@ -1,6 +1,7 @@
 // ImageDecoder: Part 10 file -> frame 1 -> display intensities in [0, 1] (see shared/analysis.ts).
 import { readImageFile } from './raster.js';
 import dcmjs from 'dcmjs';
+import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
 import type { DecodedImage, ImageDecoder } from '../shared/analysis.js';
 import { isPrecedentError, PrecedentError } from '../shared/errors.js';
 import { COLOUR, nativeSamplesPerFrame, readImageAttributes, type ImageAttributes } from './attributes.js';
@@ -13,9 +14,7 @@ import { readGrayscaleSpec, renderGrayscale } from './grayscale.js';
 import { frameByteLength, unpackSamples } from './unpack.js';
 import { firstCode, type NaturalDataset } from './values.js';
 
-// dcmjs warns on stderr about VR guesses in implicit VR files ("Invalid vr type ox"); ingest sets
-// the same process-wide level. Errors still surface as exceptions.
-dcmjs.log.setLevel('error');
+silenceDcmjsConsole();
 
 const IMPLICIT = '1.2.840.10008.1.2';
 const DEFLATED = '1.2.840.10008.1.2.1.99';

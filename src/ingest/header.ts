@@ -1,6 +1,7 @@
 // Reads the attributes ingest needs from a Part 10 buffer, stopping before Pixel Data so a large
 // image is never parsed whole. Patient attributes are deliberately not extracted.
 import dcmjs, { type DicomDataset } from 'dcmjs';
+import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
 import type { InstanceHeader } from '../shared/types.js';
 import { inflateRawSync } from 'node:zlib';
 import { PrecedentError } from '../shared/errors.js';
@@ -40,7 +41,7 @@ function lengthsFit(bytes: Buffer, transferSyntaxUID: string, complete: boolean)
   }
 }
 
-dcmjs.log.setLevel('error');
+silenceDcmjsConsole();
 
 function first(ds: DicomDataset, tag: string): string {
   const v = ds[tag]?.Value?.[0];

@@ -1,8 +1,11 @@
 // Reading the analysed image's header: results must carry the same Patient and Study modules as
 // the image so the PACS files them into the same study (PS3.3 C.7.1.1, C.7.2.1, C.7.2.2).
 import dcmjs from 'dcmjs';
+import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
 import { PrecedentError } from '../shared/errors.js';
 import type { SourceImage } from './types.js';
+
+silenceDcmjsConsole();
 
 /** Patient, Clinical Trial Subject, General Study, Patient Study and Clinical Trial Study attributes. */
 const PATIENT_STUDY_KEYWORDS = [

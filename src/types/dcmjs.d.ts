@@ -29,7 +29,7 @@ declare module 'dcmjs' {
         uid(): string;
       };
     };
-    log: { setLevel(level: string): void };
+    log: { setLevel(level: string): void; getLogger(name: string): { setLevel(level: string): void } };
   };
   export default dcmjs;
 }
