@@ -96,6 +96,7 @@ export async function startAnalysis(
       outbox,
       renderer,
       sourceImage: (path) => recent.take(path),
+      thumbnails: (keys) => opened.cases.thumbnails(keys),
       card,
       retrieve: (uid, l) => opened.retrieve(uid, l),
       destinationsFor: (ae) => routeDestinations(config.export.destinations, ae),

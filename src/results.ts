@@ -5,7 +5,8 @@ import type { Catalog, StoredEmbedding } from './shared/catalog.js';
 import type { FileStore } from './shared/files.js';
 import type { ExportOutbox } from './shared/exports.js';
 import type { DecodedImage, ModelCard } from './shared/analysis.js';
-import type { RetrievalResult } from './shared/cases.js';
+import type { RetrievalResult, SimilarCase } from './shared/cases.js';
+import type { CaseThumbnail } from './shared/case-store.js';
 import type { Logger } from './shared/log.js';
 import { hashUid } from './shared/uid.js';
 import type { ResultRenderer } from './render/index.js';
@@ -18,6 +19,8 @@ export interface ResultsDeps {
   outbox: ExportOutbox;
   /** Draws the objects (on worker threads in the node). */
   renderer: Pick<ResultRenderer, 'render'>;
+  /** Stored thumbnails of cases (CaseStore.thumbnails). */
+  thumbnails: (caseKeys: readonly bigint[]) => Map<bigint, CaseThumbnail>;
   /** The source image as this job's analysis decoded it, if still kept (handed over once). */
   sourceImage?: (path: string) => DecodedImage | undefined;
   card: ModelCard;
@@ -58,15 +61,25 @@ export function createResults(deps: ResultsDeps) {
     const sourcePath = latestPath(e.SOPInstanceUID);
     if (!sourcePath) return [];
     const casePaths: Record<string, string> = {};
+    const withoutFile: SimilarCase[] = [];
     for (const c of retrieval.cases) {
       const path = latestPath(c.case.SOPInstanceUID);
       if (path) casePaths[c.case.SOPInstanceUID] = path;
+      else withoutFile.push(c);
+    }
+    // Imported cases have no file here, only the thumbnail import stored.
+    const stored = deps.thumbnails(withoutFile.map((c) => BigInt(c.case.caseKey)));
+    const caseThumbnails: Record<string, CaseThumbnail> = {};
+    for (const c of withoutFile) {
+      const t = stored.get(BigInt(c.case.caseKey));
+      if (t) caseThumbnails[c.case.SOPInstanceUID] = t;
     }
     const u = uids(e, card);
     const sourceImage = deps.sourceImage?.(sourcePath);
     const rendered = await deps.renderer.render({
       sourcePath,
       casePaths,
+      caseThumbnails,
       retrieval,
       attention: e.attention,
       ...(sourceImage && e.attention ? { sourceImage } : {}),

@@ -4,6 +4,7 @@
 // (`precedent cases delete`) removes cases from catalog, index, stored results and query answers.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { buildFixtures, cxrDir, type Fixture, type FixtureSpec } from './fixtures/build.js';
 import { testModelDir } from './helpers/model-fixture.js';
@@ -127,6 +128,16 @@ describe('precedent cases delete', () => {
     const { dataDir, config } = cliDataDir();
     const imported = json<{ casesInArchive: number }>(await cli(['import', '--config', config, '--model', model, '--images', cxrDir(), '--labels', csv, '--json']));
     expect(imported.casesInArchive).toBe(rows.length);
+    // Imported files are not kept: a small picture of each is, for the similar-cases page, and goes with its case.
+    const thumbnails = (): { n: number; side: number } => {
+      const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true });
+      try {
+        return db.prepare<[], { n: number; side: number }>('SELECT count(*) AS n, max(max(width, height)) AS side FROM case_thumbnails').get() ?? { n: -1, side: -1 };
+      } finally {
+        db.close();
+      }
+    };
+    expect(thumbnails()).toEqual({ n: rows.length, side: 256 });
     const [query] = await buildFixtures([{ variant: 'dx12', syntax: 'ele', imageIndex: 2, patientID: 'nobody' } as FixtureSpec], tempDir('precedent-cases-q-'));
     const ask = async () => json<RetrievalResult>(await cli(['query', '--config', config, '--model', model, '--json', '-k', '100', query?.path ?? '']));
     const before = await ask();
@@ -151,6 +162,7 @@ describe('precedent cases delete', () => {
     expect(after.cases).toHaveLength(rows.length - ofPatient - 1);
     expect(after.cases.some((s) => s.case.patientKey === key || s.case.StudyInstanceUID === victim?.StudyInstanceUID)).toBe(false);
     expect((await cli(['cases', 'count', '--config', config])).stdout.trim()).toBe(String(rows.length - ofPatient - 1));
+    expect(thumbnails().n).toBe(rows.length - ofPatient - 1);
     const none = await cli(['cases', 'delete', '--config', config]);
     expect(none.code).toBe(2);
   }, 300_000);

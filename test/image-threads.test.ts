@@ -4,9 +4,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDecoderPool, createImageDecoder, type DecoderPool } from '../src/decode/index.js';
+import { caseThumbnail, createDecoderPool, createImageDecoder, type DecoderPool } from '../src/decode/index.js';
 import { createResultRenderer, renderResults, type RenderRequest, type ResultRenderer } from '../src/render/index.js';
-import { readSourceImage } from '../src/report/index.js';
+import { readSourceImage, type RgbImage } from '../src/report/index.js';
+import { readPart10 } from './fixtures/dcmjs.js';
+import { findText } from './helpers/report-tools.js';
 import { buildFixture, type Fixture, type FixtureSpec } from './fixtures/build.js';
 import { longestEventLoopGap } from './helpers/event-loop.js';
 import { capturingLogger } from './helpers/model-images.js';
@@ -49,7 +51,7 @@ async function request(source: Fixture, cases: Fixture[]): Promise<RenderRequest
   });
   const kinds = ['sr', 'heatmap', 'cases'] as const;
   const uid = (n: number) => Object.fromEntries(kinds.map((k, i) => [k, `2.25.${n}${i + 1}`])) as Record<(typeof kinds)[number], string>;
-  return { sourcePath: source.path, casePaths, retrieval, attention: attentionMap(), SeriesInstanceUID: uid(11), SOPInstanceUID: uid(22), model: MODEL, producer: { softwareVersion: 'TEST' }, now: Date.UTC(2026, 10, 22, 9, 30) };
+  return { sourcePath: source.path, casePaths, caseThumbnails: {}, retrieval, attention: attentionMap(), SeriesInstanceUID: uid(11), SOPInstanceUID: uid(22), model: MODEL, producer: { softwareVersion: 'TEST' }, now: Date.UTC(2026, 10, 22, 9, 30) };
 }
 
 describe('decoding threads', () => {
@@ -96,6 +98,22 @@ describe('result drawing threads', () => {
     const heatmap = (rs: { kind: string; bytes: Uint8Array }[]): Buffer => Buffer.from(rs.find((r) => r.kind === 'heatmap')?.bytes ?? []);
     expect(heatmap(handed).equals(heatmap(plain))).toBe(false);
     expect(heatmap(handed).equals(heatmap(mine))).toBe(true);
+  });
+
+  it('draw the stored thumbnail of a case whose file the node does not keep, and a placeholder without one', async () => {
+    const req = await request(small[0] as Fixture, small);
+    const third = req.retrieval.cases[2]?.case.SOPInstanceUID ?? '';
+    const thumbnail = caseThumbnail(await inThread.decodeFile(small[1]?.path ?? ''));
+    expect(Math.max(thumbnail.width, thumbnail.height)).toBe(256);
+    const page = async (r: RenderRequest): Promise<RgbImage> => {
+      const bytes = (await renderer.render(r)).find((o) => o.kind === 'cases')?.bytes ?? new Uint8Array(0);
+      const { dataset } = readPart10(bytes);
+      const pixelData = dataset['PixelData'];
+      const buffer = (Array.isArray(pixelData) ? pixelData[0] : pixelData) as ArrayBuffer;
+      return { width: Number(dataset['Columns']), height: Number(dataset['Rows']), data: new Uint8Array(buffer) };
+    };
+    expect(findText(await page(req), 'NO IMAGE', [200, 200, 200]), 'placeholder without a thumbnail').not.toBeNull();
+    expect(findText(await page({ ...req, caseThumbnails: { [third]: thumbnail } }), 'NO IMAGE', [200, 200, 200])).toBeNull();
   });
 
   it('leave the event loop free while the results of a full-size radiograph are drawn', async () => {

@@ -10,7 +10,7 @@ import type { DecodedImage } from '../shared/analysis.js';
 import { caseFingerprint, derivedUid } from '../shared/case-keys.js';
 import { describeError, PrecedentError } from '../shared/errors.js';
 import { barProgress } from '../shared/progress.js';
-import { decodeRasterFile, isRasterFile } from '../decode/index.js';
+import { caseThumbnail, decodeRasterFile, isRasterFile } from '../decode/index.js';
 import { parseAge, parseSex, readLabelsCsv, type LabelsRow } from '../index/index.js';
 import type { ModelContext } from './archive-context.js';
 
@@ -233,7 +233,8 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
         });
       });
       // The cases last: a case is recorded only once its embedding is durable.
-      account(cases.putCases(decoded.map(({ item }) => ({ ...item.base, ...(item.facts ? { facts: item.facts } : {}) })), now));
+      // With a small picture of each: the node keeps no imported file, and the similar-cases page shows it.
+      account(cases.putCases(decoded.map(({ item, image }) => ({ ...item.base, ...(item.facts ? { facts: item.facts } : {}), thumbnail: caseThumbnail(image) })), now));
       done += batches[b]?.length ?? 0;
       bar.update(done);
     }

@@ -8,3 +8,4 @@ export { decodeRasterFile, decodeRaster, isRasterFile, rasterFormat, type Raster
 // The same decoder on worker threads, for the node (decoding never holds up its event loop).
 export { createDecoderPool, type DecoderPool } from './pool.js';
 export { rememberDecoded, type RecentImages } from './recent.js';
+export { caseThumbnail, thumbnailImage } from './thumbnail.js';

@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import type { AttentionMap, DecodedImage, ImageDecoder } from '../shared/analysis.js';
 import type { RetrievalResult } from '../shared/cases.js';
+import type { CaseThumbnail } from '../shared/case-store.js';
+import { thumbnailImage } from '../decode/index.js';
 import { buildHeatmapSC, buildSimilarCasesSC, buildSimilarCasesSR, readSourceImage, type ModelIdentity, type ProducerIdentity } from '../report/index.js';
 
 export type ResultKind = 'sr' | 'heatmap' | 'cases';
@@ -12,8 +14,10 @@ export type ResultKind = 'sr' | 'heatmap' | 'cases';
 export interface RenderRequest {
   /** The analysed image's file. */
   sourcePath: string;
-  /** Files of the similar cases by SOP Instance UID; a case without one (imported from a picture, erased) gets a placeholder. */
+  /** Files of the similar cases by SOP Instance UID. */
   casePaths: Record<string, string>;
+  /** Stored thumbnails by SOP Instance UID, for cases without a file (imported); a case with neither gets a placeholder. */
+  caseThumbnails: Record<string, CaseThumbnail>;
   retrieval: RetrievalResult;
   /** The stored attention map; no heatmap without one. */
   attention: AttentionMap | null;
@@ -38,7 +42,11 @@ async function caseImages(request: RenderRequest, decoder: ImageDecoder): Promis
   const images = new Map<string, DecodedImage>();
   for (const c of request.retrieval.cases) {
     const path = request.casePaths[c.case.SOPInstanceUID];
-    if (path === undefined) continue;
+    const thumbnail = request.caseThumbnails[c.case.SOPInstanceUID];
+    if (path === undefined) {
+      if (thumbnail) images.set(c.case.SOPInstanceUID, thumbnailImage(thumbnail));
+      continue;
+    }
     try {
       images.set(c.case.SOPInstanceUID, await decoder.decodeFile(path));
     } catch {

@@ -12,6 +12,20 @@ export interface CaseFacts {
   clinical: Record<string, string>;
 }
 
+/**
+ * A small grey picture of a case's radiograph (8-bit display values, 0 black, long side at most
+ * CASE_THUMBNAIL_SIDE), drawn on the similar-cases page when the node does not hold the case's image
+ * itself (cases from `precedent import`, whose files are not kept).
+ */
+export interface CaseThumbnail {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
+/** Long side of a stored case thumbnail: about the cell size of a 10-case page (1024 px). */
+export const CASE_THUMBNAIL_SIDE = 256;
+
 export interface NewCase {
   SOPInstanceUID: string;
   /** Instance version whose embedding is the case's vector (0: a file imported, never ingested). */
@@ -33,6 +47,8 @@ export interface NewCase {
   demographics?: { age: number | null; sex: CaseFacts['sex'] };
   /** The case's vector was (re)computed, so index caches must re-read it (default true). */
   reindex?: boolean;
+  /** Stored (replacing an earlier one) when given; kept otherwise. */
+  thumbnail?: CaseThumbnail;
 }
 
 /** The model whose embeddings a search or rebuild uses. */
@@ -76,9 +92,11 @@ export interface CaseStore {
   existing(SOPInstanceUIDs: readonly string[], model: CaseModel): Map<string, { factsHash: string; retrieveAETitle: string; hasVector: boolean }>;
   /** Keys of the cases of a study or of a patient (search exclusion). A '' patient key matches nothing. */
   keysOf(selector: { StudyInstanceUID?: string; patientKey?: string }): bigint[];
+  /** Stored thumbnails of these cases (cases without one are absent). */
+  thumbnails(caseKeys: readonly bigint[]): Map<bigint, CaseThumbnail>;
   /**
-   * Erasure: removes the selected cases, their stored embeddings and their appearances in stored
-   * retrieval results; logs removals for the index caches. Returns the removed keys.
+   * Erasure: removes the selected cases, their stored embeddings and thumbnails and their appearances
+   * in stored retrieval results; logs removals for the index caches. Returns the removed keys.
    */
   deleteCases(selector: CaseSelector, now: number): bigint[];
   /** Stores labels by accession / study / SOP and applies them to the matching cases now and later. */

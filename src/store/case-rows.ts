@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS case_retrievals (
 );
 CREATE INDEX IF NOT EXISTS case_retrievals_by_study ON case_retrievals (study_instance_uid);
 CREATE INDEX IF NOT EXISTS case_retrievals_by_patient ON case_retrievals (patient_key) WHERE patient_key != '';
+CREATE TABLE IF NOT EXISTS case_thumbnails (
+  case_key INTEGER PRIMARY KEY,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  pixels BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS case_retrieval_refs (
   case_key INTEGER NOT NULL,
   sop_instance_uid TEXT NOT NULL,

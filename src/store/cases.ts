@@ -1,8 +1,9 @@
 // The historical archive in the catalog's SQLite file (its own connection, same WAL database): cases,
-// their change log (replayed by index caches), labels waiting for their study, and stored retrieval
-// results. Case vectors are the catalog's `embeddings` rows, so openCatalog must have run first.
+// their change log (replayed by index caches), labels waiting for their study, stored retrieval
+// results and thumbnails of cases whose files are not kept. Case vectors are the catalog's `embeddings` rows, so openCatalog must have run first.
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import type { CaseChange, CaseFacts, CaseStore, CaseVector, NewCase, PutResult, StudyLabels } from '../shared/case-store.js';
+import type { CaseChange, CaseFacts, CaseStore, CaseThumbnail, CaseVector, NewCase, PutResult, StudyLabels } from '../shared/case-store.js';
 import type { CaseRecord, RetrievalResult } from '../shared/cases.js';
 import { caseFingerprint, caseKeyOf } from '../shared/case-keys.js';
 import { ADDED_COLUMNS, SCHEMA, floats, toRecord, type CaseRow } from './case-rows.js';
@@ -58,6 +59,13 @@ export function openCaseStore(file: string): CaseStore {
     keysOfStudy: db.prepare<[string], { case_key: bigint }>('SELECT case_key FROM cases WHERE study_instance_uid = ?').safeIntegers(true),
     keysOfPatient: db.prepare<[string], { case_key: bigint }>("SELECT case_key FROM cases WHERE patient_key = ? AND patient_key != ''").safeIntegers(true),
     deleteCase: db.prepare('DELETE FROM cases WHERE case_key = ?'),
+    putThumbnail: db.prepare('INSERT OR REPLACE INTO case_thumbnails (case_key, width, height, pixels) VALUES (?, ?, ?, ?)'),
+    thumbnails: db
+      .prepare<[string], { case_key: bigint; width: number; height: number; pixels: Buffer }>(
+        'SELECT case_key, width, height, pixels FROM case_thumbnails WHERE case_key IN (SELECT CAST(value AS INTEGER) FROM json_each(?))',
+      )
+      .safeIntegers(true),
+    deleteThumbnail: db.prepare('DELETE FROM case_thumbnails WHERE case_key = ?'),
     deleteEmbeddings: db.prepare('DELETE FROM embeddings WHERE sop_instance_uid = ? AND version = ?'),
     deleteLabelsFor: db.prepare('DELETE FROM case_study_labels WHERE (match_kind = ? AND match_value = ?)'),
     refsOf: db.prepare<[bigint], { sop_instance_uid: string; model_name: string; model_version: string }>(
@@ -125,6 +133,8 @@ export function openCaseStore(file: string): CaseStore {
       const facts = withDemographics(c.facts ?? (row ? toRecord(row, '').facts : pendingFacts(c)), c.demographics);
       const factsHash = caseFingerprint({ ...c, facts });
       const reindex = c.reindex ?? true;
+      // Deflated: a radiograph's grey thumbnail shrinks to about half.
+      if (c.thumbnail) q.putThumbnail.run(key, c.thumbnail.width, c.thumbnail.height, deflateRawSync(c.thumbnail.pixels));
       if (row && row.facts_hash === factsHash && !reindex) {
         result.unchanged++;
         continue;
@@ -176,6 +186,7 @@ export function openCaseStore(file: string): CaseStore {
     else rows = q.byKeys.all(JSON.stringify(q.keysOfStudy.all(selector.StudyInstanceUID).map((r) => String(r.case_key))));
     for (const row of rows) {
       q.deleteCase.run(row.case_key);
+      q.deleteThumbnail.run(row.case_key);
       q.deleteEmbeddings.run(row.sop_instance_uid, row.instance_version);
       q.deleteLabelsFor.run('sop', row.sop_instance_uid);
       q.deleteLabelsFor.run('study', row.study_instance_uid);
@@ -241,6 +252,14 @@ export function openCaseStore(file: string): CaseStore {
       if (StudyInstanceUID) for (const r of q.keysOfStudy.all(StudyInstanceUID)) keys.add(r.case_key);
       if (patientKey) for (const r of q.keysOfPatient.all(patientKey)) keys.add(r.case_key);
       return [...keys];
+    },
+    thumbnails(keys) {
+      const out = new Map<bigint, CaseThumbnail>();
+      if (keys.length === 0) return out;
+      for (const r of q.thumbnails.all(JSON.stringify(keys.map(String)))) {
+        out.set(r.case_key, { width: Number(r.width), height: Number(r.height), pixels: new Uint8Array(inflateRawSync(r.pixels)) });
+      }
+      return out;
     },
     deleteCases: (selector) => remove(selector),
     loadLabels: (rows, now) => loadLabels(rows, now),
