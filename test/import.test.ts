@@ -128,6 +128,28 @@ describe('precedent import --images', () => {
     const again = json<Summary>(await cli(importImages(config, csv)));
     expect(again).toMatchObject({ added: 0, updated: changed, unchanged: rows.length - changed });
   }, 300_000);
+
+  it('stores a thumbnail of every case, and adds the missing ones of an earlier import without new inference', async () => {
+    const { csv, rows } = labelsSubset((i) => i % 60 === 0);
+    const { dataDir, config } = cliDataDir();
+    json<Summary>(await cli(importImages(config, csv)));
+    const db = new Database(join(dataDir, 'catalog.sqlite'));
+    const count = (sql: string): number => db.prepare<[], { n: number }>(sql).get()?.n ?? -1;
+    try {
+      expect(count('SELECT count(*) AS n FROM case_thumbnails')).toBe(rows.length);
+      const embeddedAt = count('SELECT max(created_at) AS n FROM embeddings');
+      // As an import before thumbnails left it.
+      db.exec('DELETE FROM case_thumbnails WHERE case_key % 2 = 0');
+      const missing = rows.length - count('SELECT count(*) AS n FROM case_thumbnails');
+      expect(missing).toBeGreaterThan(0);
+      const again = json<Summary>(await cli(importImages(config, csv)));
+      expect(again).toMatchObject({ added: 0, updated: 0, unchanged: rows.length });
+      expect(count('SELECT count(*) AS n FROM case_thumbnails')).toBe(rows.length);
+      expect(count('SELECT max(created_at) AS n FROM embeddings'), 'no embedding written again').toBe(embeddedAt);
+    } finally {
+      db.close();
+    }
+  }, 300_000);
 });
 
 describe('precedent import --dicom', () => {

@@ -156,6 +156,11 @@ function dicomItems(ctx: ModelContext, dir: string, csv: string | undefined, ae:
   return { items, ignored };
 }
 
+/** The case an item makes; without facts from the CSV, the stored facts stay. */
+function newCase(item: Item): NewCase {
+  return { ...item.base, ...(item.facts ? { facts: item.facts } : {}) };
+}
+
 export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const failures: string[] = [];
@@ -174,20 +179,23 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
   // What is already there: unchanged cases are skipped, changed facts are updated without inference.
   const toEmbed: Item[] = [];
   const factsOnly: NewCase[] = [];
+  // Embedded by an import that stored no thumbnail (an earlier version): decoded again, not embedded.
+  const thumbnailOnly: Item[] = [];
   for (let at = 0; at < items.length; at += 500) {
     const chunk = items.slice(at, at + 500);
     const existing = cases.existing(chunk.map((i) => i.base.SOPInstanceUID), model);
     for (const item of chunk) {
       const had = existing.get(item.base.SOPInstanceUID);
       if (!had?.hasVector) toEmbed.push(item);
+      else if (!had.hasThumbnail) thumbnailOnly.push(item);
       else if (item.facts ? had.factsHash === caseFingerprint({ ...item.base, facts: item.facts }) : had.retrieveAETitle === item.base.retrieveAETitle) summary.unchanged++;
       // Without facts from the CSV, only the retrieve AE title can have changed: the stored facts stay.
-      else factsOnly.push({ ...item.base, ...(item.facts ? { facts: item.facts } : {}), reindex: false });
+      else factsOnly.push({ ...newCase(item), reindex: false });
     }
   }
   if (factsOnly.length > 0) account(cases.putCases(factsOnly, Date.now()));
 
-  const bar = barProgress()('import', toEmbed.length);
+  const bar = barProgress()('import', toEmbed.length + thumbnailOnly.length);
   let done = 0;
   const decode = async (item: Item): Promise<DecodedImage | undefined> => {
     try {
@@ -234,8 +242,15 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
       });
       // The cases last: a case is recorded only once its embedding is durable.
       // With a small picture of each: the node keeps no imported file, and the similar-cases page shows it.
-      account(cases.putCases(decoded.map(({ item, image }) => ({ ...item.base, ...(item.facts ? { facts: item.facts } : {}), thumbnail: caseThumbnail(image) })), now));
+      account(cases.putCases(decoded.map(({ item, image }) => ({ ...newCase(item), thumbnail: caseThumbnail(image) })), now));
       done += batches[b]?.length ?? 0;
+      bar.update(done);
+    }
+    for (let at = 0; at < thumbnailOnly.length; at += o.batch) {
+      const batch = thumbnailOnly.slice(at, at + o.batch);
+      const decoded = await decodeBatch(batch);
+      account(cases.putCases(decoded.map(({ item, image }) => ({ ...newCase(item), reindex: false, thumbnail: caseThumbnail(image) })), Date.now()));
+      done += batch.length;
       bar.update(done);
     }
   } finally {

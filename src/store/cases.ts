@@ -51,9 +51,10 @@ export function openCaseStore(file: string): CaseStore {
       updated_at = @now WHERE case_key = @case_key`),
     log: db.prepare('INSERT INTO case_log (case_key, op) VALUES (?, ?)'),
     byKeys: db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE case_key IN (SELECT CAST(value AS INTEGER) FROM json_each(?))').safeIntegers(true),
-    existing: db.prepare<{ sops: string; name: string; version: string }, { sop_instance_uid: string; facts_hash: string; retrieve_ae_title: string; has_vector: number }>(
+    existing: db.prepare<{ sops: string; name: string; version: string }, { sop_instance_uid: string; facts_hash: string; retrieve_ae_title: string; has_vector: number; has_thumbnail: number }>(
       `SELECT c.sop_instance_uid, c.facts_hash, c.retrieve_ae_title, EXISTS (SELECT 1 FROM embeddings e WHERE e.sop_instance_uid = c.sop_instance_uid
-         AND e.version = c.instance_version AND e.model_name = @name AND e.model_version = @version) AS has_vector
+         AND e.version = c.instance_version AND e.model_name = @name AND e.model_version = @version) AS has_vector,
+         EXISTS (SELECT 1 FROM case_thumbnails t WHERE t.case_key = c.case_key) AS has_thumbnail
        FROM cases c WHERE c.sop_instance_uid IN (SELECT value FROM json_each(@sops))`,
     ),
     keysOfStudy: db.prepare<[string], { case_key: bigint }>('SELECT case_key FROM cases WHERE study_instance_uid = ?').safeIntegers(true),
@@ -241,9 +242,9 @@ export function openCaseStore(file: string): CaseStore {
       return out;
     },
     existing(sops, model) {
-      const out = new Map<string, { factsHash: string; retrieveAETitle: string; hasVector: boolean }>();
+      const out = new Map<string, { factsHash: string; retrieveAETitle: string; hasVector: boolean; hasThumbnail: boolean }>();
       for (const r of q.existing.all({ sops: JSON.stringify(sops), name: model.name, version: model.version })) {
-        out.set(r.sop_instance_uid, { factsHash: r.facts_hash, retrieveAETitle: r.retrieve_ae_title, hasVector: Number(r.has_vector) === 1 });
+        out.set(r.sop_instance_uid, { factsHash: r.facts_hash, retrieveAETitle: r.retrieve_ae_title, hasVector: Number(r.has_vector) === 1, hasThumbnail: Number(r.has_thumbnail) === 1 });
       }
       return out;
     },
