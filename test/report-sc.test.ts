@@ -249,6 +249,13 @@ describe('Secondary Capture limits', () => {
     expect((await dciodvfy(file)).errors).toEqual([]);
   });
 
+  it('writes the first label line of every case of a default 10-case page in full', () => {
+    const five = retrievalFor(src.source);
+    const cases = [...five.cases, ...five.cases].map((c, i) => ({ ...c, rank: i + 1, case: { ...c.case, caseKey: String(2000 + i) } }));
+    const page = renderSimilarCases({ source: src.source, model: MODEL, retrieval: { ...five, k: 10, cases } });
+    for (const c of cases) expect(findText(page, caseLabelLines(c)[0], WHITE), caseLabelLines(c)[0]).not.toBeNull();
+  });
+
   it('caps the thumbnail page at the requested size', () => {
     const retrieval = retrievalFor(src.source);
     const page = renderSimilarCases({ source: src.source, model: MODEL, retrieval, maxSize: 512 });

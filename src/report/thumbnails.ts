@@ -17,7 +17,8 @@ const BORDER: readonly [number, number, number] = [110, 110, 110];
 
 export function caseLabelLines(c: SimilarCase): [string, string] {
   const labels = c.case.labels.length > 0 ? c.case.labels.join(', ') : 'unlabelled';
-  return [`#${c.rank}  SIM ${c.similarity.toFixed(2)}`, labels];
+  // One space: "#10 SIM 0.93" still fits the cell of a 10-case page (1024 px) unabridged.
+  return [`#${c.rank} SIM ${c.similarity.toFixed(2)}`, labels];
 }
 
 function columnsFor(n: number): number {
