@@ -253,7 +253,7 @@ describe('Secondary Capture limits', () => {
     const five = retrievalFor(src.source);
     const cases = [...five.cases, ...five.cases].map((c, i) => ({ ...c, rank: i + 1, case: { ...c.case, caseKey: String(2000 + i) } }));
     const page = renderSimilarCases({ source: src.source, model: MODEL, retrieval: { ...five, k: 10, cases } });
-    for (const c of cases) expect(findText(page, caseLabelLines(c)[0], WHITE), caseLabelLines(c)[0]).not.toBeNull();
+    for (const c of cases) expect(findText(page, caseLabelLines(c)[0], WHITE), `${caseLabelLines(c)[0]}`).not.toBeNull();
   });
 
   it('caps the thumbnail page at the requested size', () => {
