@@ -206,12 +206,15 @@ describe('neighbour vote', () => {
     const cases = openCaseStore(file);
     try {
       expect(cases.count()).toBe(1);
-      const put = cases.putCases([{ SOPInstanceUID: '1.2.3.8', instanceVersion: 0, StudyInstanceUID: '1.2.4.8', AccessionNumber: '', StudyDate: '', patientKey: '', source: 'import', retrieveAETitle: 'PACS', facts: facts('normal') }], 2);
+      // The thumbnail table is new too: created on open.
+      const thumbnail = { width: 2, height: 1, pixels: new Uint8Array([0, 255]) };
+      const put = cases.putCases([{ SOPInstanceUID: '1.2.3.8', instanceVersion: 0, StudyInstanceUID: '1.2.4.8', AccessionNumber: '', StudyDate: '', patientKey: '', source: 'import', retrieveAETitle: 'PACS', facts: facts('normal'), thumbnail }], 2);
       expect(put.added).toBe(1);
+      expect([...cases.thumbnails(cases.keysOf({ StudyInstanceUID: '1.2.4.8' })).values()]).toEqual([thumbnail]);
       expect(cases.existing(['1.2.3.7', '1.2.3.8'], { name: 'm', version: '1' })).toEqual(
         new Map([
-          ['1.2.3.7', { factsHash: 'h', retrieveAETitle: '', hasVector: false }],
-          ['1.2.3.8', { factsHash: expect.any(String) as string, retrieveAETitle: 'PACS', hasVector: false }],
+          ['1.2.3.7', { factsHash: 'h', retrieveAETitle: '', hasVector: false, hasThumbnail: false }],
+          ['1.2.3.8', { factsHash: expect.any(String) as string, retrieveAETitle: 'PACS', hasVector: false, hasThumbnail: true }],
         ]),
       );
     } finally {
