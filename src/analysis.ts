@@ -97,6 +97,7 @@ export async function startAnalysis(
       renderer,
       sourceImage: (path) => recent.take(path),
       thumbnails: (keys) => opened.cases.thumbnails(keys),
+      storeThumbnails: (thumbnails) => opened.cases.putThumbnails(thumbnails),
       card,
       retrieve: (uid, l) => opened.retrieve(uid, l),
       destinationsFor: (ae) => routeDestinations(config.export.destinations, ae),

@@ -5,7 +5,7 @@ import type { Catalog, StoredEmbedding } from './shared/catalog.js';
 import type { FileStore } from './shared/files.js';
 import type { ExportOutbox } from './shared/exports.js';
 import type { DecodedImage, ModelCard } from './shared/analysis.js';
-import type { RetrievalResult, SimilarCase } from './shared/cases.js';
+import type { RetrievalResult } from './shared/cases.js';
 import type { CaseThumbnail } from './shared/case-store.js';
 import type { Logger } from './shared/log.js';
 import { hashUid } from './shared/uid.js';
@@ -19,8 +19,9 @@ export interface ResultsDeps {
   outbox: ExportOutbox;
   /** Draws the objects (on worker threads in the node). */
   renderer: Pick<ResultRenderer, 'render'>;
-  /** Stored thumbnails of cases (CaseStore.thumbnails). */
+  /** Stored thumbnails of cases (CaseStore.thumbnails), and storing new ones (CaseStore.putThumbnails). */
   thumbnails: (caseKeys: readonly bigint[]) => Map<bigint, CaseThumbnail>;
+  storeThumbnails: (thumbnails: ReadonlyMap<bigint, CaseThumbnail>) => void;
   /** The source image as this job's analysis decoded it, if still kept (handed over once). */
   sourceImage?: (path: string) => DecodedImage | undefined;
   card: ModelCard;
@@ -60,23 +61,22 @@ export function createResults(deps: ResultsDeps) {
   async function render(e: StoredEmbedding, retrieval: RetrievalResult): Promise<RenderedObject[]> {
     const sourcePath = latestPath(e.SOPInstanceUID);
     if (!sourcePath) return [];
+    // Each case's stored thumbnail, else its file (decoded once: the thumbnail made then is stored).
+    const stored = deps.thumbnails(retrieval.cases.map((c) => BigInt(c.case.caseKey)));
     const casePaths: Record<string, string> = {};
-    const withoutFile: SimilarCase[] = [];
-    for (const c of retrieval.cases) {
-      const path = latestPath(c.case.SOPInstanceUID);
-      if (path) casePaths[c.case.SOPInstanceUID] = path;
-      else withoutFile.push(c);
-    }
-    // Imported cases have no file here, only the thumbnail import stored.
-    const stored = deps.thumbnails(withoutFile.map((c) => BigInt(c.case.caseKey)));
     const caseThumbnails: Record<string, CaseThumbnail> = {};
-    for (const c of withoutFile) {
-      const t = stored.get(BigInt(c.case.caseKey));
-      if (t) caseThumbnails[c.case.SOPInstanceUID] = t;
+    const keyOf = new Map<string, bigint>();
+    for (const c of retrieval.cases) {
+      const key = BigInt(c.case.caseKey);
+      keyOf.set(c.case.SOPInstanceUID, key);
+      const thumbnail = stored.get(key);
+      const path = thumbnail ? undefined : latestPath(c.case.SOPInstanceUID);
+      if (thumbnail) caseThumbnails[c.case.SOPInstanceUID] = thumbnail;
+      else if (path) casePaths[c.case.SOPInstanceUID] = path;
     }
     const u = uids(e, card);
     const sourceImage = deps.sourceImage?.(sourcePath);
-    const rendered = await deps.renderer.render({
+    const { objects, madeThumbnails } = await deps.renderer.render({
       sourcePath,
       casePaths,
       caseThumbnails,
@@ -89,8 +89,14 @@ export function createResults(deps: ResultsDeps) {
       producer,
       now: deps.now(),
     });
+    const made = new Map<bigint, CaseThumbnail>();
+    for (const [uid, thumbnail] of Object.entries(madeThumbnails)) {
+      const key = keyOf.get(uid);
+      if (key !== undefined) made.set(key, thumbnail);
+    }
+    if (made.size > 0) deps.storeThumbnails(made);
     // The bytes came from the drawing thread in buffers of their own: wrapped, not copied.
-    return rendered.map((r) => ({ ...r, bytes: Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) }));
+    return objects.map((r) => ({ ...r, bytes: Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) }));
   }
 
   return createResultStage({

@@ -94,6 +94,11 @@ describe('archive AE title and clinical retrieval', () => {
     // The peer that sent the archive study is where a viewer retrieves it.
     expect(a2case).toMatchObject({ labels: ['normal'], outcomes: { went_icu: 'N' }, source: 'archive-ae', retrieveAETitle: 'MODALITY' });
     expect(result.vote).toEqual([{ label: 'normal', probability: 1 }]);
+    // Drawing the page decoded the two cases' files once and kept a thumbnail of each for later pages.
+    const shown = result.cases.map((s) => BigInt(s.case.caseKey));
+    const thumbs = archive.cases.thumbnails(shown);
+    expect(thumbs.size).toBe(2);
+    for (const t of thumbs.values()) expect(Math.max(t.width, t.height)).toBeLessThanOrEqual(256);
     // Stored: the same answer again (replayable), and the clinical study is now an unlabelled case.
     expect(await archive.retrieve(uid, log)).toEqual(results);
     expect(archive.cases.count()).toBe(4);
@@ -116,6 +121,7 @@ describe('archive AE title and clinical retrieval', () => {
     const [stored] = archive.cases.retrievals(uid, modelRef);
     expect(stored?.cases.map((s) => s.case.AccessionNumber)).toEqual(['ACC-A3']);
     expect(n.node.catalog.embeddings(a2[0]?.studyInstanceUID ?? '')).toEqual([]);
+    expect(archive.cases.thumbnails(shown).size, 'the erased case\'s thumbnail went with it').toBe(1);
     const [again] = await archive.retriever.retrieve([{ SOPInstanceUID: '1.2.3', StudyInstanceUID: '1.2.4', vector: a2vector }], '');
     expect(again?.cases).toHaveLength(4);
     expect(again?.cases.some((s) => s.case.AccessionNumber === 'ACC-A2')).toBe(false);

@@ -85,9 +85,23 @@ describe('result drawing threads', () => {
   it('write the same bytes as drawing in the calling thread', async () => {
     const req = await request(small[0] as Fixture, small);
     const [mine, theirs] = [await renderResults(req, inThread), await renderer.render(req)];
-    expect(theirs.map((r) => r.kind)).toEqual(['sr', 'heatmap', 'cases']);
-    expect(theirs.map((r) => r.SOPInstanceUID)).toEqual(['2.25.221', '2.25.222', '2.25.223']);
-    theirs.forEach((r, i) => expect(Buffer.from(r.bytes).equals(Buffer.from(mine[i]?.bytes ?? [])), `${r.kind} bytes`).toBe(true));
+    expect(theirs.objects.map((r) => r.kind)).toEqual(['sr', 'heatmap', 'cases']);
+    expect(theirs.objects.map((r) => r.SOPInstanceUID)).toEqual(['2.25.221', '2.25.222', '2.25.223']);
+    theirs.objects.forEach((r, i) => expect(Buffer.from(r.bytes).equals(Buffer.from(mine.objects[i]?.bytes ?? [])), `${r.kind} bytes`).toBe(true));
+    expect(theirs.madeThumbnails).toEqual(mine.madeThumbnails);
+  });
+
+  it('make a thumbnail of each case drawn from its file, and draw the same page from the thumbnails alone', async () => {
+    const req = await request(small[0] as Fixture, small);
+    const first = await renderer.render(req);
+    // Every case with a file (all but the third) got a thumbnail of at most 256 px.
+    const withFile = Object.keys(req.casePaths);
+    expect(Object.keys(first.madeThumbnails).sort()).toEqual(withFile.sort());
+    for (const t of Object.values(first.madeThumbnails)) expect(Math.max(t.width, t.height)).toBeLessThanOrEqual(256);
+    const again = await renderer.render({ ...req, casePaths: {}, caseThumbnails: first.madeThumbnails });
+    expect(again.madeThumbnails).toEqual({});
+    const page = (o: typeof first): Buffer => Buffer.from(o.objects.find((r) => r.kind === 'cases')?.bytes ?? []);
+    expect(page(again).equals(page(first)), 'the same page without decoding a case file').toBe(true);
   });
 
   it('draw the heatmap on the image the analysis decoded, when it is handed over, instead of decoding again', async () => {
@@ -95,7 +109,7 @@ describe('result drawing threads', () => {
     // Another radiograph in its place shows that the one handed over is what gets drawn.
     const other = await decoder.decodeFile(small[1]?.path ?? '');
     const [plain, handed, mine] = [await renderer.render(req), await renderer.render({ ...req, sourceImage: other }), await renderResults({ ...req, sourceImage: other }, inThread)];
-    const heatmap = (rs: { kind: string; bytes: Uint8Array }[]): Buffer => Buffer.from(rs.find((r) => r.kind === 'heatmap')?.bytes ?? []);
+    const heatmap = (o: { objects: { kind: string; bytes: Uint8Array }[] }): Buffer => Buffer.from(o.objects.find((r) => r.kind === 'heatmap')?.bytes ?? []);
     expect(heatmap(handed).equals(heatmap(plain))).toBe(false);
     expect(heatmap(handed).equals(heatmap(mine))).toBe(true);
   });
@@ -106,7 +120,7 @@ describe('result drawing threads', () => {
     const thumbnail = caseThumbnail(await inThread.decodeFile(small[1]?.path ?? ''));
     expect(Math.max(thumbnail.width, thumbnail.height)).toBe(256);
     const page = async (r: RenderRequest): Promise<RgbImage> => {
-      const bytes = (await renderer.render(r)).find((o) => o.kind === 'cases')?.bytes ?? new Uint8Array(0);
+      const bytes = (await renderer.render(r)).objects.find((o) => o.kind === 'cases')?.bytes ?? new Uint8Array(0);
       const { dataset } = readPart10(bytes);
       const pixelData = dataset['PixelData'];
       const buffer = (Array.isArray(pixelData) ? pixelData[0] : pixelData) as ArrayBuffer;
@@ -121,7 +135,7 @@ describe('result drawing threads', () => {
     const here = await longestEventLoopGap(() => renderResults(req, inThread));
     expect(here.maxGapMs, 'drawing on the event loop blocks it').toBeGreaterThan(200);
     const there = await longestEventLoopGap(() => renderer.render(req));
-    expect(there.value.map((r) => r.kind)).toEqual(['sr', 'heatmap', 'cases']);
+    expect(there.value.objects.map((r) => r.kind)).toEqual(['sr', 'heatmap', 'cases']);
     expect(there.maxGapMs).toBeLessThan(100);
   });
 });

@@ -210,13 +210,19 @@ describe('neighbour vote', () => {
       const thumbnail = { width: 2, height: 1, pixels: new Uint8Array([0, 255]) };
       const put = cases.putCases([{ SOPInstanceUID: '1.2.3.8', instanceVersion: 0, StudyInstanceUID: '1.2.4.8', AccessionNumber: '', StudyDate: '', patientKey: '', source: 'import', retrieveAETitle: 'PACS', facts: facts('normal'), thumbnail }], 2);
       expect(put.added).toBe(1);
-      expect([...cases.thumbnails(cases.keysOf({ StudyInstanceUID: '1.2.4.8' })).values()]).toEqual([thumbnail]);
+      const keys = cases.keysOf({ StudyInstanceUID: '1.2.4.8' });
+      expect([...cases.thumbnails(keys).values()]).toEqual([thumbnail]);
       expect(cases.existing(['1.2.3.7', '1.2.3.8'], { name: 'm', version: '1' })).toEqual(
         new Map([
           ['1.2.3.7', { factsHash: 'h', retrieveAETitle: '', hasVector: false, hasThumbnail: false }],
           ['1.2.3.8', { factsHash: expect.any(String) as string, retrieveAETitle: 'PACS', hasVector: false, hasThumbnail: true }],
         ]),
       );
+      // Another version of the image drops the picture of the old one; unknown cases get none.
+      cases.putCases([{ SOPInstanceUID: '1.2.3.8', instanceVersion: 1, StudyInstanceUID: '1.2.4.8', AccessionNumber: '', StudyDate: '', patientKey: '', source: 'import', retrieveAETitle: 'PACS', facts: facts('normal') }], 3);
+      expect(cases.thumbnails(keys).size).toBe(0);
+      cases.putThumbnails(new Map([[12345n, thumbnail], [keys[0] ?? 0n, thumbnail]]));
+      expect([...cases.thumbnails([12345n, ...keys]).keys()]).toEqual(keys);
     } finally {
       cases.close();
     }

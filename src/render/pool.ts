@@ -4,14 +4,14 @@
 import type { Logger } from '../shared/log.js';
 import { createThreadPool } from '../shared/thread-pool.js';
 import { workerScriptUrl } from '../shared/worker-url.js';
-import type { RenderedResult, RenderRequest } from './render.js';
+import type { RenderOutput, RenderRequest } from './render.js';
 
 export interface ResultRenderer {
-  render(request: RenderRequest): Promise<RenderedResult[]>;
+  render(request: RenderRequest): Promise<RenderOutput>;
   close(): Promise<void>;
 }
 
 export function createResultRenderer(options: { threads: number; log: Logger }): ResultRenderer {
-  const pool = createThreadPool<RenderRequest, RenderedResult[]>({ script: workerScriptUrl(import.meta.url, 'render'), name: 'render', ...options });
+  const pool = createThreadPool<RenderRequest, RenderOutput>({ script: workerScriptUrl(import.meta.url, 'render'), name: 'render', ...options });
   return { render: (request) => pool.run(request), close: () => pool.close() };
 }

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { AttentionMap, DecodedImage, ImageDecoder } from '../shared/analysis.js';
 import type { RetrievalResult } from '../shared/cases.js';
 import type { CaseThumbnail } from '../shared/case-store.js';
-import { thumbnailImage } from '../decode/index.js';
+import { caseThumbnail, thumbnailImage } from '../decode/index.js';
 import { buildHeatmapSC, buildSimilarCasesSC, buildSimilarCasesSR, readSourceImage, type ModelIdentity, type ProducerIdentity } from '../report/index.js';
 
 export type ResultKind = 'sr' | 'heatmap' | 'cases';
@@ -14,9 +14,9 @@ export type ResultKind = 'sr' | 'heatmap' | 'cases';
 export interface RenderRequest {
   /** The analysed image's file. */
   sourcePath: string;
-  /** Files of the similar cases by SOP Instance UID. */
+  /** Files of the similar cases by SOP Instance UID, for cases without a stored thumbnail. */
   casePaths: Record<string, string>;
-  /** Stored thumbnails by SOP Instance UID, for cases without a file (imported); a case with neither gets a placeholder. */
+  /** Stored thumbnails by SOP Instance UID; a case with neither a thumbnail nor a file gets a placeholder. */
   caseThumbnails: Record<string, CaseThumbnail>;
   retrieval: RetrievalResult;
   /** The stored attention map; no heatmap without one. */
@@ -38,25 +38,39 @@ export interface RenderedResult {
   StudyInstanceUID: string;
 }
 
-async function caseImages(request: RenderRequest, decoder: ImageDecoder): Promise<Map<string, DecodedImage>> {
+/**
+ * The similar cases' pictures: a stored thumbnail where there is one; otherwise the case's file,
+ * decoded and shrunk to a thumbnail (returned, so the caller can store it and later pages need not
+ * decode a full-size radiograph again). Every page draws cases from thumbnails, so they look the same
+ * whichever way the picture came.
+ */
+async function caseImages(request: RenderRequest, decoder: ImageDecoder): Promise<{ images: Map<string, DecodedImage>; made: Record<string, CaseThumbnail> }> {
   const images = new Map<string, DecodedImage>();
+  const made: Record<string, CaseThumbnail> = {};
   for (const c of request.retrieval.cases) {
-    const path = request.casePaths[c.case.SOPInstanceUID];
-    const thumbnail = request.caseThumbnails[c.case.SOPInstanceUID];
-    if (path === undefined) {
-      if (thumbnail) images.set(c.case.SOPInstanceUID, thumbnailImage(thumbnail));
-      continue;
+    const uid = c.case.SOPInstanceUID;
+    let thumbnail = request.caseThumbnails[uid];
+    const path = request.casePaths[uid];
+    if (!thumbnail && path !== undefined) {
+      try {
+        thumbnail = caseThumbnail(await decoder.decodeFile(path));
+        made[uid] = thumbnail;
+      } catch {
+        // an undecodable archive image only loses its picture
+      }
     }
-    try {
-      images.set(c.case.SOPInstanceUID, await decoder.decodeFile(path));
-    } catch {
-      // an undecodable archive image only loses its thumbnail
-    }
+    if (thumbnail) images.set(uid, thumbnailImage(thumbnail));
   }
-  return images;
+  return { images, made };
 }
 
-export async function renderResults(request: RenderRequest, decoder: ImageDecoder): Promise<RenderedResult[]> {
+export interface RenderOutput {
+  objects: RenderedResult[];
+  /** Thumbnails made from case files for this page, by SOP Instance UID (for the caller to store). */
+  madeThumbnails: Record<string, CaseThumbnail>;
+}
+
+export async function renderResults(request: RenderRequest, decoder: ImageDecoder): Promise<RenderOutput> {
   const { retrieval, attention, model, producer } = request;
   const source = readSourceImage(await readFile(request.sourcePath));
   // Result N of a series is about image N of the study (1 when the source has no Instance Number).
@@ -70,7 +84,8 @@ export async function renderResults(request: RenderRequest, decoder: ImageDecode
     const sc = buildHeatmapSC({ ...common, image, attention, ...uids('heatmap') });
     out.push({ kind: 'heatmap', bytes: sc.bytes, SOPInstanceUID: sc.SOPInstanceUID, StudyInstanceUID: sc.StudyInstanceUID });
   }
-  const page = buildSimilarCasesSC({ ...common, retrieval, caseImages: await caseImages(request, decoder), ...uids('cases') });
+  const cases = await caseImages(request, decoder);
+  const page = buildSimilarCasesSC({ ...common, retrieval, caseImages: cases.images, ...uids('cases') });
   out.push({ kind: 'cases', bytes: page.bytes, SOPInstanceUID: page.SOPInstanceUID, StudyInstanceUID: page.StudyInstanceUID });
-  return out;
+  return { objects: out, madeThumbnails: cases.made };
 }

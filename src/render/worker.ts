@@ -1,7 +1,7 @@
 // Entry of a result-drawing thread (pool.ts): decodes and draws in this thread, sends back bytes.
 import { serveThreadRequests } from '../shared/thread-worker.js';
 import { createImageDecoder, initCodecs } from '../decode/index.js';
-import { renderResults, type RenderRequest, type RenderedResult } from './render.js';
+import { renderResults, type RenderOutput, type RenderRequest } from './render.js';
 
 /** The bytes in a buffer of their own, so that they can be moved rather than copied. */
 function own(bytes: Uint8Array): Uint8Array {
@@ -9,7 +9,8 @@ function own(bytes: Uint8Array): Uint8Array {
 }
 
 const decoder = createImageDecoder();
-await serveThreadRequests<RenderRequest, RenderedResult[]>(async (request) => {
-  const value = (await renderResults(request, decoder)).map((r) => ({ ...r, bytes: own(r.bytes) }));
-  return { value, transfer: value.map((r) => r.bytes.buffer as ArrayBuffer) };
+await serveThreadRequests<RenderRequest, RenderOutput>(async (request) => {
+  const output = await renderResults(request, decoder);
+  const objects = output.objects.map((r) => ({ ...r, bytes: own(r.bytes) }));
+  return { value: { ...output, objects }, transfer: objects.map((r) => r.bytes.buffer as ArrayBuffer) };
 }, initCodecs);

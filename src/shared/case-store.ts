@@ -14,8 +14,9 @@ export interface CaseFacts {
 
 /**
  * A small grey picture of a case's radiograph (8-bit display values, 0 black, long side at most
- * CASE_THUMBNAIL_SIDE), drawn on the similar-cases page when the node does not hold the case's image
- * itself (cases from `precedent import`, whose files are not kept).
+ * CASE_THUMBNAIL_SIDE), drawn on the similar-cases page: cases from `precedent import` (whose files are
+ * not kept) get one at import; cases held as files, when a page first draws them (so that later pages
+ * need not decode a full-size radiograph again).
  */
 export interface CaseThumbnail {
   width: number;
@@ -47,7 +48,7 @@ export interface NewCase {
   demographics?: { age: number | null; sex: CaseFacts['sex'] };
   /** The case's vector was (re)computed, so index caches must re-read it (default true). */
   reindex?: boolean;
-  /** Stored (replacing an earlier one) when given; kept otherwise. */
+  /** Stored (replacing an earlier one) when given; kept otherwise, unless the instance version changed. */
   thumbnail?: CaseThumbnail;
 }
 
@@ -94,6 +95,8 @@ export interface CaseStore {
   keysOf(selector: { StudyInstanceUID?: string; patientKey?: string }): bigint[];
   /** Stored thumbnails of these cases (cases without one are absent). */
   thumbnails(caseKeys: readonly bigint[]): Map<bigint, CaseThumbnail>;
+  /** Stores thumbnails of existing cases (made when a page first draws a case from its file); unknown keys are skipped. */
+  putThumbnails(thumbnails: ReadonlyMap<bigint, CaseThumbnail>): void;
   /**
    * Erasure: removes the selected cases, their stored embeddings and thumbnails and their appearances
    * in stored retrieval results; logs removals for the index caches. Returns the removed keys.

@@ -67,6 +67,7 @@ export function openCaseStore(file: string): CaseStore {
       )
       .safeIntegers(true),
     deleteThumbnail: db.prepare('DELETE FROM case_thumbnails WHERE case_key = ?'),
+    caseExists: db.prepare<[bigint], { one: number }>('SELECT 1 AS one FROM cases WHERE case_key = ?'),
     deleteEmbeddings: db.prepare('DELETE FROM embeddings WHERE sop_instance_uid = ? AND version = ?'),
     deleteLabelsFor: db.prepare('DELETE FROM case_study_labels WHERE (match_kind = ? AND match_value = ?)'),
     refsOf: db.prepare<[bigint], { sop_instance_uid: string; model_name: string; model_version: string }>(
@@ -126,6 +127,14 @@ export function openCaseStore(file: string): CaseStore {
     clinical: JSON.stringify(facts.clinical),
   });
 
+  // Deflated: a radiograph's grey thumbnail shrinks by a fifth or so (about 40 KB at 256 px).
+  const storeThumbnail = (key: bigint, t: CaseThumbnail): void => {
+    q.putThumbnail.run(key, t.width, t.height, deflateRawSync(t.pixels));
+  };
+  const putThumbnails = db.transaction((thumbnails: ReadonlyMap<bigint, CaseThumbnail>): void => {
+    for (const [key, t] of thumbnails) if (q.caseExists.get(key)) storeThumbnail(key, t);
+  });
+
   const put = db.transaction((cases: NewCase[], now: number): PutResult => {
     const result: PutResult = { added: 0, updated: 0, unchanged: 0 };
     for (const c of cases) {
@@ -134,8 +143,9 @@ export function openCaseStore(file: string): CaseStore {
       const facts = withDemographics(c.facts ?? (row ? toRecord(row, '').facts : pendingFacts(c)), c.demographics);
       const factsHash = caseFingerprint({ ...c, facts });
       const reindex = c.reindex ?? true;
-      // Deflated: a radiograph's grey thumbnail shrinks to about half.
-      if (c.thumbnail) q.putThumbnail.run(key, c.thumbnail.width, c.thumbnail.height, deflateRawSync(c.thumbnail.pixels));
+      if (c.thumbnail) storeThumbnail(key, c.thumbnail);
+      // Another version of the image: the old picture no longer shows it.
+      else if (row && BigInt(row.instance_version) !== BigInt(c.instanceVersion)) q.deleteThumbnail.run(key);
       if (row && row.facts_hash === factsHash && !reindex) {
         result.unchanged++;
         continue;
@@ -262,6 +272,7 @@ export function openCaseStore(file: string): CaseStore {
       }
       return out;
     },
+    putThumbnails: (thumbnails) => putThumbnails(thumbnails),
     deleteCases: (selector) => remove(selector),
     loadLabels: (rows, now) => loadLabels(rows, now),
     count: (model) => (model ? (q.countModel.get({ name: model.name, version: model.version })?.n ?? 0) : (q.count.get()?.n ?? 0)),
