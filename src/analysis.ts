@@ -44,6 +44,18 @@ export function modelPresent(config: Config): boolean {
 const RECENT_IMAGE_BYTES = 256 * 1024 * 1024;
 
 /**
+ * A fresh install has no reference cases: every SR then says so. Said at start-up too, so that whoever
+ * installs the node learns it before the first study, with what to do about it.
+ */
+function warnIfArchiveEmpty(archive: Archive, log: Logger): void {
+  if (archive.cases.count() > 0) return;
+  log.warn(
+    { cases: 0 },
+    'the similar-case archive has no reference cases: results will say "No reference cases in the archive" until the site archive is imported (`precedent import`, see README)',
+  );
+}
+
+/**
  * Registers the study worker on `queue`. With `analyze` given (tests), that function is the work;
  * otherwise the real pipeline is built from config.model and config.inference.
  */
@@ -85,6 +97,7 @@ export async function startAnalysis(
       now: deps.now,
     });
     const opened = archive;
+    warnIfArchiveEmpty(opened, log);
     // Load or rebuild the index file now, in the background: DIMSE does not wait for it.
     opened.index.open().catch((err: unknown) => log.error({ err: describeError(err) }, 'similar-case index cannot be opened; retried on the next search'));
     // Decoding and drawing run on their own threads: never on the event loop that answers associations.
@@ -101,6 +114,7 @@ export async function startAnalysis(
       card,
       retrieve: (uid, l) => opened.retrieve(uid, l),
       destinationsFor: (ae) => routeDestinations(config.export.destinations, ae),
+      dicomweb: config.dicomweb.enabled,
       ...(deps.wakeExporter ? { wake: deps.wakeExporter } : {}),
       now: deps.now,
     });

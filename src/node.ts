@@ -108,6 +108,10 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       exporter.start();
       const dimsePort = await dimse.listen();
       const dicomwebPort = await surfaces.startDicomweb();
+      if (destinations.length === 0 && !config.dicomweb.enabled) {
+        // The defaults: results are nowhere but on disk, and a first user would otherwise not find them.
+        log.warn({ results: join(dataDir, 'results') }, `no export destination and DICOMweb off: results are written as DICOM files under ${join(dataDir, 'results')} only`);
+      }
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
       return { dimsePort, requeued, dicomwebPort, opsPort };
     },

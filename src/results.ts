@@ -27,6 +27,8 @@ export interface ResultsDeps {
   card: ModelCard;
   retrieve: (StudyInstanceUID: string, log: Logger) => Promise<RetrievalResult[]>;
   destinationsFor: (callingAETitle: string) => string[];
+  /** dicomweb.enabled: where results can be fetched when no destination takes them. */
+  dicomweb?: boolean;
   /** Wakes the exporter in this process (serve); a separate worker only fills the shared outbox. */
   wake?: () => void;
   now: () => number;
@@ -50,7 +52,8 @@ function uids(e: StoredEmbedding, card: ModelCard) {
 
 export function createResults(deps: ResultsDeps) {
   const { catalog, files, card } = deps;
-  const model = { name: card.name, version: card.version, deviceUID: card.deviceUID };
+  // The calibration travels with the identity: the SR and the page show its match score.
+  const model = { name: card.name, version: card.version, deviceUID: card.deviceUID, ...(card.similarityCalibration ? { similarityCalibration: card.similarityCalibration } : {}) };
   const producer = { softwareVersion: IMPLEMENTATION_VERSION_NAME };
 
   const latestPath = (SOPInstanceUID: string): string | undefined => {
@@ -108,6 +111,7 @@ export function createResults(deps: ResultsDeps) {
       return KINDS.filter((k) => k !== 'heatmap' || e.attention).map((kind) => ({ kind, SOPInstanceUID: u.sop[kind] }));
     },
     render,
+    dicomweb: deps.dicomweb ?? false,
     write: (rel, bytes) => files.writeDurable(rel, bytes),
     exists: (rel) => files.exists(rel),
     absolute: (rel) => files.absolute(rel),
