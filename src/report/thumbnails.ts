@@ -9,7 +9,7 @@ import { GLYPH_HEIGHT, textWidth, wrapText } from './font.js';
 import { blitGrey, createRgb, drawText, even, fillRect, fitInside, resample, strokeRect, type Rgb, type RgbImage } from './raster.js';
 import { checkRetrievalMatches } from './common.js';
 import { writeSecondaryCapture } from './sc.js';
-import { NO_REFERENCE_CASES, NO_REFERENCE_HINT, summarySentences } from './summary.js';
+import { NO_REFERENCE_CASES, NO_REFERENCE_HINT, outcomeKeys, summarySentences } from './summary.js';
 import { outcomeName } from './codes.js';
 import type { DecodedImage } from '../shared/analysis.js';
 import type { DicomObject, SimilarCasesSCInput } from './types.js';
@@ -35,12 +35,12 @@ export function caseLabelLines(c: SimilarCase, calibration?: SimilarityCalibrati
   const r = c.case;
   const labels = r.labels.length > 0 ? r.labels.join(', ') : 'unlabelled';
   const age = r.age !== null && Number.isFinite(r.age) ? `${Math.round(r.age)} Y` : 'AGE ?';
-  // With a score the raw cosine still shows, beside age and sex.
-  const details = [`${age} ${r.sex ?? 'SEX ?'}${score === null ? '' : `  ${cosine}`}`];
-  const outcomes = Object.entries(r.outcomes)
-    .filter(([, v]) => v.trim() !== '')
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${SHORT_OUTCOME[k.toLowerCase()] ?? outcomeName(k).summary} ${v.trim().toUpperCase().slice(0, 3)}`);
+  // With a score the raw cosine still shows, on its own line (a 4-column cell holds 20 characters).
+  const details = [...(score === null ? [] : [cosine]), `${age} ${r.sex ?? 'SEX ?'}`];
+  const outcomes = outcomeKeys([r])
+    .map((k) => [k, (r.outcomes[k] ?? '').trim()] as const)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${SHORT_OUTCOME[k.toLowerCase()] ?? outcomeName(k).summary} ${v.toUpperCase().slice(0, 3)}`);
   if (outcomes.length > 0) details.push(outcomes.join(', '));
   return { head, labels, details };
 }
@@ -53,7 +53,8 @@ function drawThumbnail(page: RgbImage, image: DecodedImage | undefined, x: numbe
   if (image === undefined || image.width < 1 || image.height < 1 || image.pixels.length < image.width * image.height) {
     fillRect(page, x, y, box, box, [40, 40, 40]);
     const text = 'NO IMAGE';
-    drawText(page, text, x + Math.floor((box - textWidth(text, scale)) / 2), y + Math.floor((box - GLYPH_HEIGHT * scale) / 2), scale, [200, 200, 200]);
+    const s = textWidth(text, scale) + 4 <= box ? scale : 1;
+    drawText(page, text, x + Math.floor((box - textWidth(text, s)) / 2), y + Math.floor((box - GLYPH_HEIGHT * s) / 2), s, [200, 200, 200]);
   } else {
     const fitted = fitInside(image.width, image.height, box, box, false);
     const grey = resample(image.pixels, image.width, image.height, fitted.width, fitted.height);
