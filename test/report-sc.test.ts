@@ -203,9 +203,9 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
       expect(findText(page, 'VOTE: COVID-19 80%, NORMAL 20%', LABEL_BLUE)).not.toBeNull();
       for (const c of retrieval.cases) {
         const { head, labels, details } = caseLabelLines(c);
-        expect(findText(page, head, WHITE), head).not.toBeNull();
-        expect(findText(page, labels, LABEL_BLUE), labels).not.toBeNull();
-        expect(findText(page, details[0] ?? '', DETAIL_GREY), details[0]).not.toBeNull();
+        expect(findText(page, head, WHITE), `${head}`).not.toBeNull();
+        expect(findText(page, labels, LABEL_BLUE), `${labels}`).not.toBeNull();
+        expect(findText(page, details[0] ?? '', DETAIL_GREY), `${details[0]}`).not.toBeNull();
       }
       expect(caseLabelLines(retrieval.cases[0]!)).toEqual({ head: '#1 COS 0.934', labels: 'COVID-19', details: ['52 Y F', 'INTUBATED Y, ICU Y, SURVIVED Y'] });
       expect(findText(page, 'NO IMAGE', [200, 200, 200])).not.toBeNull();
@@ -268,9 +268,9 @@ describe('Secondary Capture limits', () => {
     for (const c of cases) {
       const { head, details } = caseLabelLines(c, calibration);
       expect(head).toMatch(/^#\d+ SCORE \d\.\d\d$/);
-      expect(findText(page, head, WHITE), head).not.toBeNull();
+      expect(findText(page, head, WHITE), `${head}`).not.toBeNull();
       // Outcomes wrap in a narrow cell; each one is shown whole.
-      for (const d of details.flatMap((line) => line.split(', '))) expect(findText(page, d, DETAIL_GREY), d).not.toBeNull();
+      for (const d of details.flatMap((line) => line.split(', '))) expect(findText(page, d, DETAIL_GREY), `${d}`).not.toBeNull();
     }
     expect(caseLabelLines(cases[0]!, calibration).details.slice(0, 2)).toEqual(['COS 0.934', '52 Y F']);
     // The label no longer fits one line of a 4-column page: it wraps instead of ending in "..".
