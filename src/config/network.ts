@@ -67,7 +67,7 @@ export const dicomwebSchema = z
     maxRequestBytes: z.number().int().positive().default(4 * 1024 * 1024 * 1024),
     /** Calling AE title recorded for objects received by STOW-RS (metrics, export routing, File Meta) unless the token names one. */
     sourceAETitle: aeTitle.default('STOW'),
-    /** Public base URL used in RetrieveURL values, e.g. https://precedent.example.org/dicomweb. Default: from the request's Host header. */
+    /** Public base URL used in RetrieveURL values, e.g. https://precedent.example.org/dicomweb. Unset: the local address and port each request arrived on (never the request's Host header, which any client can set). */
     publicUrl: z.string().url().optional(),
     /** A request that sends no bytes for this long is aborted. */
     idleTimeoutSeconds: seconds.default(60),
