@@ -14,7 +14,7 @@ export const SECTION_TITLES: Record<string, string> = {
   archive: 'the historical archive',
   export: 'results back to the PACS',
   log: 'logging',
-  dicomweb: 'STOW-RS in, QIDO-RS/WADO-RS of results out',
+  dicomweb: 'STOW-RS in, QIDO-RS/WADO-RS of every stored object out',
   ops: 'health, readiness, metrics, status',
 };
 
