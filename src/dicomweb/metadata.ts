@@ -41,13 +41,19 @@ function toJson(ds: DicomDataset): DicomJson {
   return out;
 }
 
+export interface Metadata {
+  json: DicomJson;
+  /** The file has Pixel Data (left out of `json`; the route adds its BulkDataURI). */
+  pixelData: { vr: 'OB' | 'OW' } | undefined;
+}
+
 export interface MetadataReader {
   /** The header of the file at `absolutePath` as DICOM JSON; undefined when it cannot be read. */
-  read(absolutePath: string): DicomJson | undefined;
+  read(absolutePath: string): Metadata | undefined;
 }
 
 export function createMetadataReader(): MetadataReader {
-  const cache = new Map<string, { mtimeMs: number; size: number; json: DicomJson | undefined }>();
+  const cache = new Map<string, { mtimeMs: number; size: number; json: Metadata | undefined }>();
   return {
     read(path) {
       let st;
@@ -58,9 +64,12 @@ export function createMetadataReader(): MetadataReader {
       }
       const hit = cache.get(path);
       if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.json;
-      let json: DicomJson | undefined;
+      let json: Metadata | undefined;
       try {
-        json = toJson(readFileHeader(path).dict);
+        const { dict } = readFileHeader(path);
+        // dcmjs leaves an element (without a VR) where it stopped, at Pixel Data.
+        const bits = Number(dict['00280100']?.Value?.[0] ?? 0);
+        json = { json: toJson(dict), pixelData: '7FE00010' in dict ? { vr: bits > 8 ? 'OW' : 'OB' } : undefined };
       } catch {
         json = undefined; // not (yet) a readable Part 10 file: not served
       }

@@ -142,7 +142,7 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
     instance.post('/dicomweb/studies', stow);
     instance.post('/dicomweb/studies/:study', stow);
     registerQidoRoutes(instance, deps.objects, baseUrl, log);
-    registerWadoRoutes(instance, deps.objects, deps.dataDir);
+    registerWadoRoutes(instance, deps.objects, deps.dataDir, baseUrl);
     return instance;
   }
 
