@@ -225,7 +225,8 @@ describe('QIDO-RS and WADO-RS of result objects', () => {
     const metadata = await fetch(`${retrieveUrl}/metadata`, { headers: auth });
     const metadataJson = (await metadata.json()) as Array<Record<string, { Value?: unknown[] }>>;
     expect(metadataJson[0]?.['00080018']?.Value?.[0]).toBe(result?.sopInstanceUID);
-    expect(metadataJson[0]?.['7FE00010']).toBeUndefined();
+    // Pixel Data by reference only, never inline.
+    expect(metadataJson[0]?.['7FE00010']).toEqual({ vr: 'OB', BulkDataURI: `${retrieveUrl}/bulkdata/7FE00010` });
 
     expect((await fetch(`${base(node)}/studies/${newUid()}/series/1.2/instances/1.2.3`, { headers: auth })).status).toBe(404);
     expect((await fetch(retrieveUrl, { headers: { ...auth, Accept: 'application/json' } })).status).toBe(406);
