@@ -13,7 +13,7 @@ import { createStudyAnalysis, studyJobHandler, type StudyAnalysis } from './jobs
 import { createBullQueue, createInProcessQueue } from './queue/index.js';
 import { openArchive, type Archive } from './archive.js';
 import { createResults } from './results.js';
-import { openExportOutbox } from './store/index.js';
+import { openExportOutbox, openObjectIndex } from './store/index.js';
 import { routeDestinations } from './export/index.js';
 import { describeError } from './shared/errors.js';
 
@@ -103,10 +103,12 @@ export async function startAnalysis(
     // Decoding and drawing run on their own threads: never on the event loop that answers associations.
     const renderer = createResultRenderer({ threads: config.workers.imageThreads, log: log.child({ component: 'render' }) });
     const outbox = openExportOutbox(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
+    const objects = openObjectIndex(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
     const results = createResults({
       catalog: deps.catalog,
       files: deps.files,
       outbox,
+      objects,
       renderer,
       sourceImage: (path) => recent.take(path),
       thumbnails: (keys) => opened.cases.thumbnails(keys),
@@ -129,6 +131,7 @@ export async function startAnalysis(
       await renderer.close();
       await opened.close();
       outbox.close();
+      objects.close();
     };
     description = `${embedder.card.name}@${embedder.card.version} on ${embedder.device}`;
   }

@@ -9,14 +9,18 @@ import type { RetrievalResult } from './shared/cases.js';
 import type { CaseThumbnail } from './shared/case-store.js';
 import type { Logger } from './shared/log.js';
 import { hashUid } from './shared/uid.js';
+import type { ObjectIndex } from './shared/dicom-objects.js';
+import { indexedFromFile } from './shared/query-attributes.js';
 import type { ResultRenderer } from './render/index.js';
-import { createResultStage, type RenderedObject } from './jobs/index.js';
+import { createResultStage, resultPath, type RenderedObject } from './jobs/index.js';
 import { IMPLEMENTATION_VERSION_NAME } from './shared/implementation.js';
 
 export interface ResultsDeps {
   catalog: Catalog;
   files: FileStore;
   outbox: ExportOutbox;
+  /** The object index QIDO-RS searches: every result delivered is in it. */
+  objects: Pick<ObjectIndex, 'has' | 'put'>;
   /** Draws the objects (on worker threads in the node). */
   renderer: Pick<ResultRenderer, 'render'>;
   /** Stored thumbnails of cases (CaseStore.thumbnails), and storing new ones (CaseStore.putThumbnails). */
@@ -116,6 +120,10 @@ export function createResults(deps: ResultsDeps) {
     exists: (rel) => files.exists(rel),
     absolute: (rel) => files.absolute(rel),
     deliver: (objects, StudyInstanceUID) => {
+      // Indexed here rather than at write time so a replay also indexes files an older run left.
+      for (const o of objects) {
+        if (!deps.objects.has(o.SOPInstanceUID)) deps.objects.put(indexedFromFile(o.path, resultPath(o.StudyInstanceUID, o.SOPInstanceUID), 'result', 0));
+      }
       const callingAE = catalog.analyzableInstances(StudyInstanceUID)[0]?.callingAETitle ?? '';
       const destinations = deps.destinationsFor(callingAE);
       for (const o of objects) deps.outbox.add(o, destinations, deps.now());

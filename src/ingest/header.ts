@@ -1,8 +1,11 @@
 // Reads the attributes ingest needs from a Part 10 buffer, stopping before Pixel Data so a large
-// image is never parsed whole. Patient attributes are deliberately not extracted.
+// image is never parsed whole. The header that triage and logs see carries no patient identity; the
+// searchable attributes (patient included) go to the catalog's object index only.
 import dcmjs, { type DicomDataset } from 'dcmjs';
 import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
 import type { InstanceHeader } from '../shared/types.js';
+import type { QueryAttributes } from '../shared/dicom-objects.js';
+import { queryAttributes } from '../shared/query-attributes.js';
 import { inflateRawSync } from 'node:zlib';
 import { PrecedentError } from '../shared/errors.js';
 import { checkElementLengths, Truncated } from './walk.js';
@@ -61,6 +64,8 @@ export interface ParsedHeader {
   header: InstanceHeader;
   /** The transfer syntax the file meta says the data set is in. */
   TransferSyntaxUID: string;
+  /** For the catalog's object index (QIDO-RS) only: includes patient identity. */
+  query: QueryAttributes;
 }
 
 /**
@@ -85,6 +90,7 @@ export function parseHeader(bytes: Buffer, complete: boolean, transferSyntaxUID:
   if (!complete && !hasPixelData) return undefined; // prefix may have cut the data set short
   return {
     TransferSyntaxUID: ts,
+    query: queryAttributes(ds),
     header: {
       SOPClassUID: first(ds, '00080016'),
       SOPInstanceUID: first(ds, '00080018'),

@@ -184,6 +184,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
           calledAETitle: request.source.calledAETitle,
           receivedAt: now,
           analyzable: verdict.analyzable,
+          query: parsed.query,
         },
         now,
       );

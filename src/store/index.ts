@@ -3,3 +3,5 @@ export { openFileStore, instanceRelativePath } from './files.js';
 export { openExportOutbox } from './exports.js';
 export { openCaseStore } from './cases.js';
 export { openStatusReader } from './status.js';
+export { openObjectIndex } from './objects.js';
+export { backfillObjectIndex } from './objects-backfill.js';
