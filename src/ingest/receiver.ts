@@ -10,7 +10,7 @@ import type { Catalog } from '../shared/catalog.js';
 import type { FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
 import { PrecedentError } from '../shared/errors.js';
-import { isSafeUidPath } from '../shared/uid.js';
+import { isValidUid } from '../shared/uid.js';
 import { fileMetaHeader } from './part10.js';
 import { parseHeader } from './header.js';
 import { triage } from './triage.js';
@@ -139,14 +139,16 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     const parsed = readHeader();
     if (!parsed) throw new PrecedentError('DATASET_MALFORMED', 'data set cannot be parsed');
     const h = parsed.header;
+    // Identity first, on the values as sent: a UID is refused, never repaired (PS3.5 9.1).
+    for (const [name, value] of [['SOP Instance UID', h.SOPInstanceUID], ['Study Instance UID', h.StudyInstanceUID], ['Series Instance UID', h.SeriesInstanceUID], ['SOP Class UID', h.SOPClassUID]] as const) {
+      if (value === '') throw new PrecedentError('DATASET_INCOMPLETE', `${name} is missing`);
+      if (!isValidUid(value)) throw new PrecedentError('UID_INVALID', `${name} is not a valid UID (PS3.5 9.1)`);
+    }
     if (h.SOPInstanceUID !== request.SOPInstanceUID) {
       throw new PrecedentError('DATASET_MISMATCH', `SOP Instance UID in the data set (${h.SOPInstanceUID || 'none'}) differs from the command (${request.SOPInstanceUID})`);
     }
     if (h.SOPClassUID !== request.SOPClassUID) {
       throw new PrecedentError('DATASET_MISMATCH', `SOP Class UID in the data set (${h.SOPClassUID || 'none'}) differs from the command (${request.SOPClassUID})`);
-    }
-    for (const [name, value] of [['SOP Instance UID', h.SOPInstanceUID], ['Study Instance UID', h.StudyInstanceUID], ['Series Instance UID', h.SeriesInstanceUID]] as const) {
-      if (!isSafeUidPath(value)) throw new PrecedentError('DATASET_INCOMPLETE', `${name} is missing or not a valid UID`);
     }
     if (request.expectedStudyInstanceUID !== undefined && h.StudyInstanceUID !== request.expectedStudyInstanceUID) {
       throw new PrecedentError('STUDY_MISMATCH', `Study Instance UID in the data set (${h.StudyInstanceUID}) differs from the request (${request.expectedStudyInstanceUID})`);

@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'INSTANCE_TOO_LARGE' // beyond storage.maxInstanceBytes
   | 'DATASET_MALFORMED' // cannot be parsed as a DICOM data set
   | 'DATASET_INCOMPLETE' // parses, but lacks an attribute needed to file it (UIDs)
+  | 'UID_INVALID' // a Study/Series/SOP Instance or SOP Class UID that is not a single conformant UID (PS3.5 9.1)
   | 'DATASET_MISMATCH' // data set disagrees with the command (SOP Class/Instance UID)
   | 'STUDY_MISMATCH' // data set belongs to another study than the request names (STOW-RS to /studies/{uid})
   | 'STORAGE_FAILED' // I/O error while making the object durable
@@ -45,7 +46,7 @@ export function describeError(err: unknown): { code: string; message: string; ca
 }
 
 /** Failures that no retry can fix: the queue must not try again. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'DATASET_MISMATCH', 'STUDY_MISMATCH', 'MODEL_INVALID']);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'UID_INVALID', 'DATASET_MISMATCH', 'STUDY_MISMATCH', 'MODEL_INVALID']);
 
 export function isPermanent(err: unknown): boolean {
   return isPrecedentError(err) && PERMANENT.has(err.code);
