@@ -9,7 +9,7 @@ import type { IngestOutcome, InstanceReceiver, StoreRequest } from '../shared/ty
 import type { Catalog } from '../shared/catalog.js';
 import type { FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
-import { PrecedentError } from '../shared/errors.js';
+import { PrecedentError, storageError } from '../shared/errors.js';
 import { isValidUid } from '../shared/uid.js';
 import { fileMetaHeader } from './part10.js';
 import { parseHeader } from './header.js';
@@ -73,7 +73,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
       fd = openSync(tempPath, 'wx');
       writeSync(fd, meta);
     } catch (cause) {
-      fail(new PrecedentError('STORAGE_FAILED', 'cannot create the temporary file', { cause }));
+      fail(storageError('cannot create the temporary file', cause));
     }
     head.push(meta);
     headLength = meta.length;
@@ -95,7 +95,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
         headLength += chunk.length;
       }
       writeAll(fd, chunk, (err) => {
-        if (err) fail(new PrecedentError('STORAGE_FAILED', 'cannot write the object to disk', { cause: err }));
+        if (err) fail(storageError('cannot write the object to disk', err));
         callback();
       });
     },
@@ -104,7 +104,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
         try {
           fsyncSync(fd);
         } catch (cause) {
-          fail(new PrecedentError('STORAGE_FAILED', 'cannot fsync the object', { cause }));
+          fail(storageError('cannot fsync the object', cause));
         }
       }
       closeFd();
@@ -112,7 +112,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     },
   });
   // The stream never errors on purpose; an unexpected error must not crash the process.
-  stream.on('error', (err) => fail(new PrecedentError('STORAGE_FAILED', 'receive stream failed', { cause: err })));
+  stream.on('error', (err) => fail(storageError('receive stream failed', err)));
 
   const readHeader = () => {
     const prefix = Buffer.concat(head);
@@ -169,7 +169,13 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     const verdict = triage(h);
     const place = { ...base, version };
     let path: string | null = null;
-    if (verdict.analyzable || deps.keepIgnored) path = files.commit(tempPath, place);
+    if (verdict.analyzable || deps.keepIgnored) {
+      try {
+        path = files.commit(tempPath, place);
+      } catch (cause) {
+        throw storageError('cannot move the object into place', cause);
+      }
+    }
     const now = deps.now();
     try {
       deps.catalog.recordInstance(
@@ -191,7 +197,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
       );
     } catch (cause) {
       if (path) files.remove(path);
-      throw new PrecedentError('STORAGE_FAILED', 'cannot record the object in the catalog', { cause });
+      throw storageError('cannot record the object in the catalog', cause);
     }
     if (!path) files.remove(tempPath);
     if (!verdict.analyzable) return { ...base, disposition: 'ignored', version, reason: verdict.reason };

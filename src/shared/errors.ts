@@ -45,6 +45,25 @@ export function describeError(err: unknown): { code: string; message: string; ca
   return { code: 'UNKNOWN', message: String(err) };
 }
 
+// A full file system or quota (errno), or a full SQLite database: a state that passes when space is
+// freed, so senders must see "out of resources" (retry later) and work must wait, not fail for good.
+const NO_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** True when `err` or any of its causes says the disk (or the catalog) is full. */
+export function isOutOfSpace(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (isPrecedentError(e) && e.code === 'OUT_OF_RESOURCES') return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NO_SPACE_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+/** An I/O failure while making something durable: OUT_OF_RESOURCES when the disk is full, else STORAGE_FAILED. */
+export function storageError(message: string, cause: unknown): PrecedentError {
+  return isOutOfSpace(cause) ? new PrecedentError('OUT_OF_RESOURCES', `${message}: no space left on the device`, { cause }) : new PrecedentError('STORAGE_FAILED', message, { cause });
+}
+
 /** Failures that no retry can fix: the queue must not try again. */
 const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'UID_INVALID', 'DATASET_MISMATCH', 'STUDY_MISMATCH', 'MODEL_INVALID']);
 
