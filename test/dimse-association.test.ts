@@ -108,6 +108,21 @@ describe('P-DATA-TF checks', () => {
     expect(await echo(node)).toBe(0);
   });
 
+  it('aborts a P-DATA-TF longer than the maximum length it announced, and takes one within it', async () => {
+    node = await startTestNode();
+    const peer = await peerOf(node.port);
+    const accepted = await peer.associate({ contexts: [CR_CONTEXT], maxPduLength: 16384 });
+    // The node announces the smaller of the two maxima (dcmjs-dimse): 16384 here.
+    expect(accepted).toMatchObject({ accepted: true, maxPduLength: 16384 });
+    const uids = newCrUids();
+    const fine = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, dataset: crDataset(uids), fragment: 16384 - 6 });
+    expect(fine.status).toBe(0);
+    await peer.sendCommand(1, cStoreRq({ sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: newCrUids().sop, messageId: 2 }));
+    await peer.send(pDataTf([{ contextId: 1, command: false, last: false, data: Buffer.alloc(16384 + 100) }])).catch(() => undefined);
+    await expectAbort(peer);
+    expect(await echo(node)).toBe(0);
+  });
+
   it('aborts a C-ECHO-RQ that announces a data set instead of buffering it', async () => {
     node = await startTestNode();
     const peer = await peerOf(node.port);

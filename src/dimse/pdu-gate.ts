@@ -29,8 +29,8 @@ export type GateVerdict =
   | { kind: 'abort'; why: string };
 
 export interface GateOptions {
-  /** The Maximum Length we announce (PS3.8 D.1): the bound of every P-DATA-TF we accept. */
-  maxPduLength: number;
+  /** The Maximum Length we announced (PS3.8 D.1): the bound of every P-DATA-TF we accept. */
+  maxPduLength: () => number;
   /** IDs of the presentation contexts we accepted; undefined until the A-ASSOCIATE-AC is sent. */
   acceptedContexts: () => ReadonlySet<number> | undefined;
 }
@@ -139,7 +139,7 @@ export class PduGate {
         if (this.state !== 'associated') return abort('P-DATA-TF before an association');
         // PS3.8 D.1: the announced Maximum Length bounds the P-DATA-TF variable field; 6 bytes of
         // slack for peers that count the PDU header in it.
-        return this.options.maxPduLength + 6;
+        return this.options.maxPduLength() + 6;
       case PDU.RELEASE_RQ:
       case PDU.RELEASE_RP:
       case PDU.ABORT:

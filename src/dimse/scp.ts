@@ -61,6 +61,7 @@ export class PrecedentScp extends Scp {
   private callingAETitle = '';
   private associated = false;
   private acceptedContexts: ReadonlySet<number> | undefined;
+  private announcedMaxPdu: number | undefined;
   private closing = false;
   private calledAETitle = '';
   private readonly remoteAddress: string;
@@ -76,7 +77,7 @@ export class PrecedentScp extends Scp {
     Object.assign(this, { connected: true, connectedTime: Date.now() });
     this.remoteAddress = normaliseAddress(socket_.remoteAddress ?? '');
     this.log = deps.log.child({ association: this.id, peer: this.remoteAddress });
-    this.guardIncoming(new PduGate({ maxPduLength: deps.maxPduLength, acceptedContexts: () => this.acceptedContexts }));
+    this.guardIncoming(new PduGate({ maxPduLength: () => this.announcedMaxPdu ?? deps.maxPduLength, acceptedContexts: () => this.acceptedContexts }));
     this.on('close', () => void this.dropReceiver('connection closed'));
     this.on('networkError', (err: Error) => {
       this.log.warn({ err: describeError(err) }, 'protocol or network error on association; aborting it');
@@ -181,7 +182,11 @@ export class PrecedentScp extends Scp {
       }
     }
     this.log.info({ accepted, proposed: association.getPresentationContexts().length }, 'association accepted');
+    // The library announces the smaller of the requestor's maximum and ours (and sends within it); a
+    // requestor's 0 ("no limit") would make ours unlimited too, so ours is announced instead.
+    if (association.getMaxPduLength() === 0) association.setMaxPduLength(this.deps.maxPduLength);
     this.sendAssociationAccept();
+    this.announcedMaxPdu = association.getMaxPduLength();
     this.acceptedContexts = new Set(
       association
         .getPresentationContexts()
