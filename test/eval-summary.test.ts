@@ -75,9 +75,10 @@ describe('the vote beside its chance level, and macro AUC over classes with >= 5
 
 describe('queries without a relevant image', () => {
   // a1 (0 deg) and a2 (1 deg) find each other; b1 and b2 are one patient (R = 0 for both) and find a.
-  const items = [item(0, 'a'), item(1, 'a'), item(2, 'b', 'pb'), item(3, 'b', 'pb')];
+  // b's collection alone has no query that can search another patient.
+  const items = [item(0, 'a'), item(1, 'a'), item(2, 'b', 'pb', 'solo'), item(3, 'b', 'pb', 'solo')];
   const model: ModelVectors = { id: 'model', kind: 'onnx', name: 'm', vectors: [at(0), at(1), at(90), at(91)] };
-  const [pooled] = evaluateModels(items, [model], { k: 1, bootstrap: 0, seed: 1 });
+  const [pooled, ieee, solo] = evaluateModels(items, [model], { k: 1, bootstrap: 0, seed: 1 });
   const r = pooled!.results['model']!;
 
   it('are left out of P@k and mAP@10, counted, and kept in the vote', () => {
@@ -91,8 +92,12 @@ describe('queries without a relevant image', () => {
     expect(r.diagnosis.accuracy.value).toBe(0.5);
     expect(r.diagnosis.perClass['a']).toMatchObject({ queries: 2, retrievalQueries: 2, 'P@5': { value: 0.2 }, 'mAP@10': { value: 1 } });
     expect(r.diagnosis.perClass['b']).toMatchObject({ queries: 2, retrievalQueries: 0, 'P@5': { value: null }, 'mAP@10': { value: null } });
-    const report = { models: [{ id: 'model', name: 'm' }], subsets: [pooled] } as unknown as EvalReport;
-    expect(consoleSummary(report)).toContain('2 queries left out of P@k/mAP: no relevant image (b 2)');
+    const report = { models: [{ id: 'model', name: 'm' }], subsets: [pooled, ieee, solo] } as unknown as EvalReport;
+    const text = consoleSummary(report);
+    expect(text).toContain('2 queries left out of P@k/mAP: no relevant image (b 2)');
+    // Per collection too: ieee's two a's find each other; solo has nothing to search.
+    expect(text).toMatch(/ieee: 2 queries, 2 patient groups; chance: balanced accuracy 1\.000 \(1\/1 classes\)[^\n]*\n {2}macro AUC: n\/a \(no class with >= 5 queries/);
+    expect(text).toContain('solo: 0 queries (no query has an image of another patient group to search)');
   });
 
   it('are in neighbours.json with relevant 0, and every query lists its neighbours with path, label and cosine', () => {

@@ -1,7 +1,7 @@
 // eval.md: the tables a reader needs, every number with its 95 % interval, the chance level beside
 // the vote, and per class and per collection as well as pooled.
 import { RETRIEVAL_METRICS } from './evaluate.js';
-import { chanceText, formatEstimate, macroAucText, withoutRelevantText } from './summary.js';
+import { chanceText, formatEstimate, macroAucText, NO_QUERY, withoutRelevantText } from './summary.js';
 import type { EvalReport, SubsetReport } from './types.js';
 
 function cellText(text: string): string {
@@ -88,7 +88,7 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
   }
   const header = ['subset', 'queries (groups)', 'model', 'P@1', 'P@5', 'P@10', 'mAP@10', 'vote accuracy', 'balanced accuracy', 'chance (balanced · accuracy)', 'macro AUC'];
   out.push(table(header, overview), '');
-  for (const s of report.subsets) out.push(`- ${s.id}: ${[chanceText(s), macroAucText(s), withoutRelevantText(s)].filter((t) => t !== '').join('. ')}.`);
+  for (const s of report.subsets) out.push(`- ${s.id}: ${s.queries === 0 ? NO_QUERY : [chanceText(s), macroAucText(s), withoutRelevantText(s)].filter((t) => t !== '').join('. ')}.`);
   out.push('');
 
   const diffs = report.subsets.flatMap((s) => Object.entries(s.differences).map(([key, e]) => [s.id, key, ...RETRIEVAL_METRICS.map((k) => formatEstimate(e[k]))]));
@@ -101,7 +101,7 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
   for (const s of report.subsets) {
     out.push(`### ${subsetTitle(s)}`, '', `${s.description}. Queries per class: ${Object.entries(s.queriesPerClass).map(([c, n]) => `${c} ${n}`).join(', ')}.`);
     if (s.queriesWithoutGallery > 0) out.push(`${s.queriesWithoutGallery} queries had no searchable image outside their patient group and are left out.`);
-    out.push(`${chanceText(s)}. ${macroAucText(s)}.`);
+    out.push(s.queries === 0 ? `${NO_QUERY}.` : `${chanceText(s)}. ${macroAucText(s)}.`);
     if (s.queriesWithoutRelevant > 0) out.push(`${withoutRelevantText(s)}; the vote still counts them.`);
     out.push('');
     out.push(

@@ -19,12 +19,13 @@ export function chanceText(s: SubsetReport): string {
   return `chance: balanced accuracy ${fixed(c.uniform)} (1/${c.classes} classes), accuracy ${fixed(c.majorityRate)} (always ${c.majorityClass ?? '?'})`;
 }
 
-/** "macro AUC over a, b (classes with >= 5 queries); left out: c (3 queries)". */
+/** "macro AUC over a, b (classes with >= 5 queries ...); left out: c (3 queries)". */
 export function macroAucText(s: SubsetReport): string {
   const m = s.macroAUCClasses;
-  const over = m.included.length > 0 ? `macro AUC over ${m.included.join(', ')}` : 'macro AUC: n/a (no class qualifies)';
+  const rule = `classes with >= ${m.minQueries} queries and queries of another class`;
+  const over = m.included.length > 0 ? `macro AUC over ${m.included.join(', ')} (${rule})` : `macro AUC: n/a (no ${rule.replace('classes', 'class')})`;
   const out = Object.entries(m.excluded).map(([cls, n]) => `${cls} (${n} ${n === 1 ? 'query' : 'queries'})`);
-  return `${over} (classes with >= ${m.minQueries} queries and queries of another class)${out.length > 0 ? `; left out: ${out.join(', ')}` : ''}`;
+  return `${over}${out.length > 0 ? `; left out: ${out.join(', ')}` : ''}`;
 }
 
 /** "2 queries left out of P@k/mAP: no relevant image (viral 2)", or '' when there are none. */
@@ -34,11 +35,18 @@ export function withoutRelevantText(s: SubsetReport): string {
   return `${s.queriesWithoutRelevant} ${s.queriesWithoutRelevant === 1 ? 'query' : 'queries'} left out of P@k/mAP: no relevant image (${perClass.join(', ')})`;
 }
 
+/** Said of a subset where no query could search an image of another patient group. */
+export const NO_QUERY = 'no query has an image of another patient group to search';
+
 /** What `precedent eval` prints: per subset, its caveats, then one line per model. */
 export function consoleSummary(report: EvalReport): string {
   const lines: string[] = [];
   const width = Math.max(...report.models.map((m) => m.name.length), 8);
   for (const s of report.subsets) {
+    if (s.queries === 0) {
+      lines.push(`${s.id}: 0 queries (${NO_QUERY})`);
+      continue;
+    }
     lines.push(`${s.id}: ${s.queries} queries, ${s.queryPatientGroups} patient groups; ${chanceText(s)}`);
     lines.push(`  ${macroAucText(s)}`);
     const left = withoutRelevantText(s);
