@@ -3,7 +3,8 @@
 // the rows are. A row that was not embedded (left out by the label map, the split or --adults-only, or
 // not decodable) is all NaN, so the file always lines up with the CSV; FILE.json lists the embedded
 // rows and why each other row is missing.
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export interface EmbeddingsMeta {
   labels: string;
@@ -44,6 +45,7 @@ export function embeddingsMeta(meta: EmbeddingsMeta, file: string): Record<strin
 
 /** Writes FILE and FILE.json; returns both paths. */
 export async function writeEmbeddings(file: string, byRow: ReadonlyMap<number, ArrayLike<number>>, meta: EmbeddingsMeta): Promise<string[]> {
+  await mkdir(dirname(file), { recursive: true });
   await writeFile(file, encodeEmbeddings(meta.rows, meta.dimension, byRow));
   // One key a line, arrays on their line: thousands of row numbers stay a few lines.
   const entries = Object.entries(embeddingsMeta(meta, file)).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`);

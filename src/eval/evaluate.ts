@@ -53,9 +53,10 @@ interface PerModel {
 }
 
 /**
- * Mean over the classes that have positives and negatives among all the subset's queries; undefined in a
- * resample that lacks one of them, so every resample averages the same classes (a resample without a
- * rare class would otherwise average fewer, easier classes).
+ * Mean over the classes chosen on all the subset's queries (macro AUC: >= MACRO_AUC_MIN_QUERIES queries
+ * and queries of another class; balanced accuracy: any query); undefined in a resample that lacks one
+ * of them, so every resample averages the same classes (a resample without a rare class would
+ * otherwise average fewer, easier classes).
  */
 function macroOver(classes: readonly number[], value: (c: number) => number | undefined): number | undefined {
   if (classes.length === 0) return undefined;
@@ -85,6 +86,7 @@ function maskedMean(values: readonly number[], mask: readonly boolean[], weights
 function chanceLevels(truth: readonly number[], classes: readonly string[]): SubsetReport['chance'] {
   const counts = classes.map((_, c) => truth.filter((t) => t === c).length);
   const present = counts.filter((n) => n > 0).length;
+  // Ties go to the class that comes first, as in the vote.
   const majority = counts.reduce((best, n, c) => (n > counts[best]! ? c : best), 0);
   if (truth.length === 0) return { classes: 0, uniform: null, majorityClass: null, majorityRate: null };
   return { classes: present, uniform: round(1 / present), majorityClass: classes[majority]!, majorityRate: round(counts[majority]! / truth.length) };
