@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import device_uid, sha256_file  # noqa: E402
 from evaluate import probe  # noqa: E402
 from metrics import neighbours, per_query, summarise  # noqa: E402
-from net_v2 import Stage  # noqa: E402
+from head_v2 import ProbeHead  # noqa: E402
 from sets import LABELS, read_items, read_split  # noqa: E402
 from vote import auc, vote_probabilities  # noqa: E402
 
@@ -153,9 +153,8 @@ def main() -> None:
     s1, s2 = read_split(os.path.join(a.out, "split.csv")), read_split(os.path.join(a.out, "split-nih.csv"))
     items = cxr + nih
     split = np.array([s1[i.image_path] for i in cxr] + [s2[i.image_path] for i in nih])
-    ck = torch.load(os.path.join(a.work, "best.pt"), map_location="cpu")
-    stage = Stage(width=ck["config"]["width"], dim=ck["config"]["dim"])
-    stage.load_state_dict(ck["stage"])
+    ck = torch.load(os.path.join(a.work, "head.pt"), map_location="cpu")
+    stage = ProbeHead(**ck["head"])
     stage.eval()
     f0 = np.load(os.path.join(a.work, "trunk_view0.npy"))
     es, atts = [], []
@@ -202,7 +201,7 @@ def main() -> None:
     idx_of = {it.image_path: i for i, it in enumerate(items) if it.collection == "nih"}
     out["attention"] = attention_check(att, items, idx_of, os.path.join(a.data_nih, "boxes.csv"))
     out["attention"]["borderMass"] = border_mass(att[used])
-    out["trainLog"] = {k: v for k, v in json.load(open(os.path.join(a.work, "train_log.json"))).items() if k != "history"}
+    out["head"] = {"args": ck["args"], "pairs": [list(p) for p in ck["pairs"]], "trainImages": ck["train_images"]}
     with open(os.path.join(a.out, "metrics.json"), "w") as f:
         json.dump(out, f, indent=1)
     card_path = os.path.join(a.out, "model.json")

@@ -21,6 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import load_display, normalise, read_labels, read_split, sha256_file, to_input  # noqa: E402
 from model import EmbeddingNet  # noqa: E402
+from head_v2 import ProbeHead  # noqa: E402
 from net_v2 import EmbeddingNetV2, Stage, Trunk  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,6 +31,10 @@ OPSET = 13
 def load_model(ckpt_path: str, weights_dir: str = os.path.join(HERE, "runs", "mobilenet_v2")) -> tuple[torch.nn.Module, dict]:
     ck = torch.load(ckpt_path, map_location="cpu")
     cfg = ck["config"]
+    if "head" in ck:  # precedent-cxr 2.0.0 (head_v2.py): frozen MobileNetV2 trunk + label-probe head
+        model = EmbeddingNetV2(Trunk(weights_dir, cfg["mean"], cfg["std"]), ProbeHead(**ck["head"]))
+        model.eval()
+        return model, ck
     if "stage" in ck:  # precedent-cxr 2.x (train_v2.py): frozen MobileNetV2 trunk + trained stage
         stage = Stage(width=cfg["width"], dim=cfg["dim"])
         stage.load_state_dict(ck["stage"])

@@ -94,9 +94,17 @@ class KerasGraph(nn.Module):
         else:
             raise ValueError(f"no layer {until}")
 
-    def forward(self, x):
+    def forward(self, x, start: str | None = None):
+        """x is the input image, or with `start` the output of that layer (the layers up to it are
+        skipped: lets a cached feature map continue through the rest of the graph)."""
         vals: dict[str, torch.Tensor] = {}
+        skipping = start is not None
         for key, cls, inputs, cfg in self.order:
+            if skipping:
+                if key == start:
+                    vals[key] = x
+                    skipping = False
+                continue
             if cls == "InputLayer":
                 y = x
             elif cls == "ZeroPadding2D":

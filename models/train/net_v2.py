@@ -5,8 +5,8 @@ Input [N, 1, 224, 224] normalised per the card ((x - mean) / std with the card's
 undoes the card's normalisation back to display space [0, 1], maps it to MobileNetV2's [-1, 1] range and
 repeats the grey plane into three channels (the trunk was trained on RGB photographs). The trunk is the
 nsfwjs MobileNetV2 up to `block_12_add` (stride 16, 96 channels; blocks 0-10 are Keras' ImageNet weights,
-see keras_net.py) and stays frozen; `Stage` then learns two inverted-residual blocks at stride 16 (a
-14 x 14 map at 224 px, so the heatmap is as fine as 1.0's), the attention module
+see keras_net.py) and stays frozen; `Stage` then learns a light inverted-residual-style block at stride 16
+(a 14 x 14 map at 224 px, so the heatmap is as fine as 1.0's), the attention module
 A = sigmoid(conv1x1(relu(conv1x1(F)))), attention-weighted average of F, linear, batch norm, L2.
 """
 from __future__ import annotations
@@ -20,29 +20,18 @@ TRUNK_UNTIL = "block_12_add"
 TRUNK_CHANNELS = 96
 
 
-class InvertedResidual(nn.Module):
-    def __init__(self, cin: int, cout: int, expand: int = 6):
-        super().__init__()
-        mid = cin * expand
-        self.body = nn.Sequential(
-            nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU6(inplace=True),
-            nn.Conv2d(mid, mid, 3, 1, 1, groups=mid, bias=False), nn.BatchNorm2d(mid), nn.ReLU6(inplace=True),
-            nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout))
-        self.res = cin == cout
-
-    def forward(self, x):
-        y = self.body(x)
-        return x + y if self.res else y
-
-
 class Stage(nn.Module):
-    """Everything trained: from the trunk's feature map to (embedding, attention)."""
+    """Everything trained: from the trunk's feature map to (embedding, attention). Deliberately light
+    (about 144 k weights, ~18 MFLOPs per image): the trunk carries the visual vocabulary, the stage
+    adapts it to radiographs and learns where to look, and it must train on two CPU cores."""
 
-    def __init__(self, cin: int = TRUNK_CHANNELS, width: int = 192, dim: int = 128):
+    def __init__(self, cin: int = TRUNK_CHANNELS, width: int = 256, dim: int = 128):
         super().__init__()
-        self.blocks = nn.Sequential(InvertedResidual(cin, width), InvertedResidual(width, width),
-                                    nn.Conv2d(width, 384, 1, bias=False), nn.BatchNorm2d(384), nn.ReLU6(inplace=True))
-        c = 384
+        self.blocks = nn.Sequential(
+            nn.Conv2d(cin, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU6(inplace=True),
+            nn.Conv2d(width, width, 3, 1, 1, groups=width, bias=False), nn.BatchNorm2d(width), nn.ReLU6(inplace=True),
+            nn.Conv2d(width, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU6(inplace=True))
+        c = width
         self.att = nn.Sequential(nn.Conv2d(c, c // 4, 1), nn.ReLU(inplace=True), nn.Conv2d(c // 4, 1, 1))
         self.drop = nn.Dropout(0.2)
         self.head = nn.Linear(c, dim)

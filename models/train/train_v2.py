@@ -142,7 +142,7 @@ def embed_stage(stage: Stage, feats: np.ndarray, idx, bs: int = 256) -> np.ndarr
     out = []
     with torch.no_grad():
         for s in range(0, len(idx), bs):
-            out.append(stage(torch.from_numpy(feats[idx[s : s + bs]].astype(np.float32)))[0].numpy())
+            out.append(stage(torch.from_numpy(feats[idx[s : s + bs]].astype(np.float32)).contiguous(memory_format=torch.channels_last))[0].numpy())
     return np.concatenate(out)
 
 
@@ -155,13 +155,13 @@ def main() -> None:
     ap.add_argument("--weights", default=os.path.join(HERE, "runs", "mobilenet_v2"), help="extract_nsfwjs.cjs output")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--views", type=int, default=8)
-    ap.add_argument("--epochs", type=int, default=40)
-    ap.add_argument("--batches-per-epoch", type=int, default=30)
-    ap.add_argument("--k", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--batches-per-epoch", type=int, default=20)
+    ap.add_argument("--k", type=int, default=24)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--wd", type=float, default=5e-4)
     ap.add_argument("--dim", type=int, default=128)
-    ap.add_argument("--width", type=int, default=192)
+    ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--lam", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -191,7 +191,7 @@ def main() -> None:
     cols = np.array([it.collection for it in items])
     adult = np.array([it.age is None or it.age >= 18 for it in items])
     sampler = MixedPK(ys[tr], cols[tr], a.k, a.seed)
-    stage = Stage(width=a.width, dim=a.dim)
+    stage = Stage(width=a.width, dim=a.dim).to(memory_format=torch.channels_last)  # oneDNN kernels: several times faster on CPU
     crit = MultiSimilarityLoss(lam=a.lam)
     opt = torch.optim.AdamW(stage.parameters(), lr=a.lr, weight_decay=a.wd)
     total = a.epochs * a.batches_per_epoch
@@ -220,7 +220,7 @@ def main() -> None:
         for _ in range(a.batches_per_epoch):
             idx = tr[np.array(sampler.batch())]
             view = rng.integers(0, a.views, size=len(idx))
-            xb = torch.from_numpy(feats[view, idx].astype(np.float32))
+            xb = torch.from_numpy(feats[view, idx].astype(np.float32)).contiguous(memory_format=torch.channels_last)
             emb, _ = stage(xb)
             loss, st = crit(emb, torch.from_numpy(ys[idx]))
             opt.zero_grad()
