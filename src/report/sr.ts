@@ -9,7 +9,7 @@
 //     CONTAINS         CONTAINER Imaging Measurements
 //       CONTAINER Measurement Group                                    TID 1410, the analysed image
 //         tracking id/uid, Algorithm Name/Version (TID 4019),
-//         SCOORD Image Region (the whole image) > SELECTED FROM IMAGE source,
+//         SCOORD Image Region (a corner mark on the image) > SELECTED FROM IMAGE source,
 //         NUM "<label> (neighbour vote)" % per label, CODE Finding > NUM Certainty of Finding %
 //     CONTAINS         CONTAINER Qualitative Evaluations               TID 1500 row 12
 //       TEXT Summary, Neighbour vote, Outcomes, Similarity range, Comment (model, disclaimer)
@@ -19,8 +19,8 @@
 //
 // What OHIF 3 needs (extensions/cornerstone-dicom-sr): a concept name on every item it searches
 // (Image Library entries included), and in Imaging Measurements only groups with a SCOORD whose
-// image is in the study; it shows that image, outlines the region and lists the group's top-level
-// NUMs as "<concept meaning>: <value> <unit code>".
+// image is in the study; it shows that image, draws the region and writes up to five of the group's
+// top-level NUMs beside it as "<concept meaning>: <value> <unit code>" (test/viewer-ohif.test.ts).
 import { hashUid } from '../shared/uid.js';
 import { checkRetrievalMatches, commonModules, SOP_CLASS, sourceEvidence, writePart10, type NaturalDataset } from './common.js';
 import { DCM, ENGLISH, labelCode, PLAIN_CHEST_XRAY, UCUM, voteConcept } from './codes.js';
@@ -49,14 +49,22 @@ function imageLibrary(source: SourceImage): ContentItem {
 }
 
 /**
- * The model looked at the whole image: its outline (a closed polyline through the outer pixel
- * corners, C.18.6.1.2), or the centre point when the matrix size is unknown.
+ * The vote is about the whole image (the SELECTED FROM reference says which). Its Image Region is a
+ * small corner mark at the image's top-left, an open polyline (C.18.6.1.2) a tenth of the image's
+ * smaller side long, because OHIF writes a group's NUMs to the right of the region's bounding box:
+ * next to a whole-image outline they fall outside the viewport, next to the corner they read over the
+ * image. Three points also keep OHIF from taking the group for one of its own Rectangle ROIs (a closed
+ * 4- or 5-point Image Region), which it would offer to "track" and then fail to load.
  */
-function wholeImage(source: SourceImage): ContentItem {
-  const on = image('SELECTED FROM', undefined, source.SOPClassUID, source.SOPInstanceUID);
+function cornerMark(source: Pick<SourceImage, 'Rows' | 'Columns'>): number[] {
   const { Rows: r, Columns: c } = source;
-  if (r === null || c === null) return scoord('CONTAINS', DCM.imageRegion, 'POINT', [0.5, 0.5], on);
-  return scoord('CONTAINS', DCM.imageRegion, 'POLYLINE', [0, 0, c, 0, c, r, 0, r, 0, 0], on);
+  const side = r === null || c === null ? 32 : Math.max(1, Math.round(Math.min(r, c) / 10));
+  return [0, side, 0, 0, side, 0];
+}
+
+function imageRegion(source: SourceImage): ContentItem {
+  const on = image('SELECTED FROM', undefined, source.SOPClassUID, source.SOPInstanceUID);
+  return scoord('CONTAINS', DCM.imageRegion, 'POLYLINE', cornerMark(source), on);
 }
 
 /**
@@ -89,7 +97,7 @@ function voteGroup(input: SimilarCasesSRInput): ContentItem {
   const findings = retrieval.vote.map((v) =>
     codeItem('CONTAINS', DCM.finding, labelCode(v.label), [num('HAS PROPERTIES', DCM.certaintyOfFinding, clampPercent(v.probability), UCUM.percent)]),
   );
-  return container('CONTAINS', DCM.measurementGroup, [...trackingContext(input, identifier), algorithm(model), wholeImage(source), ...shares, ...findings]);
+  return container('CONTAINS', DCM.measurementGroup, [...trackingContext(input, identifier), algorithm(model), imageRegion(source), ...shares, ...findings]);
 }
 
 /** The content tree (root CONTAINER attributes and its ContentSequence). */

@@ -1,7 +1,7 @@
 // A real Orthanc as the hospital PACS: it auto-routes every received CR/DX to the node (Lua
 // OnStoredInstance), and accepts the node's results back. Ports are free ones; storage is temporary.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './node.js';
 import { freePort } from './process.js';
@@ -26,8 +26,12 @@ function OnStoredInstance(instanceId, tags, metadata, origin)
 end
 `;
 
-export async function startOrthanc(precedent: { aeTitle: string; port: number }): Promise<TestOrthanc> {
+/** Debian's orthanc-dicomweb plugin: the DICOMweb root a web viewer (OHIF) reads the PACS through. */
+export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+
+export async function startOrthanc(precedent: { aeTitle: string; port: number }, options: { dicomweb?: boolean } = {}): Promise<TestOrthanc> {
   requireTool('Orthanc');
+  if (options.dicomweb === true && !existsSync(DICOMWEB_PLUGIN)) throw new Error(`${DICOMWEB_PLUGIN} is missing: run scripts/install-test-peers.sh (Debian package orthanc-dicomweb)`);
   const dir = tempDir('precedent-orthanc-');
   const [dicomPort, httpPort] = [await freePort(), await freePort()];
   writeFileSync(join(dir, 'route.lua'), ROUTE_LUA);
@@ -45,7 +49,8 @@ export async function startOrthanc(precedent: { aeTitle: string; port: number })
     DicomAlwaysAllowStore: true,
     DicomModalities: { precedent: [precedent.aeTitle, '127.0.0.1', precedent.port] },
     LuaScripts: [join(dir, 'route.lua')],
-    Plugins: [],
+    Plugins: options.dicomweb === true ? [DICOMWEB_PLUGIN] : [],
+    DicomWeb: { Enable: options.dicomweb === true, Root: '/dicom-web/' },
     StableAge: 2,
     DicomScuTimeout: 30,
   };
