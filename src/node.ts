@@ -18,6 +18,7 @@ import { createPromMetrics } from './ops/index.js';
 import { createSurfaces } from './surfaces.js';
 import { openExportOutbox } from './store/index.js';
 import { createExporter, type Destination } from './export/index.js';
+import { allowedHostsLockout } from './config/hosts.js';
 
 export interface NodeOptions {
   /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
@@ -85,6 +86,8 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     queue,
     dataDir,
     async start() {
+      const lockout = allowedHostsLockout(config.dimse.host, config.dimse.allowedHosts);
+      if (lockout) log.warn({ allowedHosts: config.dimse.allowedHosts, why: lockout }, 'dimse.allowedHosts lets no peer in: every association will be rejected');
       const opsPort = await surfaces.startOps();
       const swept = files.sweepTemp();
       if (swept > 0) log.warn({ swept }, 'removed partial transfers left by a previous run (none was acknowledged)');

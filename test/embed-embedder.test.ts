@@ -147,6 +147,16 @@ describe('embedder devices, variants and close', () => {
     }
   });
 
+  it("'auto' on a CPU-only host logs the fallback at debug for CLI commands (the node warns once, at start)", async () => {
+    const { log, lines } = capturingLogger();
+    log.level = 'debug';
+    const e = await createEmbedder({ modelDir: dir, device: 'auto', threads: 1, batchSize: 4, log, fallbackLevel: 'debug' });
+    await e.close();
+    expect(e.device).toBe('cpu');
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(lines.filter((l) => l.level === 20 && /CUDA execution provider unavailable/.test(l.msg))).toHaveLength(1);
+  });
+
   it("'cpu' never tries CUDA (no warning)", async () => {
     const { log, lines } = capturingLogger();
     const e = await createEmbedder({ modelDir: dir, device: 'cpu', batchSize: 4, log });

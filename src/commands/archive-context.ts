@@ -59,6 +59,7 @@ export async function openModelContext(opts: CommonOptions): Promise<ModelContex
       batchSize: b.config.inference.batchSize,
       workers: b.config.inference.workerThreads,
       log: b.log.child({ component: 'embed' }),
+      fallbackLevel: 'debug',
     });
   } catch (err) {
     catalog.close();
