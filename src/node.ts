@@ -1,6 +1,7 @@
 // The composition root: the only module that knows every capability. Everything is built from the
 // config passed in; nothing reads globals.
 import { mkdirSync } from 'node:fs';
+import { PHI_DIR_MODE } from './shared/files.js';
 import { join, resolve } from 'node:path';
 import type { Config } from './config/schema.js';
 import type { Logger } from './shared/log.js';
@@ -44,7 +45,7 @@ export interface PrecedentNode {
 export function buildNode(config: Config, log: Logger, options: NodeOptions = {}): PrecedentNode {
   const now = options.now ?? Date.now;
   const dataDir = resolve(config.storage.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: PHI_DIR_MODE });
   const files = openFileStore(dataDir);
   const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
   // One registry per node (ops/); every object either edge receives is counted in ingest's wrapper.
