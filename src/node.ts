@@ -1,7 +1,8 @@
 // The composition root: the only module that knows every capability. Everything is built from the
 // config passed in; nothing reads globals.
 import { mkdirSync } from 'node:fs';
-import { PHI_DIR_MODE } from './shared/files.js';
+import { PHI_DIR_MODE, type FileStore } from './shared/files.js';
+import { describeError } from './shared/errors.js';
 import { join, resolve } from 'node:path';
 import type { Config } from './config/schema.js';
 import type { Logger } from './shared/log.js';
@@ -17,7 +18,7 @@ import type { Archive } from './archive.js';
 import { instrumentIngest } from './shared/metrics.js';
 import { createPromMetrics } from './ops/index.js';
 import { createSurfaces } from './surfaces.js';
-import { openExportOutbox } from './store/index.js';
+import { openExportOutbox, openRetention } from './store/index.js';
 import { createExporter, type Destination } from './export/index.js';
 import { allowedHostsLockout } from './config/hosts.js';
 
@@ -81,6 +82,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     now,
   });
   const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, analysis: () => analysis });
+  const retention = startRetention(config, files, join(dataDir, 'catalog.sqlite'), log.child({ component: 'retention' }), now);
 
   return {
     catalog,
@@ -112,10 +114,12 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       exporter.start();
       const dimsePort = await dimse.listen();
       const dicomwebPort = await surfaces.startDicomweb();
+      retention.start();
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
       return { dimsePort, requeued, dicomwebPort, opsPort };
     },
     async stop(graceMs = 5000) {
+      retention.stop();
       await surfaces.stop();
       await dimse.close(graceMs);
       scheduler.stop();
@@ -128,5 +132,34 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     },
     checkStudies: () => scheduler.tick(),
     archive: () => analysis?.archive,
+  };
+}
+
+/** storage.retention, when set: a pass at start, then every checkIntervalSeconds. */
+function startRetention(config: Config, files: FileStore, catalogFile: string, log: Logger, now: () => number): { start(): void; stop(): void } {
+  const policy = config.storage.retention;
+  if (policy.removeSourceAfterDays <= 0 && policy.maxSourceBytes <= 0) return { start: () => undefined, stop: () => undefined };
+  const retention = openRetention(catalogFile, files);
+  let timer: NodeJS.Timeout | undefined;
+  const pass = (): void => {
+    try {
+      for (const run of retention.pass(now(), policy)) log.info({ ...run, keptBytes: retention.keptBytes() }, 'retention removed source objects of done studies');
+      if (policy.maxSourceBytes > 0 && retention.keptBytes() > policy.maxSourceBytes) {
+        log.warn({ keptBytes: retention.keptBytes(), maxSourceBytes: policy.maxSourceBytes }, 'source objects exceed storage.retention.maxSourceBytes: the rest belongs to studies not done yet');
+      }
+    } catch (err) {
+      log.error({ err: describeError(err) }, 'retention pass failed; tried again at the next interval');
+    }
+  };
+  return {
+    start() {
+      pass();
+      timer = setInterval(pass, policy.checkIntervalSeconds * 1000);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+      retention.close();
+    },
   };
 }

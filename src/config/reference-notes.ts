@@ -45,6 +45,8 @@ export const KEY_NOTES: Record<string, string> = {
   'storage.minFreeBytes':
     'Free-disk watermark on the file system of `dataDir`. Below it, C-STOREs are refused with 0xA700, STOW-RS requests with HTTP 507, and /readyz answers 503. `0` disables the check.',
   'storage.maxInstanceBytes': 'Largest data set accepted, in bytes as received; larger ones are refused with 0xA700 (STOW-RS: Failure Reason 0xA700).',
+  'storage.retention':
+    'Removes received source objects once they are no longer needed: those of a study `removeSourceAfterDays` after its analysis was done, and, above `maxSourceBytes`, those of the oldest done studies first. Only done studies are touched (never one still receiving, queued or being analysed). Catalog rows (with `path` emptied), embeddings, case thumbnails and result objects are kept: results stay retrievable and exportable, similar-case pages draw the stored thumbnails, and images that arrive later start a round that analyses only what is still on disk. An object sent again after removal is acknowledged as a duplicate and not stored. `precedent status` (and the operations API\'s /status) shows what was removed. Off by default.',
   'storage.keepIgnored': 'Keep the files of objects that are acknowledged but not analysed (other SOP classes, lateral views, …). Their catalog entries are kept either way.',
   'studies.completeAfterSeconds': 'A study is complete this long after its last analysable instance.',
   'studies.maxWaitSeconds': 'Hard cap: a study is complete this long after the first analysable instance of its current round, even if images keep arriving.',

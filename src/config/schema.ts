@@ -29,6 +29,17 @@ export const storageSchema = z
     minFreeBytes: z.number().int().nonnegative().default(1024 * 1024 * 1024),
     maxInstanceBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024),
     keepIgnored: z.boolean().default(false),
+    retention: z
+      .object({
+        /** Remove the source objects of a study this many days after its analysis was done (0: never). */
+        removeSourceAfterDays: z.number().nonnegative().default(0),
+        /** Keep at most this many bytes of source objects, removing those of the oldest done studies first (0: no cap). */
+        maxSourceBytes: z.number().int().nonnegative().default(0),
+        /** How often retention looks for what to remove. */
+        checkIntervalSeconds: seconds.default(3600),
+      })
+      .strict()
+      .default({ removeSourceAfterDays: 0, maxSourceBytes: 0, checkIntervalSeconds: 3600 }),
   })
   .strict();
 

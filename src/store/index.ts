@@ -3,3 +3,4 @@ export { openFileStore, instanceRelativePath } from './files.js';
 export { openExportOutbox } from './exports.js';
 export { openCaseStore } from './cases.js';
 export { openStatusReader } from './status.js';
+export { openRetention, type Retention, type RetentionPolicy } from './retention.js';
