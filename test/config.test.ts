@@ -8,6 +8,7 @@ import { configSchema } from '../src/config/schema.js';
 import { allowedHostsLockout } from '../src/config/hosts.js';
 import { isPrecedentError } from '../src/shared/errors.js';
 import { run } from './helpers/tools.js';
+import { startTestNode } from './helpers/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'precedent-config-'));
 
@@ -137,6 +138,19 @@ describe('configuration', () => {
     expect(allowedHostsLockout('127.0.0.1', ['10.0.0.0/8'])).toMatch(/local peers only/);
     expect(allowedHostsLockout('127.0.0.1', ['0.0.0.0/0'])).toBeUndefined();
     expect(allowedHostsLockout('127.0.0.1', ['127.0.0.0/8'])).toBeUndefined();
+  });
+
+  it('a node whose dimse.allowedHosts lets no peer in warns at start, and one that lets peers in does not', async () => {
+    const warning = 'dimse.allowedHosts lets no peer in: every association will be rejected';
+    // Test nodes listen on 127.0.0.1: a list without a loopback entry locks out everyone.
+    const locked = await startTestNode({ dimse: { allowedHosts: ['10.0.0.0/8'] } });
+    await locked.stop();
+    expect(locked.logs.filter((l) => l.includes(warning)).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 40, why: 'dimse.host 127.0.0.1 accepts local peers only, and no entry is a loopback address' }),
+    ]);
+    const open = await startTestNode({ dimse: { allowedHosts: ['10.0.0.0/8', '127.0.0.1'] } });
+    await open.stop();
+    expect(open.logs.some((l) => l.includes(warning))).toBe(false);
   });
 
   it('refuses workers.inProcess: false without queue.redisUrl (every study would stay queued)', async () => {
