@@ -13,7 +13,7 @@ import { createStudyAnalysis, studyJobHandler, type StudyAnalysis } from './jobs
 import { createBullQueue, createInProcessQueue } from './queue/index.js';
 import { openArchive, type Archive } from './archive.js';
 import { createResults } from './results.js';
-import { openExportOutbox } from './store/index.js';
+import { openExportOutbox, openObjectIndex } from './store/index.js';
 import { routeDestinations } from './export/index.js';
 import { describeError } from './shared/errors.js';
 
@@ -42,6 +42,18 @@ export function modelPresent(config: Config): boolean {
  * radiograph, so about ten of them); beyond it the heatmap decodes its source again.
  */
 const RECENT_IMAGE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A fresh install has no reference cases: every SR then says so. Said at start-up too, so that whoever
+ * installs the node learns it before the first study, with what to do about it.
+ */
+function warnIfArchiveEmpty(archive: Archive, log: Logger): void {
+  if (archive.cases.count() > 0) return;
+  log.warn(
+    { cases: 0 },
+    'the similar-case archive has no reference cases: results will say "No reference cases in the archive" until the site archive is imported (`precedent import`, see README)',
+  );
+}
 
 /**
  * Registers the study worker on `queue`. With `analyze` given (tests), that function is the work;
@@ -85,15 +97,18 @@ export async function startAnalysis(
       now: deps.now,
     });
     const opened = archive;
+    warnIfArchiveEmpty(opened, log);
     // Load or rebuild the index file now, in the background: DIMSE does not wait for it.
     opened.index.open().catch((err: unknown) => log.error({ err: describeError(err) }, 'similar-case index cannot be opened; retried on the next search'));
     // Decoding and drawing run on their own threads: never on the event loop that answers associations.
     const renderer = createResultRenderer({ threads: config.workers.imageThreads, log: log.child({ component: 'render' }) });
     const outbox = openExportOutbox(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
+    const objects = openObjectIndex(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
     const results = createResults({
       catalog: deps.catalog,
       files: deps.files,
       outbox,
+      objects,
       renderer,
       sourceImage: (path) => recent.take(path),
       thumbnails: (keys) => opened.cases.thumbnails(keys),
@@ -101,6 +116,7 @@ export async function startAnalysis(
       card,
       retrieve: (uid, l) => opened.retrieve(uid, l),
       destinationsFor: (ae) => routeDestinations(config.export.destinations, ae),
+      dicomweb: config.dicomweb.enabled,
       ...(deps.wakeExporter ? { wake: deps.wakeExporter } : {}),
       now: deps.now,
     });
@@ -115,6 +131,7 @@ export async function startAnalysis(
       await renderer.close();
       await opened.close();
       outbox.close();
+      objects.close();
     };
     description = `${embedder.card.name}@${embedder.card.version} on ${embedder.device}`;
   }

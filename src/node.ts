@@ -8,7 +8,7 @@ import type { Config } from './config/schema.js';
 import type { Logger } from './shared/log.js';
 import type { IngestOutcome, JobQueue } from './shared/types.js';
 import type { Catalog } from './shared/catalog.js';
-import { openCatalog, openFileStore } from './store/index.js';
+import { backfillObjectIndex, openCatalog, openFileStore, openObjectIndex } from './store/index.js';
 import { createIngest } from './ingest/index.js';
 import { createDimseServer } from './dimse/server.js';
 import { checkRedis } from './queue/index.js';
@@ -81,7 +81,9 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     metrics,
     now,
   });
-  const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, analysis: () => analysis });
+  // What QIDO-RS searches and WADO-RS serves: every stored object (catalog.ts and results.ts fill it).
+  const objects = openObjectIndex(join(dataDir, 'catalog.sqlite'));
+  const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis });
   const retention = startRetention(config, files, join(dataDir, 'catalog.sqlite'), log.child({ component: 'retention' }), now);
 
   return {
@@ -94,6 +96,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       const opsPort = await surfaces.startOps();
       const swept = files.sweepTemp();
       if (swept > 0) log.warn({ swept }, 'removed partial transfers left by a previous run (none was acknowledged)');
+      backfillObjectIndex(join(dataDir, 'catalog.sqlite'), dataDir, log);
       if (config.queue.redisUrl) await checkRedis(config.queue.redisUrl, log);
       if (!config.workers.inProcess) {
         log.info('workers.inProcess is off: complete studies are queued for `precedent worker` processes');
@@ -114,6 +117,10 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       exporter.start();
       const dimsePort = await dimse.listen();
       const dicomwebPort = await surfaces.startDicomweb();
+      if (destinations.length === 0 && !config.dicomweb.enabled) {
+        // The defaults: results are nowhere but on disk, and a first user would otherwise not find them.
+        log.warn({ results: join(dataDir, 'results') }, `no export destination and DICOMweb off: results are written as DICOM files under ${join(dataDir, 'results')} only`);
+      }
       retention.start();
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
       return { dimsePort, requeued, dicomwebPort, opsPort };
@@ -127,6 +134,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       await analysis?.close();
       await exporter.stop();
       outbox.close();
+      objects.close();
       catalog.close();
       log.info('Precedent node stopped');
     },

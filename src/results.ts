@@ -9,14 +9,18 @@ import type { RetrievalResult } from './shared/cases.js';
 import type { CaseThumbnail } from './shared/case-store.js';
 import type { Logger } from './shared/log.js';
 import { hashUid } from './shared/uid.js';
+import type { ObjectIndex } from './shared/dicom-objects.js';
+import { indexedFromFile } from './shared/query-attributes.js';
 import type { ResultRenderer } from './render/index.js';
-import { createResultStage, type RenderedObject } from './jobs/index.js';
+import { createResultStage, resultPath, type RenderedObject } from './jobs/index.js';
 import { IMPLEMENTATION_VERSION_NAME } from './shared/implementation.js';
 
 export interface ResultsDeps {
   catalog: Catalog;
   files: FileStore;
   outbox: ExportOutbox;
+  /** The object index QIDO-RS searches: every result delivered is in it. */
+  objects: Pick<ObjectIndex, 'has' | 'put'>;
   /** Draws the objects (on worker threads in the node). */
   renderer: Pick<ResultRenderer, 'render'>;
   /** Stored thumbnails of cases (CaseStore.thumbnails), and storing new ones (CaseStore.putThumbnails). */
@@ -27,6 +31,8 @@ export interface ResultsDeps {
   card: ModelCard;
   retrieve: (StudyInstanceUID: string, log: Logger) => Promise<RetrievalResult[]>;
   destinationsFor: (callingAETitle: string) => string[];
+  /** dicomweb.enabled: where results can be fetched when no destination takes them. */
+  dicomweb?: boolean;
   /** Wakes the exporter in this process (serve); a separate worker only fills the shared outbox. */
   wake?: () => void;
   now: () => number;
@@ -50,7 +56,8 @@ function uids(e: StoredEmbedding, card: ModelCard) {
 
 export function createResults(deps: ResultsDeps) {
   const { catalog, files, card } = deps;
-  const model = { name: card.name, version: card.version, deviceUID: card.deviceUID };
+  // The calibration travels with the identity: the SR and the page show its match score.
+  const model = { name: card.name, version: card.version, deviceUID: card.deviceUID, ...(card.similarityCalibration ? { similarityCalibration: card.similarityCalibration } : {}) };
   const producer = { softwareVersion: IMPLEMENTATION_VERSION_NAME };
 
   const latestPath = (SOPInstanceUID: string): string | undefined => {
@@ -108,10 +115,15 @@ export function createResults(deps: ResultsDeps) {
       return KINDS.filter((k) => k !== 'heatmap' || e.attention).map((kind) => ({ kind, SOPInstanceUID: u.sop[kind] }));
     },
     render,
+    dicomweb: deps.dicomweb ?? false,
     write: (rel, bytes) => files.writeDurable(rel, bytes),
     exists: (rel) => files.exists(rel),
     absolute: (rel) => files.absolute(rel),
     deliver: (objects, StudyInstanceUID) => {
+      // Indexed here rather than at write time so a replay also indexes files an older run left.
+      for (const o of objects) {
+        if (!deps.objects.has(o.SOPInstanceUID)) deps.objects.put(indexedFromFile(o.path, resultPath(o.StudyInstanceUID, o.SOPInstanceUID), 'result', 0));
+      }
       const callingAE = catalog.analyzableInstances(StudyInstanceUID)[0]?.callingAETitle ?? '';
       const destinations = deps.destinationsFor(callingAE);
       for (const o of objects) deps.outbox.add(o, destinations, deps.now());

@@ -7,6 +7,7 @@ import type { Logger } from './shared/log.js';
 import type { Catalog } from './shared/catalog.js';
 import type { FileStore } from './shared/files.js';
 import type { IngestService, JobQueue } from './shared/types.js';
+import type { ObjectIndex } from './shared/dicom-objects.js';
 import type { StatusReader } from './shared/status.js';
 import { openStatusReader } from './store/index.js';
 import { createDicomwebServer, type DicomwebServer } from './dicomweb/index.js';
@@ -19,6 +20,8 @@ export interface SurfaceDeps {
   catalog: Catalog;
   files: FileStore;
   queue: JobQueue;
+  /** Every stored object, for QIDO-RS and WADO-RS. */
+  objects: ObjectIndex;
   /** Describes the analysis runtime once started (undefined: none in this process). */
   analysis: () => { describe(): string } | undefined;
 }
@@ -51,6 +54,7 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
     ? createDicomwebServer({
         config: config.dicomweb,
         ingest: deps.ingest,
+        objects: deps.objects,
         log: log.child({ component: 'dicomweb' }),
         dataDir: files.dataDir,
         minFreeBytes: config.storage.minFreeBytes,
@@ -105,7 +109,7 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
 }
 
 /** `precedent worker`'s operations API (ops.workerPort): health, readiness, metrics; no study status. */
-export function createWorkerSurfaces(config: Config, log: Logger, deps: Omit<SurfaceDeps, 'ingest'>): Pick<Surfaces, 'stop'> & { start(): Promise<number | undefined> } {
+export function createWorkerSurfaces(config: Config, log: Logger, deps: Omit<SurfaceDeps, 'ingest' | 'objects'>): Pick<Surfaces, 'stop'> & { start(): Promise<number | undefined> } {
   const port = config.ops.workerPort;
   deps.metrics.setSources({ queueDepth: () => deps.queue.depth(), diskFreeBytes: () => deps.files.freeBytes(), minFreeBytes: config.storage.minFreeBytes });
   const ops =

@@ -59,6 +59,10 @@ describe('archive AE title and clinical retrieval', () => {
       archive: { indexIncoming: true },
     });
     const n = node;
+    // A fresh node: an empty archive and the default outputs (no export destination, DICOMweb off),
+    // and its start-up log says both, with where the results go.
+    expect(n.logs.some((l) => l.includes('the similar-case archive has no reference cases'))).toBe(true);
+    expect(n.logs.some((l) => l.includes(`results are written as DICOM files under ${join(n.dataDir, 'results')} only`))).toBe(true);
     const a1 = await study(10, 'PA', 'ACC-A1');
     const a2 = await study(200, 'PB', 'ACC-A2');
     const a3 = await study(400, 'PC', 'ACC-A3');
@@ -87,6 +91,7 @@ describe('archive AE title and clinical retrieval', () => {
     expect(results).toHaveLength(1);
     // This node has no export destination: the results are written, and the log says nobody gets them.
     await waitFor(() => n.logs.some((l) => l.includes('no export destination serves this study')), 30_000);
+    expect(n.logs.find((l) => l.includes('no export destination serves this study'))).toContain(`only as files in ${join(n.dataDir, 'results', uid)} (DICOMweb is off)`);
     const [result] = results as [RetrievalResult];
     expect(result.SOPInstanceUID).toBe(clinical[0]?.sopInstanceUID);
     expect(result.cases.map((s) => s.case.AccessionNumber).sort()).toEqual(['ACC-A2', 'ACC-A3']);

@@ -1,6 +1,6 @@
 // STOW-RS with a real HTTP client against a listening node: 100 instances in one request, malformed
 // parts, wrong media types, tokens, study UID checks, size and disk limits, STOW racing C-STORE, and
-// QIDO-RS / WADO-RS of result objects.
+// QIDO-RS / WADO-RS of result objects (test/qido.test.ts covers QIDO-RS matching).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -191,13 +191,14 @@ describe('STOW-RS', () => {
 });
 
 describe('QIDO-RS and WADO-RS of result objects', () => {
-  it('finds and retrieves the files under <dataDir>/results/<StudyInstanceUID>', async () => {
-    node = await start();
+  it('finds and retrieves result files a node wrote before the object index existed (start-up backfill)', async () => {
     const [result] = study100;
     const study = result?.studyInstanceUID ?? '';
-    mkdirSync(join(node.dataDir, 'results', study), { recursive: true });
-    const target = join(node.dataDir, 'results', study, `${result?.sopInstanceUID ?? ''}.dcm`);
+    const dataDir = tempDir('precedent-results-');
+    mkdirSync(join(dataDir, 'results', study), { recursive: true });
+    const target = join(dataDir, 'results', study, `${result?.sopInstanceUID ?? ''}.dcm`);
     copyFileSync(result?.path ?? '', target);
+    node = await startTestNode({ dicomweb: { enabled: true, port: 0, host: '127.0.0.1', ...bearer } }, { dataDir });
     const auth = { Authorization: `Bearer ${TOKEN}` };
 
     const series = await fetch(`${base(node)}/studies/${study}/series`, { headers: auth });
@@ -224,7 +225,8 @@ describe('QIDO-RS and WADO-RS of result objects', () => {
     const metadata = await fetch(`${retrieveUrl}/metadata`, { headers: auth });
     const metadataJson = (await metadata.json()) as Array<Record<string, { Value?: unknown[] }>>;
     expect(metadataJson[0]?.['00080018']?.Value?.[0]).toBe(result?.sopInstanceUID);
-    expect(metadataJson[0]?.['7FE00010']).toBeUndefined();
+    // Pixel Data by reference only, never inline.
+    expect(metadataJson[0]?.['7FE00010']).toEqual({ vr: 'OB', BulkDataURI: `${retrieveUrl}/bulkdata/7FE00010` });
 
     expect((await fetch(`${base(node)}/studies/${newUid()}/series/1.2/instances/1.2.3`, { headers: auth })).status).toBe(404);
     expect((await fetch(retrieveUrl, { headers: { ...auth, Accept: 'application/json' } })).status).toBe(406);

@@ -8,67 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomUUID } from 'node:crypto';
 import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
-import { run } from './helpers/tools.js';
+import { echo, waitFor, within } from './helpers/wait.js';
 import { cStoreRq, EXPLICIT_VR_LE, RawPeer, type AssociateResult } from './helpers/raw-peer.js';
-
-const CR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.1';
-const CR_CONTEXT = { id: 1, abstractSyntax: CR_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT_VR_LE] };
-
-const uid = (): string => `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString()}`;
-
-/** One Explicit VR Little Endian element (PS3.5 7.1.2); `declaredLength` lies about the value's length. */
-function element(group: number, el: number, vr: string, value: Buffer, declaredLength?: number): Buffer {
-  const long = ['OB', 'OD', 'OF', 'OL', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT'].includes(vr);
-  const head = Buffer.alloc(long ? 12 : 8);
-  head.writeUInt16LE(group, 0);
-  head.writeUInt16LE(el, 2);
-  head.write(vr, 4, 'latin1');
-  if (long) head.writeUInt32LE(declaredLength ?? value.length, 8);
-  else head.writeUInt16LE(declaredLength ?? value.length, 6);
-  return Buffer.concat([head, value]);
-}
-
-const text = (s: string, pad = 0x20): Buffer => Buffer.from(s.length % 2 === 0 ? s : s + String.fromCharCode(pad), 'latin1');
-const ui = (s: string): Buffer => text(s, 0);
-const us = (n: number): Buffer => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(n, 0);
-  return b;
-};
-
-interface CrUids {
-  sop: string;
-  study: string;
-  series: string;
-}
-
-const newCrUids = (): CrUids => ({ sop: uid(), study: uid(), series: uid() });
-
-/** A minimal, valid CR Image Storage data set: a frontal chest 2x2 image, 12 bits stored. */
-function crDataset(uids: CrUids): Buffer {
-  return Buffer.concat([
-    element(0x0008, 0x0016, 'UI', ui(CR_IMAGE_STORAGE)),
-    element(0x0008, 0x0018, 'UI', ui(uids.sop)),
-    element(0x0008, 0x0060, 'CS', text('CR')),
-    element(0x0010, 0x0010, 'PN', text('RAW^PEER')),
-    element(0x0010, 0x0020, 'LO', text('RAW-0001')),
-    element(0x0018, 0x0015, 'CS', text('CHEST')),
-    element(0x0018, 0x5101, 'CS', text('PA')),
-    element(0x0020, 0x000d, 'UI', ui(uids.study)),
-    element(0x0020, 0x000e, 'UI', ui(uids.series)),
-    element(0x0028, 0x0002, 'US', us(1)),
-    element(0x0028, 0x0004, 'CS', text('MONOCHROME2')),
-    element(0x0028, 0x0010, 'US', us(2)),
-    element(0x0028, 0x0011, 'US', us(2)),
-    element(0x0028, 0x0100, 'US', us(16)),
-    element(0x0028, 0x0101, 'US', us(12)),
-    element(0x0028, 0x0102, 'US', us(11)),
-    element(0x0028, 0x0103, 'US', us(0)),
-    element(0x7fe0, 0x0010, 'OW', Buffer.from([0x00, 0x00, 0xff, 0x0f, 0x00, 0x08, 0x00, 0x04])),
-  ]);
-}
+import { CR_CONTEXT, CR_IMAGE_STORAGE, crDataset, element, newCrUids, text, ui, uid, type CrUids } from './helpers/raw-dataset.js';
 
 interface LogLine {
   msg?: string;
@@ -90,11 +33,6 @@ function instanceFiles(n: TestNode): string[] {
   return readdirSync(root, { recursive: true, encoding: 'utf8' });
 }
 
-async function echo(n: { port: number }): Promise<number> {
-  const r = await run('echoscu', ['-aet', 'T', '-aec', 'PRECEDENT', '127.0.0.1', String(n.port)], { timeoutMs: 20_000 });
-  return r.code;
-}
-
 function expectAccepted(result: AssociateResult): void {
   expect(result.accepted).toBe(true);
   if (!result.accepted) return;
@@ -106,13 +44,6 @@ async function associatedPeer(n: { port: number }): Promise<RawPeer> {
   expectAccepted(await peer.associate({ contexts: [CR_CONTEXT] }));
   return peer;
 }
-
-async function waitFor(condition: () => boolean, ms: number): Promise<void> {
-  for (const deadline = Date.now() + ms; !condition() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
-}
-
-const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 

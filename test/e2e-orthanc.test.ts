@@ -11,6 +11,7 @@ import { freePort } from './helpers/process.js';
 import { startOrthanc, type TestOrthanc } from './helpers/orthanc.js';
 import { testModelDir } from './helpers/model-fixture.js';
 import { run } from './helpers/tools.js';
+import Database from 'better-sqlite3';
 
 let orthanc: TestOrthanc;
 let node: TestNode;
@@ -103,5 +104,15 @@ describe('Orthanc as the PACS', () => {
     const exportsList = await run('node', ['bin/precedent.js', 'exports', 'list', '--json', '--config', join(dataDir, 'precedent.json')]);
     const items = JSON.parse(exportsList.stdout) as Array<{ state: string }>;
     expect(items.map((i) => i.state)).toEqual(['sent', 'sent', 'sent']);
+    // QIDO-RS finds the radiograph and the three results of the study (the object index).
+    const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true });
+    const indexed = db.prepare('SELECT origin, modality, patient_id FROM dicom_objects WHERE study_instance_uid = ? ORDER BY origin, modality').all(source.studyInstanceUID);
+    db.close();
+    expect(indexed).toEqual([
+      { origin: 'received', modality: 'DX', patient_id: 'E2E-0001' },
+      { origin: 'result', modality: 'OT', patient_id: 'E2E-0001' },
+      { origin: 'result', modality: 'OT', patient_id: 'E2E-0001' },
+      { origin: 'result', modality: 'SR', patient_id: 'E2E-0001' },
+    ]);
   });
 });

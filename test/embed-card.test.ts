@@ -34,6 +34,20 @@ describe('model.json', () => {
     await expect(validateModel(dir)).resolves.toEqual(card);
   });
 
+  it('accepts an optional similarity calibration, and lists what is wrong with a bad one', async () => {
+    const similarityCalibration = { kind: 'percentile', cosines: [0.9, 0.95, 0.99], scores: [0.1, 0.5, 0.9] };
+    expect(loadModelCard(editedModel(dir, (c) => ({ ...c, similarityCalibration }))).similarityCalibration).toEqual(similarityCalibration);
+    expect(loadModelCard(dir).similarityCalibration).toBeUndefined();
+    const bad = editedModel(dir, (c) => ({ ...c, similarityCalibration: { kind: 'percentile', cosines: [0.99, 0.9, 0.95], scores: [0.1, 1.5] } }));
+    const err = await modelError(() => loadModelCard(bad));
+    expect(err.details).toEqual(
+      expect.arrayContaining([
+        'similarityCalibration.scores.1: Too big: expected number to be <=1',
+        'similarityCalibration.cosines.1: knots must be in ascending order',
+      ]),
+    );
+  });
+
   it('lists every problem with its path', async () => {
     const bad = editedModel(dir, (c) => ({
       ...c,

@@ -181,7 +181,10 @@ describe('precedent eval (built CLI)', () => {
   it('writes eval.md and well-formed SVG figures', () => {
     const md = readFileSync(join(out, 'eval.md'), 'utf8');
     expect(md).toMatch(/^# Retrieval evaluation/);
-    expect(md).toContain('| subset | queries (groups) | model | P@1 | P@5 | P@10 | mAP@10 | vote accuracy | macro AUC |');
+    expect(md).toContain('| subset | queries (groups) | model | P@1 | P@5 | P@10 | mAP@10 | vote accuracy | balanced accuracy | chance (balanced · accuracy) | macro AUC |');
+    // Per class for every subset, collections included (never only pooled).
+    expect(md).toContain('Per class (kermany-pediatric-subset;');
+    expect(existsSync(join(out, 'neighbours.json'))).toBe(true);
     expect(md).toContain('Confusion matrix, precedent-test-embedder');
     expect(md).toContain('AP@10 = sum_{k<=10} P@k * rel_k / min(10, R)');
     const svgs = readdirSync(out).filter((f) => f.endsWith('.svg'));

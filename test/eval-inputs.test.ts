@@ -40,7 +40,7 @@ describe('evaluation set', () => {
     expect(set.rows).toBe(6);
     expect(set.items.map((i) => i.label)).toEqual(['other pneumonia', 'other pneumonia', 'normal', 'COVID-19', 'other pneumonia', 'other']);
     expect(set.items.every((i) => i.query && i.gallery)).toBe(true);
-    expect(set.items[3]).toEqual({ imagePath: 'd.jpg', patientGroup: 'i1', label: 'COVID-19', dataset: 'ieee', query: true, gallery: true });
+    expect(set.items[3]).toEqual({ row: 3, imagePath: 'd.jpg', patientGroup: 'i1', label: 'COVID-19', dataset: 'ieee', query: true, gallery: true });
   });
 
   it('applies a label map: "label/label_group" before "label", null or unmatched rows left out', () => {

@@ -83,26 +83,25 @@ describe('retrieval', () => {
   it('evaluates a hand-made set: P@1, mAP@10 and the vote per subset', () => {
     // Two well separated classes; the kermany images form one collection, ieee the other.
     const items: EvalItem[] = [
-      { imagePath: '1', patientGroup: 'g1', label: 'a', dataset: 'kermany-x', query: true, gallery: true },
-      { imagePath: '2', patientGroup: 'g2', label: 'a', dataset: 'kermany-x', query: true, gallery: true },
-      { imagePath: '3', patientGroup: 'g3', label: 'b', dataset: 'kermany-x', query: true, gallery: true },
-      { imagePath: '4', patientGroup: 'g4', label: 'b', dataset: 'ieee', query: true, gallery: true },
-      { imagePath: '5', patientGroup: 'g5', label: 'a', dataset: 'ieee', query: true, gallery: true },
-      { imagePath: '6', patientGroup: 'g5', label: 'b', dataset: 'ieee', query: true, gallery: true },
+      { row: 0, imagePath: '1', patientGroup: 'g1', label: 'a', dataset: 'kermany-x', query: true, gallery: true },
+      { row: 1, imagePath: '2', patientGroup: 'g2', label: 'a', dataset: 'kermany-x', query: true, gallery: true },
+      { row: 2, imagePath: '3', patientGroup: 'g3', label: 'b', dataset: 'kermany-x', query: true, gallery: true },
+      { row: 3, imagePath: '4', patientGroup: 'g4', label: 'b', dataset: 'ieee', query: true, gallery: true },
+      { row: 4, imagePath: '5', patientGroup: 'g5', label: 'a', dataset: 'ieee', query: true, gallery: true },
+      { row: 5, imagePath: '6', patientGroup: 'g5', label: 'b', dataset: 'ieee', query: true, gallery: true },
     ];
     const model: ModelVectors = { id: 'model', kind: 'onnx', name: 'm', vectors: [at(0), at(2), at(90), at(92), at(4), at(88)] };
     const [pooled, adult, ieee, kermany] = evaluateModels(items, [model], { k: 1, bootstrap: 0, seed: 1 });
     expect([pooled?.id, adult?.id, ieee?.id, kermany?.id]).toEqual(['pooled', 'adult', 'ieee', 'kermany-x']);
     // Pooled: every query's nearest other-group image has its class.
-    expect(pooled?.results['model']?.retrieval['P@1'].value).toBe(1);
-    expect(pooled?.results['model']?.diagnosis.accuracy.value).toBe(1);
+    expect([pooled?.results['model']?.retrieval['P@1'].value, pooled?.results['model']?.diagnosis.accuracy.value]).toEqual([1, 1]);
     // Adult (ieee) alone: image 4 (b, 92 deg) searches g5's images 5 (a, 4 deg) and 6 (b, 88 deg) and
     // finds 6 first; images 5 and 6 (one patient group) can only find image 4 (b): 5 misses, 6 hits.
-    expect(adult?.queries).toBe(3);
-    expect(adult?.results['model']?.retrieval['P@1'].value).toBeCloseTo(2 / 3, 4);
-    // AP@10: query 4: hit at 1, R = 1 -> 1; query 5: R = 0 -> 0; query 6: hit at 1, R = 1 -> 1.
-    expect(adult?.results['model']?.retrieval['mAP@10'].value).toBeCloseTo(2 / 3, 4);
-    expect(adult?.queriesWithoutRelevant).toBe(1);
+    // Query 5 has no relevant searchable image (R = 0): left out of P@k and mAP, kept in the vote.
+    expect([adult?.queries, adult?.retrievalQueries, adult?.queriesWithoutRelevant, adult?.queriesWithoutRelevantPerClass]).toEqual([3, 2, 1, { a: 1 }]);
+    // P@1 and AP@10 of queries 4 and 6: a hit at rank 1 with R = 1.
+    expect([adult?.results['model']?.retrieval['P@1'].value, adult?.results['model']?.retrieval['mAP@10'].value]).toEqual([1, 1]);
+    expect(adult?.results['model']?.diagnosis.accuracy.value).toBeCloseTo(2 / 3, 4);
     expect(adult?.results['model']?.diagnosis.confusion).toEqual({ classes: ['a', 'b'], matrix: [[0, 1], [0, 2]] });
     expect(kermany?.galleryImages).toBe(3);
   });

@@ -98,6 +98,22 @@ describe.each(backends)('%s queue', (backend) => {
     await waitFor(() => node?.node.catalog.study(f.studyInstanceUID)?.state === 'failed', 10_000);
     expect(calls).toBe(2);
   });
+
+  it('puts off a study that hits a full disk (ENOSPC) without using up its attempts, and completes it', async () => {
+    let calls = 0;
+    const analyze: StudyAnalysis = async () => {
+      calls++;
+      if (calls <= 3) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    // One attempt: any other failure would fail the study at once.
+    node = await startTestNode(queueConfig(backend, 1), { analyze });
+    const f = fixtures[3] as Fixture;
+    await send(node, f);
+    await waitFor(() => node?.node.catalog.study(f.studyInstanceUID)?.state === 'done', 15_000);
+    expect(calls).toBe(4);
+    expect(await node.node.queue.failed()).toEqual([]);
+    expect(node.logs.filter((l) => l.includes('study analysis deferred'))).toHaveLength(3);
+  });
 });
 
 describe('bullmq queue', () => {

@@ -23,6 +23,7 @@ import { requireTool, run } from './helpers/tools.js';
 const WHITE = [255, 255, 255];
 const AMBER = [255, 210, 0];
 const LABEL_BLUE = [170, 220, 255];
+const DETAIL_GREY = [220, 220, 220];
 
 let dir = '';
 const warnings = new Set<string>();
@@ -73,9 +74,13 @@ function expectSecondaryCapture(ds: Record<string, unknown>, page: RgbImage, src
   expect(ds['SeriesDescription']).toBe(seriesDescription);
   expect(String(ds['SeriesDescription'])).toContain('NOT FOR DIAGNOSTIC USE');
   const source = readPart10(src.bytes).dataset;
-  for (const k of ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber', 'PatientOrientation']) {
+  for (const k of ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber']) {
     expect({ [k]: ds[k] }).toEqual({ [k]: source[k] });
   }
+  // Patient Orientation (Type 2C): the heatmap has the source's geometry; a grid of other patients has none.
+  expect(source['PatientOrientation']).toEqual(['L', 'F']);
+  const derived = ds['SourceImageSequence'] !== undefined;
+  expect(ds['PatientOrientation'] ?? '').toEqual(derived ? source['PatientOrientation'] : '');
   expect(ds['ContributingEquipmentSequence']).toMatchObject([
     { PurposeOfReferenceCodeSequence: [{ CodeValue: 'Newcode1', CodingSchemeDesignator: '99IHE', CodeMeaning: 'Processing Algorithm' }], ManufacturerModelName: MODEL.name, SoftwareVersions: MODEL.version, DeviceUID: MODEL.deviceUID },
   ]);
@@ -158,8 +163,9 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
       expect(Math.max(r ?? 0, g ?? 0, b ?? 0) - Math.min(r ?? 0, g ?? 0, b ?? 0), 'colour at the peak').toBeGreaterThan(40);
     });
 
-    it('carries a colour bar and the caption, and no patient identity', () => {
+    it('carries a colour bar, says the colour is model attention and not a lesion map, and no patient identity', () => {
       expect(findText(page, 'HIGH', WHITE)).not.toBeNull();
+      expect(findText(page, 'COLOUR: MODEL ATTENTION, NOT A LESION MAP', WHITE)).not.toBeNull();
       expect(findText(page, 'LOW', WHITE)).not.toBeNull();
       expectCaptionWithoutIdentity(page, src.source);
       const other = renderHeatmap({ source: otherPatient(src.source), model: MODEL, image, attention: attentionMap() });
@@ -192,13 +198,16 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
       expect(ds['ReferencedImageSequence']).toMatchObject([{ ReferencedSOPClassUID: src.fixture.sopClassUID, ReferencedSOPInstanceUID: src.fixture.sopInstanceUID }]);
     });
 
-    it('labels every case with rank, similarity and labels, and marks missing pixels', () => {
-      expect(findText(page, '5 MOST SIMILAR PRIOR CASES', WHITE)).not.toBeNull();
+    it('labels every case with rank, cosine, full labels, age, sex and outcomes, gives the vote, and marks missing pixels', () => {
+      expect(findText(page, '5 MOST SIMILAR PRIOR CASES: 4 COVID-19,', WHITE)).not.toBeNull();
+      expect(findText(page, 'VOTE: COVID-19 80%, NORMAL 20%', LABEL_BLUE)).not.toBeNull();
       for (const c of retrieval.cases) {
-        const [first, second] = caseLabelLines(c);
-        expect(findText(page, first, WHITE), `${first}`).not.toBeNull();
-        if (second.length <= 12) expect(findText(page, second, LABEL_BLUE), `${second}`).not.toBeNull();
+        const { head, labels, details } = caseLabelLines(c);
+        expect(findText(page, head, WHITE), `${head}`).not.toBeNull();
+        expect(findText(page, labels, LABEL_BLUE), `${labels}`).not.toBeNull();
+        expect(findText(page, details[0] ?? '', DETAIL_GREY), `${details[0]}`).not.toBeNull();
       }
+      expect(caseLabelLines(retrieval.cases[0]!)).toEqual({ head: '#1 COS 0.934', labels: 'COVID-19', details: ['52 Y F', 'INTUBATED Y, ICU Y, SURVIVED Y'] });
       expect(findText(page, 'NO IMAGE', [200, 200, 200])).not.toBeNull();
       expectCaptionWithoutIdentity(page, src.source);
       const other = renderSimilarCases({ source: otherPatient(src.source), model: MODEL, retrieval, caseImages });
@@ -249,11 +258,35 @@ describe('Secondary Capture limits', () => {
     expect((await dciodvfy(file)).errors).toEqual([]);
   });
 
-  it('writes the first label line of every case of a default 10-case page in full', () => {
+  it('writes every line of every case of a default 10-case page in full, long labels wrapped, with the match score', () => {
     const five = retrievalFor(src.source);
-    const cases = [...five.cases, ...five.cases].map((c, i) => ({ ...c, rank: i + 1, case: { ...c.case, caseKey: String(2000 + i) } }));
-    const page = renderSimilarCases({ source: src.source, model: MODEL, retrieval: { ...five, k: 10, cases } });
-    for (const c of cases) expect(findText(page, caseLabelLines(c)[0], WHITE), `${caseLabelLines(c)[0]}`).not.toBeNull();
+    const cases = [...five.cases, ...five.cases].map((c, i) => ({ ...c, rank: i + 1, case: { ...c.case, caseKey: String(2000 + i), labels: i === 1 ? ['OTHER PNEUMONIA', 'COVID-19'] : c.case.labels } }));
+    const calibration = { kind: 'percentile' as const, cosines: [0.8, 0.95], scores: [0, 1] };
+    const model = { ...MODEL, similarityCalibration: calibration };
+    const page = renderSimilarCases({ source: src.source, model, retrieval: { ...five, k: 10, cases } });
+    expect(Math.max(page.width, page.height)).toBeLessThanOrEqual(1024);
+    for (const c of cases) {
+      const { head, details } = caseLabelLines(c, calibration);
+      expect(head).toMatch(/^#\d+ SCORE \d\.\d\d$/);
+      expect(findText(page, head, WHITE), `${head}`).not.toBeNull();
+      // Outcomes wrap in a narrow cell; each one is shown whole.
+      for (const d of details.flatMap((line) => line.split(', '))) expect(findText(page, d, DETAIL_GREY), `${d}`).not.toBeNull();
+    }
+    expect(caseLabelLines(cases[0]!, calibration).details.slice(0, 2)).toEqual(['COS 0.934', '52 Y F']);
+    // The label no longer fits one line of a 4-column page: it wraps instead of ending in "..".
+    expect(findText(page, 'OTHER PNEUMONIA,', LABEL_BLUE)).not.toBeNull();
+    expect(findText(page, 'COVID-19', LABEL_BLUE)).not.toBeNull();
+  });
+
+  it('shows a readable message, not an empty black page, when the archive has no cases', async () => {
+    const retrieval = { ...retrievalFor(src.source), cases: [], vote: [] };
+    const page = renderSimilarCases({ source: src.source, model: MODEL, retrieval });
+    expect(findText(page, 'NO REFERENCE CASES IN THE ARCHIVE FROM OTHER PATIENTS:', WHITE)).not.toBeNull();
+    expect(findText(page, 'IMPORT REFERENCE CASES (PRECEDENT IMPORT) TO GET SIMILAR-CASE RESULTS', LABEL_BLUE)).not.toBeNull();
+    expect(page.height).toBeLessThan(400);
+    const file = path.join(dir, 'empty-thumbnails.dcm');
+    await writeFile(file, buildSimilarCasesSC({ source: src.source, model: MODEL, retrieval }).bytes);
+    expect((await dciodvfy(file)).errors).toEqual([]);
   });
 
   it('caps the thumbnail page at the requested size', () => {

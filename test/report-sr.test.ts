@@ -31,7 +31,6 @@ it.each(['dsrdump', 'dcmdump', 'dciodvfy'])('the reader %s is installed', (tool)
 
 const code = (value: string, scheme: string, meaning: string): string => `${value}^${scheme}^${meaning}`;
 const PERCENT = code('%', 'UCUM', 'Percent');
-const NO_UNITS = code('1', 'UCUM', 'no units');
 
 function byConcept(items: Item[], concept: string): Item[] {
   return items.filter((i) => i.concept === concept);
@@ -133,37 +132,86 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
     ]);
   });
 
-  it('puts the plain-text summary right after the context, before any container', () => {
+  /** The root's Qualitative Evaluations container (TID 1500 row 12). */
+  const evaluations = (): Item => only((ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify), code('C0034375', 'UMLS', 'Qualitative Evaluations'));
+
+  it('orders the root as TID 1500 does: Image Library, Imaging Measurements, Qualitative Evaluations', () => {
     const root = (ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify);
-    const summary = root[7] as Item;
-    expect([summary.rel, summary.type, summary.concept]).toEqual(['CONTAINS', 'TEXT', code('121111', 'DCM', 'Summary')]);
-    expect(summary.value).toBe(
-      '5 most similar prior cases: 4 COVID-19, 1 normal, 1 pneumonia; 3 of 5 intubated; 1 of 3 went to ICU (2 unknown); ' +
-        '2 of 3 survived (2 unknown); 1 of 1 needed supplemental O2 (4 unknown). Neighbour vote: COVID-19 80%, normal 20%. ' +
-        `Similarity 0.93 to 0.84. Model ${MODEL.name} ${MODEL.version}. AI OUTPUT - NOT FOR DIAGNOSTIC USE.`,
-    );
+    expect(root.slice(7).map((i) => [i.rel, i.type, i.concept])).toEqual([
+      ['CONTAINS', 'CONTAINER', code('111028', 'DCM', 'Image Library')],
+      ['CONTAINS', 'CONTAINER', code('126010', 'DCM', 'Imaging Measurements')],
+      ['CONTAINS', 'CONTAINER', code('C0034375', 'UMLS', 'Qualitative Evaluations')],
+    ]);
   });
 
-  it('has an Image Library with the source image', () => {
-    const root = (ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify);
-    const library = only(root, code('111028', 'DCM', 'Image Library'));
+  it('says it in short sentences first, each its own TEXT item', () => {
+    const sentences = evaluations().children.filter((i) => i.type === 'TEXT').map((i) => [i.concept, i.value]);
+    expect(sentences).toEqual([
+      [code('121111', 'DCM', 'Summary'), '5 most similar prior cases: 4 COVID-19, 1 normal, 1 pneumonia'],
+      [code('VOTE', '99PRECEDENT', 'Neighbour vote'), 'COVID-19 80%, normal 20% (similarity-weighted vote of 5 cases)'],
+      [code('OUTCOMES', '99PRECEDENT', 'Outcomes of the similar cases'), '3 of 5 intubated; 1 of 3 went to ICU (2 unknown); 2 of 3 survived (2 unknown); 1 of 1 needed supplemental O2 (4 unknown)'],
+      [code('SIM_RANGE', '99PRECEDENT', 'Similarity range'), 'Cosine similarity 0.934 to 0.842'],
+      [code('121106', 'DCM', 'Comment'), `Model ${MODEL.name} ${MODEL.version}. AI OUTPUT - NOT FOR DIAGNOSTIC USE`],
+    ]);
+  });
+
+  it('gives every item a concept name (OHIF reads them all) except the image a SCOORD is selected from', () => {
+    const unnamed: string[] = [];
+    const walk = (items: Item[]): void => {
+      for (const i of items) {
+        if (i.concept === '' && !(i.rel === 'SELECTED FROM' && i.type === 'IMAGE')) unnamed.push(`${i.rel} ${i.type}`);
+        walk(i.children);
+      }
+    };
+    walk((ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify));
+    expect(unnamed).toEqual([]);
+  });
+
+  it('keeps every TEXT under 256 characters (Orthanc Explorer hides longer strings) and no NUM in unit "1"', () => {
+    const texts: string[] = [];
+    const units: string[] = [];
+    const walk = (items: Item[]): void => {
+      for (const i of items) {
+        if (i.type === 'TEXT') texts.push(i.value);
+        if (i.type === 'NUM') units.push(i.value.split(' ')[1] ?? '');
+        walk(i.children);
+      }
+    };
+    walk((ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify));
+    expect(texts.length).toBeGreaterThan(10);
+    expect(texts.filter((t) => t.length >= 256)).toEqual([]);
+    expect(new Set(units.map((u) => u.split('^')[0]))).toEqual(new Set(['%', '{rank}', '{cosine}']));
+  });
+
+  it('has an Image Library whose entry, the source image, has a concept name', () => {
+    const library = only((ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify), code('111028', 'DCM', 'Image Library'));
     const group = only(library.children, code('126200', 'DCM', 'Image Library Group'));
-    expect(group.children).toEqual([{ rel: 'CONTAINS', type: 'IMAGE', concept: '', value: `${src.fixture.sopClassUID}/${src.fixture.sopInstanceUID}`, children: [] }]);
+    expect(group.children).toEqual([{ rel: 'CONTAINS', type: 'IMAGE', concept: code('121112', 'DCM', 'Source of Measurement'), value: `${src.fixture.sopClassUID}/${src.fixture.sopInstanceUID}`, children: [] }]);
   });
 
-  it('evaluates each label for the analysed image with its neighbour-vote probability', () => {
+  it('outlines the analysed image in its one measurement group and gives the vote as NUMs and as coded findings', () => {
     const root = (ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify);
     const measurements = only(root, code('126010', 'DCM', 'Imaging Measurements'));
-    const groups = byConcept(measurements.children, code('125007', 'DCM', 'Measurement Group'));
-    expect(groups).toHaveLength(1 + retrieval.cases.length);
-    const vote = groups[0] as Item;
-    expect(only(vote.children, code('112039', 'DCM', 'Tracking Identifier')).value).toBe('Neighbour vote');
+    expect(measurements.children).toHaveLength(1);
+    const vote = only(measurements.children, code('125007', 'DCM', 'Measurement Group'));
+    expect(only(vote.children, code('112039', 'DCM', 'Tracking Identifier')).value).toBe('AI similar-case vote of 5 cases');
+    // OHIF takes the group's first UIDREF as its tracking UID: it must be the only one.
+    expect(vote.children.filter((i) => i.type === 'UIDREF').map((i) => i.concept)).toEqual([code('112040', 'DCM', 'Tracking Unique Identifier')]);
     expect(isValidUid(only(vote.children, code('112040', 'DCM', 'Tracking Unique Identifier')).value)).toBe(true);
     const algorithm = only(vote.children, code('111001', 'DCM', 'Algorithm Name'));
     expect([algorithm.rel, algorithm.value, algorithm.children[0]?.concept, algorithm.children[0]?.value]).toEqual([
       'HAS CONCEPT MOD', MODEL.name, code('111003', 'DCM', 'Algorithm Version'), MODEL.version,
     ]);
-    expect(only(vote.children, code('121112', 'DCM', 'Source of Measurement')).value).toBe(`${src.fixture.sopClassUID}/${src.fixture.sopInstanceUID}`);
+    const region = only(vote.children, code('111030', 'DCM', 'Image Region'));
+    const { Rows: rows, Columns: cols } = src.source;
+    expect(rows).toBeGreaterThan(0);
+    expect([region.type, region.value]).toEqual(['SCOORD', `POLYLINE 0,0,${cols},0,${cols},${rows},0,${rows},0,0`]);
+    expect(region.children).toEqual([{ rel: 'SELECTED FROM', type: 'IMAGE', concept: '', value: `${src.fixture.sopClassUID}/${src.fixture.sopInstanceUID}`, children: [] }]);
+    const shares = vote.children.filter((i) => i.type === 'NUM');
+    expect(shares.map((n) => [n.concept, n.value, n.children.map((c) => [c.rel, c.concept, c.value])])).toEqual([
+      [code('V_COVID_19', '99PRECEDENT', 'COVID-19 (neighbour vote)'), `80 ${PERCENT}`, [['HAS CONCEPT MOD', code('121071', 'DCM', 'Finding'), code('840539006', 'SCT', 'COVID-19')]]],
+      [code('V_NORMAL', '99PRECEDENT', 'normal (neighbour vote)'), `20 ${PERCENT}`, [['HAS CONCEPT MOD', code('121071', 'DCM', 'Finding'), code('17621005', 'SCT', 'Normal')]]],
+    ]);
     const findings = byConcept(vote.children, code('121071', 'DCM', 'Finding'));
     expect(findings.map((f) => [f.type, f.value, f.children.map((c) => [c.rel, c.type, c.concept, c.value])])).toEqual([
       ['CODE', code('840539006', 'SCT', 'COVID-19'), [['HAS PROPERTIES', 'NUM', code('111012', 'DCM', 'Certainty of Finding'), `80 ${PERCENT}`]]],
@@ -171,31 +219,36 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
     ]);
   });
 
-  it('lists each similar case with rank, similarity, labels, age, sex, outcomes, its study and the archive to retrieve it from', () => {
-    const root = (ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify);
-    const groups = byConcept(only(root, code('126010', 'DCM', 'Imaging Measurements')).children, code('125007', 'DCM', 'Measurement Group')).slice(1);
+  it('lists each similar case with a sentence, rank, cosine, labels, age, sex, outcomes, its study and the archive to retrieve it from', () => {
+    const groups = byConcept(evaluations().children, code('SIMILAR_CASE', '99PRECEDENT', 'Similar case'));
     const yes = code('373066001', 'SCT', 'Yes');
     const no = code('373067005', 'SCT', 'No');
-    const expected = retrieval.cases.map((c) => {
+    const sentences = [
+      '#1: COVID-19; 52 years, female; intubated yes, went to ICU yes, survived yes. Cosine similarity 0.934',
+      '#2: COVID-19, pneumonia; 74 years, male; intubated yes, went to ICU no, survived no. Cosine similarity 0.911',
+      '#3: normal; 35 years, female; intubated no, went to ICU no. Cosine similarity 0.887',
+      '#4: COVID-19; 61 years, male; intubated yes, survived yes. Cosine similarity 0.861',
+      '#5: COVID-19; age unknown, sex unknown; intubated no, needed supplemental O2 yes. Cosine similarity 0.842',
+    ];
+    const outcomeCodes: Record<string, string> = {
+      intubated: code('O_INTUBATED', '99PRECEDENT', 'Intubated'),
+      went_icu: code('O_WENT_ICU', '99PRECEDENT', 'Went to ICU'),
+      survival: code('O_SURVIVAL', '99PRECEDENT', 'Survived'),
+      needed_supplemental_O2: code('O_NEEDED__*', '99PRECEDENT', 'Needed supplemental O2'),
+    };
+    const order = ['intubated', 'went_icu', 'survival', 'needed_supplemental_O2'];
+    const expected = retrieval.cases.map((c, i) => {
       const r = c.case;
       const rows: Array<[string, string]> = [
-        [code('112039', 'DCM', 'Tracking Identifier'), `Similar case ${c.rank}`],
-        [code('RANK', '99PRECEDENT', 'Similarity rank'), `${c.rank} ${NO_UNITS}`],
-        [code('COSINE_SIM', '99PRECEDENT', 'Cosine similarity'), `${c.similarity} ${NO_UNITS}`],
+        [code('121111', 'DCM', 'Summary'), sentences[i] ?? ''],
+        [code('RANK', '99PRECEDENT', 'Similarity rank'), `${c.rank} ${code('{rank}', 'UCUM', 'rank')}`],
+        [code('COSINE_SIM', '99PRECEDENT', 'Cosine similarity'), `${c.similarity} ${code('{cosine}', 'UCUM', 'cosine similarity')}`],
         ...r.labels.map((l): [string, string] => [code('121071', 'DCM', 'Finding'), { 'COVID-19': code('840539006', 'SCT', 'COVID-19'), normal: code('17621005', 'SCT', 'Normal'), pneumonia: code('233604007', 'SCT', 'Pneumonia') }[l] ?? '?']),
-        ...(r.age === null ? [] : [[code('121033', 'DCM', 'Subject Age'), `${r.age} ${code('a', 'UCUM', 'year')}`] as [string, string]]),
+        ...(r.age === null ? [] : [[code('121033', 'DCM', 'Subject Age'), `${r.age} years`] as [string, string]]),
         [code('121032', 'DCM', 'Subject Sex'), ({ F: code('F', 'DCM', 'Female'), M: code('M', 'DCM', 'Male') } as Record<string, string>)[r.sex ?? 'U'] ?? code('U', 'DCM', 'Unknown sex')],
         ...Object.entries(r.outcomes)
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([k, v]): [string, string] => [
-            {
-              intubated: code('O_INTUBATED', '99PRECEDENT', 'Intubated'),
-              went_icu: code('O_WENT_ICU', '99PRECEDENT', 'Went to ICU'),
-              survival: code('O_SURVIVAL', '99PRECEDENT', 'Survived'),
-              needed_supplemental_O2: code('O_NEEDED__*', '99PRECEDENT', 'Needed supplemental O2'),
-            }[k] ?? '?',
-            v === 'Y' ? yes : no,
-          ]),
+          .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
+          .map(([k, v]): [string, string] => [outcomeCodes[k] ?? '?', v === 'Y' ? yes : no]),
         [code('110180', 'DCM', 'Study Instance UID'), r.StudyInstanceUID],
         ...(r.AccessionNumber === '' ? [] : [[code('121022', 'DCM', 'Accession Number'), r.AccessionNumber] as [string, string]]),
         ...(r.StudyDate === '' ? [] : [[code('111060', 'DCM', 'Study Date'), r.StudyDate] as [string, string]]),
@@ -203,29 +256,37 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
       ];
       return rows;
     });
-    const actual = groups.map((g) =>
-      g.children
-        .filter((i) => i.concept !== code('112040', 'DCM', 'Tracking Unique Identifier'))
-        // A local Code Value longer than SH's 16 characters keeps a readable prefix and a hash suffix.
-        .map((i): [string, string] => [i.concept.replace(/^O_NEEDED__[0-9A-F]{6}\^/, 'O_NEEDED__*^'), i.value]),
-    );
+    // A local Code Value longer than SH's 16 characters keeps a readable prefix and a hash suffix.
+    const actual = groups.map((g) => g.children.map((i): [string, string] => [i.concept.replace(/^O_NEEDED__[0-9A-F]{6}\^/, 'O_NEEDED__*^'), i.value]));
     expect(actual).toEqual(expected);
     // Every case's study is referenced by UID (the acceptance check counts them in dsrdump's output).
     expect(new Set(groups.map((g) => only(g.children, code('110180', 'DCM', 'Study Instance UID')).value)).size).toBe(5);
   });
 
-  it('is read by dsrdump, which shows the summary text and the codes', async () => {
+  it('is read by dsrdump, which shows the sentences, the region and the codes', async () => {
     const r = await run('dsrdump', ['+Pl', '+Pc', '+Pt', file]);
     expect(r.code === 0 ? '' : `exit ${r.code}: ${r.stderr}`).toBe('');
-    expect(r.stderr).not.toMatch(/^[EF]:/m);
+    expect(r.stderr).not.toMatch(/^[EFW]:/m);
     expect(r.stdout).toContain('Verification Flag   : UNVERIFIED');
     expect(r.stdout).toContain('<CONTAINER:(126000,DCM,"Imaging Measurement Report")=SEPARATE>  # TID 1500 (DCMR)');
-    expect(r.stdout).toContain('<contains TEXT:(121111,DCM,"Summary")="5 most similar prior cases: 4 COVID-19, 1 normal, 1 pneumonia; 3 of 5 intubated;');
+    expect(r.stdout).toContain('<contains TEXT:(121111,DCM,"Summary")="5 most similar prior cases: 4 COVID-19, 1 normal, 1 pneumonia">');
     expect(r.stdout).toContain('<has obs context UIDREF:(121012,DCM,"Device Observer UID")="2.25.300912212870129548305186237811932485651">');
-    expect(r.stdout).toContain('<contains CODE:(121071,DCM,"Finding")=(840539006,SCT,"COVID-19")>');
+    expect(r.stdout).toContain(`<contains SCOORD:(111030,DCM,"Image Region")=(POLYLINE,0/0,${src.source.Columns}/0,${src.source.Columns}/${src.source.Rows},0/${src.source.Rows},0/0)>`);
+    expect(r.stdout).toContain('<contains NUM:(V_COVID_19,99PRECEDENT,"COVID-19 (neighbour vote)")="80" (%,UCUM,"Percent")>');
     expect(r.stdout).toContain('<has properties NUM:(111012,DCM,"Certainty of Finding")="80" (%,UCUM,"Percent")>');
-    expect(r.stdout).toContain('<contains NUM:(121033,DCM,"Subject Age")="52" (a,UCUM,"year")>');
+    expect(r.stdout).toContain('<contains TEXT:(121033,DCM,"Subject Age")="52 years">');
+    expect(r.stdout).toContain('<contains NUM:(RANK,99PRECEDENT,"Similarity rank")="1" ({rank},UCUM,"rank")>');
     for (const c of retrieval.cases) expect(r.stdout).toContain(`<contains UIDREF:(110180,DCM,"Study Instance UID")="${c.case.StudyInstanceUID}">`);
+  });
+
+  it('is rendered by dsr2html with units that read as words and cosines to three decimals', async () => {
+    const r = await run('dsr2html', [file]);
+    expect(r.code === 0 ? '' : `exit ${r.code}: ${r.stderr}`).toBe('');
+    const html = r.stdout.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(html).toContain('Similarity rank: 1 {rank}');
+    expect(html).toContain('Cosine similarity: 0.934 {cosine}');
+    expect(html).toContain('Subject Age: 52 years');
+    expect(html).not.toMatch(/ 1 1 | \d+ a /);
   });
 
   it('is parsed by dcmdump', async () => {
@@ -304,10 +365,37 @@ describe('SR edge cases', () => {
     expect(readPart10(sr.bytes).dataset['SpecificCharacterSet']).toBeUndefined();
   });
 
-  it('reports an empty neighbourhood in words', () => {
+  it('says in words that the archive has no reference cases, and still outlines the analysed image', async () => {
     const retrieval = { ...retrievalFor(src.source), cases: [], vote: [] };
-    const { dataset } = readPart10(buildSimilarCasesSR({ source: src.source, model: MODEL, retrieval }).bytes);
-    const summary = (dataset['ContentSequence'] as Array<Record<string, unknown>>).map(simplify).find((i) => i.concept === code('121111', 'DCM', 'Summary'));
-    expect(summary?.value).toBe(`No similar prior cases found in the archive. Model ${MODEL.name} ${MODEL.version}. AI OUTPUT - NOT FOR DIAGNOSTIC USE.`);
+    const sr = buildSimilarCasesSR({ source: src.source, model: MODEL, retrieval });
+    const root = (readPart10(sr.bytes).dataset['ContentSequence'] as Array<Record<string, unknown>>).map(simplify);
+    const evaluations = only(root, code('C0034375', 'UMLS', 'Qualitative Evaluations'));
+    expect(evaluations.children.map((i) => i.value)).toEqual([
+      'No reference cases in the archive from other patients: nothing to compare this image with',
+      'Import reference cases (precedent import) to get similar-case results',
+      `Model ${MODEL.name} ${MODEL.version}. AI OUTPUT - NOT FOR DIAGNOSTIC USE`,
+    ]);
+    const group = only(only(root, code('126010', 'DCM', 'Imaging Measurements')).children, code('125007', 'DCM', 'Measurement Group'));
+    expect(only(group.children, code('112039', 'DCM', 'Tracking Identifier')).value).toBe('No reference cases in the archive from other patients');
+    expect(only(group.children, code('111030', 'DCM', 'Image Region')).type).toBe('SCOORD');
+    const file = path.join(dir, 'empty-sr.dcm');
+    await writeFile(file, sr.bytes);
+    expect((await dciodvfy(file)).errors).toEqual([]);
+  });
+
+  it('shows the calibrated match score beside the raw cosine when the model card has a calibration', async () => {
+    const calibration = { kind: 'percentile' as const, cosines: [0.8, 0.9, 0.95], scores: [0, 0.5, 1] };
+    const retrieval = retrievalFor(src.source);
+    const sr = buildSimilarCasesSR({ source: src.source, model: { ...MODEL, similarityCalibration: calibration }, retrieval });
+    const root = (readPart10(sr.bytes).dataset['ContentSequence'] as Array<Record<string, unknown>>).map(simplify);
+    const evaluations = only(root, code('C0034375', 'UMLS', 'Qualitative Evaluations'));
+    expect(only(evaluations.children, code('SIM_RANGE', '99PRECEDENT', 'Similarity range')).value).toBe('Match score 0.84 to 0.21 (raw cosine 0.934 to 0.842)');
+    const first = byConcept(evaluations.children, code('SIMILAR_CASE', '99PRECEDENT', 'Similar case'))[0] as Item;
+    expect(only(first.children, code('121111', 'DCM', 'Summary')).value).toMatch(/Match score 0\.84 \(raw cosine 0\.934\)$/);
+    expect(only(first.children, code('MATCH_SCORE', '99PRECEDENT', 'Match score')).value).toBe(`0.84 ${code('{score}', 'UCUM', 'match score')}`);
+    expect(only(first.children, code('COSINE_SIM', '99PRECEDENT', 'Cosine similarity')).value).toBe(`0.934 ${code('{cosine}', 'UCUM', 'cosine similarity')}`);
+    const file = path.join(dir, 'calibrated-sr.dcm');
+    await writeFile(file, sr.bytes);
+    expect((await dciodvfy(file)).errors).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
 // stay; a new round of a study analyses only what it still has; `precedent status` tells what
 // retention did. The node's clock is injected, so "two days later" takes no time.
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFixtures, type Fixture, type FixtureSpec } from './fixtures/build.js';
@@ -58,6 +59,11 @@ describe('storage.retention', () => {
     expect(studies.map((f) => fileOf(n, f) === null)).toEqual([true, true, false]);
     expect(n.node.catalog.instanceVersions(studies[0]?.sopInstanceUID ?? '')).toHaveLength(1);
     expect(existsSync(result)).toBe(true);
+    // QIDO-RS no longer lists what WADO-RS could not serve.
+    const db = new Database(join(n.dataDir, 'catalog.sqlite'), { readonly: true });
+    const indexed = studies.map((f) => db.prepare('SELECT COUNT(*) AS n FROM dicom_objects WHERE sop_instance_uid = ?').get(f.sopInstanceUID) as { n: number });
+    db.close();
+    expect(indexed.map((r) => r.n)).toEqual([0, 0, 1]);
     // One pass per study here, as each became old enough on its own.
     const lines = n.logs.filter((l) => l.includes('retention removed source objects')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([0, 1].map(() => expect.objectContaining({ component: 'retention', trigger: 'age', studies: 1, files: 1 }) as unknown));

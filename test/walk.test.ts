@@ -53,6 +53,22 @@ describe('element length walk', () => {
     expect(() => checkElementLengths(nested, true, true)).toThrow(/nested too deeply/);
   });
 
+  it('returns the raw top-level values asked for, one entry per occurrence, never those inside sequences', () => {
+    const study = 0x0020000d;
+    const item = Buffer.alloc(8);
+    item.writeUInt16LE(0xfffe, 0);
+    item.writeUInt16LE(0xe000, 2);
+    const nested = element(0x0020, 0x000d, 'UI', Buffer.from('9.9\0', 'latin1'));
+    item.writeUInt32LE(nested.length, 4);
+    const data = Buffer.concat([
+      element(0x0008, 0x1140, 'SQ', Buffer.concat([item, nested]), true),
+      element(0x0020, 0x000d, 'UI', Buffer.from('1.2.840.99\\77.1', 'latin1')),
+      element(0x0020, 0x000d, 'UI', Buffer.from('1.2\0', 'latin1')),
+    ]);
+    const raw = checkElementLengths(data, true, true, new Set([study]));
+    expect(raw.get(study)?.map((b) => b.toString('latin1'))).toEqual(['1.2.840.99\\77.1', '1.2\0']);
+  });
+
   it('rejects garbage VRs in explicit VR data', () => {
     expect(() => checkElementLengths(Buffer.from('0800050061626364', 'hex'), true, true)).toThrow(/invalid VR/);
   });

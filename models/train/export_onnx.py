@@ -21,14 +21,21 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import load_display, normalise, read_labels, read_split, sha256_file, to_input  # noqa: E402
 from model import EmbeddingNet  # noqa: E402
+from net_v2 import EmbeddingNetV2, Stage, Trunk  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 13
 
 
-def load_model(ckpt_path: str) -> tuple[EmbeddingNet, dict]:
+def load_model(ckpt_path: str, weights_dir: str = os.path.join(HERE, "runs", "mobilenet_v2")) -> tuple[torch.nn.Module, dict]:
     ck = torch.load(ckpt_path, map_location="cpu")
     cfg = ck["config"]
+    if "stage" in ck:  # precedent-cxr 2.x (train_v2.py): frozen MobileNetV2 trunk + trained stage
+        stage = Stage(width=cfg["width"], dim=cfg["dim"])
+        stage.load_state_dict(ck["stage"])
+        model = EmbeddingNetV2(Trunk(weights_dir, cfg["mean"], cfg["std"]), stage)
+        model.eval()
+        return model, ck
     # checkpoints without "widths"/"stem" were written with the defaults of model.py
     model = EmbeddingNet(widths=tuple(cfg.get("widths", (24, 48, 96, 160))), stem=cfg.get("stem", 16), dim=cfg["dim"])
     model.load_state_dict(ck["state_dict"])
@@ -50,11 +57,12 @@ def main() -> None:
     ap.add_argument("--data", default="../shared/data/cxr")
     ap.add_argument("--out", default="models/default")
     ap.add_argument("--ckpt", default=os.path.join(HERE, "runs", "best.pt"))
+    ap.add_argument("--weights", default=os.path.join(HERE, "runs", "mobilenet_v2"), help="extract_nsfwjs.cjs output (2.x)")
     ap.add_argument("--parity-images", type=int, default=16)
     a = ap.parse_args()
     torch.set_num_threads(2)
 
-    model, ck = load_model(a.ckpt)
+    model, ck = load_model(a.ckpt, a.weights)
     cfg = ck["config"]
     size, mean, std = cfg["input"], cfg["mean"], cfg["std"]
     path = os.path.join(a.out, "model.onnx")

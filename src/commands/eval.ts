@@ -9,15 +9,16 @@ import { createImageDecoder, decodeRasterFile, isRasterFile } from '../decode/in
 import { createEmbedder, type WorkerEmbedder } from '../embed/index.js';
 import {
   buildReport,
+  consoleSummary,
   isEvalInputError,
   RAW_PIXEL_ID,
   RAW_PIXEL_SIZE,
   rawPixelFeature,
   readEvalSet,
+  writeEmbeddings,
   writeReport,
-  formatEstimate,
   type EvalItem,
-  type EvalReport,
+  type EvalSet,
   type ModelInfo,
   type SplitSelection,
 } from '../eval/index.js';
@@ -38,6 +39,8 @@ interface EvalOptions {
   bootstrap: string;
   seed: string;
   labelMap?: string;
+  adultsOnly?: boolean;
+  saveEmbeddings?: string;
   device: string;
   workers: string;
   batchSize: string;
@@ -151,16 +154,18 @@ function disambiguate(infos: ModelInfo[]): ModelInfo[] {
   return infos.map((m) => ((seen.get(m.name) ?? 0) > 1 ? { ...m, name: `${m.name} [${m.id}]` } : m));
 }
 
-function summary(report: EvalReport): string {
-  const lines: string[] = [];
-  for (const s of report.subsets.filter((x) => x.kind !== 'collection')) {
-    lines.push(`${s.id}: ${s.queries} queries, ${s.queryPatientGroups} patient groups`);
-    for (const m of report.models) {
-      const r = s.results[m.id];
-      if (r) lines.push(`  ${m.name.padEnd(32)} P@5 ${formatEstimate(r.retrieval['P@5'])}  mAP@10 ${formatEstimate(r.retrieval['mAP@10'])}  vote accuracy ${formatEstimate(r.diagnosis.accuracy)}`);
-    }
-  }
-  return lines.join('\n');
+/** --save-embeddings: the --model's vectors by CSV row (raw pixels and baselines are not written). */
+async function saveEmbeddings(file: string, opts: EvalOptions, set: EvalSet, vectors: ReadonlyArray<Float32Array | undefined>, info: ModelInfo): Promise<string[]> {
+  const byRow = new Map<number, Float32Array>();
+  const notEmbedded: Array<{ row: number; reason: string }> = set.leftOut.map((l) => ({ ...l }));
+  set.items.forEach((item, i) => {
+    const v = vectors[i];
+    if (v === undefined) notEmbedded.push({ row: item.row, reason: 'could not be decoded or embedded' });
+    else byRow.set(item.row, v);
+  });
+  notEmbedded.sort((a, b) => a.row - b.row);
+  const meta = { labels: opts.labels, model: { name: info.name, dir: info.dir }, rows: set.rows, dimension: info.embeddingDimension, embedded: [...byRow.keys()], notEmbedded };
+  return writeEmbeddings(file, byRow, meta);
 }
 
 async function runEval(opts: EvalOptions): Promise<void> {
@@ -172,7 +177,11 @@ async function runEval(opts: EvalOptions): Promise<void> {
   const threads = opts.threads === undefined ? undefined : integer(opts.threads, '--threads', 1);
   if (!['cpu', 'cuda', 'auto'].includes(opts.device)) throw new UsageError(`--device is cpu, cuda or auto (got ${opts.device})`);
   const split = splitSelection(opts);
-  const set = readEvalSet({ labelsFile: opts.labels, ...(opts.labelMap ? { labelMapFile: opts.labelMap } : {}), ...(split ? { split } : {}) });
+  const set = readEvalSet({ labelsFile: opts.labels, ...(opts.labelMap ? { labelMapFile: opts.labelMap } : {}), ...(split ? { split } : {}), adultsOnly: opts.adultsOnly === true });
+  if (set.adultsOnly !== null) {
+    const a = set.adultsOnly;
+    process.stderr.write(`--adults-only: left out ${a.underAge} rows under 18 and ${a.pediatricWithoutAge} pediatric rows without an age; kept ${a.adultWithoutAge} adult-collection rows without an age${a.ageColumn ? '' : ' (the CSV has no age column)'}\n`);
+  }
   const dirs = [opts.model, ...opts.baseline];
   process.stderr.write(`precedent eval: ${set.items.length} images (${set.items.filter((i) => i.query).length} queries), ${dirs.length} model(s) + raw-pixel baseline\n`);
 
@@ -197,11 +206,12 @@ async function runEval(opts: EvalOptions): Promise<void> {
   const infos = disambiguate([modelInfo('model', opts.model, embedders[0]!), RAW_PIXEL_INFO, ...opts.baseline.map((dir, b) => modelInfo(`baseline-${b + 1}`, dir, embedders[b + 1]!))]);
   // embedded.vectors: [raw, model, baseline-1, ...]; infos: [model, raw, baseline-1, ...].
   const order = [1, 0, ...opts.baseline.map((_, b) => b + 2)];
-  const report = buildReport({
+  const { report, neighbours } = buildReport({
     labelsFile: opts.labels,
     imagesDir: opts.images,
     ...(opts.labelMap ? { labelMapFile: opts.labelMap } : {}),
     ...(split ? { split } : {}),
+    adultsOnly: opts.adultsOnly === true,
     set,
     items: keep.map((i) => set.items[i]!),
     decodeFailed: embedded.failed.map((f) => ({ imagePath: set.items[f.index]?.imagePath ?? '', error: f.error })),
@@ -210,23 +220,27 @@ async function runEval(opts: EvalOptions): Promise<void> {
     bootstrap,
     seed,
   });
-  const written = await writeReport(opts.out, report);
-  process.stdout.write(`${summary(report)}\n\nwrote ${written.length} files to ${opts.out}: eval.json, eval.md, ${written.length - 2} SVG figures\n`);
+  const written = await writeReport(opts.out, report, neighbours);
+  const saved = opts.saveEmbeddings === undefined ? [] : await saveEmbeddings(opts.saveEmbeddings, opts, set, embedded.vectors[1]!, infos[0]!);
+  const extra = saved.length > 0 ? `; embeddings of ${infos[0]!.name}: ${saved.join(' and ')}` : '';
+  process.stdout.write(`${consoleSummary(report)}\n\nwrote ${written.length} files to ${opts.out}: eval.json, eval.md, neighbours.json, ${written.length - 3} SVG figures${extra}\n`);
 }
 
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
     .description('evaluate retrieval models on labelled radiographs: P@k, mAP@10, k-NN vote diagnosis, 95% patient-group bootstrap intervals, raw-pixel baseline')
-    .requiredOption('--labels <csv>', 'labels CSV: image_path (relative to --images, or absolute), patient_group (or patient_id), label; optional dataset, label_group')
+    .requiredOption('--labels <csv>', 'labels CSV: image_path (relative to --images, or absolute), patient_group (or patient_id), label; optional dataset, label_group, age')
     .requiredOption('--images <dir>', 'folder the image_path column is relative to (DICOM, PNG or JPEG files)')
     .option('--model <dir>', 'model folder (model.onnx + model.json)', './models/default')
     .option('--baseline <dirs...>', 'other model folders to evaluate side by side', [])
-    .option('--out <dir>', 'output folder for eval.json, eval.md and the SVG figures', './var/eval')
+    .option('--out <dir>', 'output folder for eval.json, eval.md, neighbours.json and the SVG figures', './var/eval')
     .option('--split <csv>', 'split file with image_path and split columns (e.g. models/default/split.csv)')
     .option('--subset <names>', 'split value(s) of the queries, comma-separated (default with --split: test)')
     .option('--gallery-subset <names>', 'split value(s) of the searchable gallery (default: the same as --subset)')
     .option('--label-map <json>', 'JSON object mapping "label" or "label/label_group" to a class (null: leave out)')
+    .option('--adults-only', 'leave out rows whose age column reads under 18 (without an age: rows of the pediatric collection)')
+    .option('--save-embeddings <file>', "write the model's embeddings as N x D float32 little-endian in labels CSV row order (NaN rows: not embedded), and FILE.json")
     .option('-k, --k <n>', 'neighbours in the k-NN vote', '10')
     .option('--bootstrap <n>', 'bootstrap resamples of patient groups (0: no intervals)', '1000')
     .option('--seed <n>', 'seed of the bootstrap', '1')

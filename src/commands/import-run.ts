@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { CaseFacts, NewCase } from '../shared/case-store.js';
 import type { DecodedImage } from '../shared/analysis.js';
 import { caseFingerprint, derivedUid } from '../shared/case-keys.js';
+import { isValidUid } from '../shared/uid.js';
 import { describeError, PrecedentError } from '../shared/errors.js';
 import { barProgress } from '../shared/progress.js';
 import { caseThumbnail, decodeRasterFile, isRasterFile } from '../decode/index.js';
@@ -136,6 +137,10 @@ function dicomItems(ctx: ModelContext, dir: string, csv: string | undefined, ae:
     }
     try {
       const a = ctx.archive.attributes(bytes);
+      // The UIDs as the file holds them: an invalid one is refused, as at the DIMSE and STOW-RS edges.
+      for (const [what, v] of [['SOP Instance UID', a.SOPInstanceUID], ['Study Instance UID', a.StudyInstanceUID]] as const) {
+        if (!isValidUid(v)) throw new PrecedentError('UID_INVALID', `${what} is missing or not a valid UID (PS3.5 9.1)`);
+      }
       if (!a.triage.analyzable) {
         ignored++;
         continue;

@@ -1,5 +1,5 @@
 // Configuration of the network surfaces beside DIMSE: TLS (DIMSE listener and C-STORE SCU), the
-// DICOMweb listener (STOW-RS in, QIDO-RS/WADO-RS of results out) and the operations API.
+// DICOMweb listener (STOW-RS in, QIDO-RS/WADO-RS of every stored object out) and the operations API.
 // Files are paths to PEM files, read when the listener starts.
 import { z } from 'zod';
 import { aeTitle, port, seconds } from './primitives.js';
@@ -53,7 +53,7 @@ const dicomwebAuth = z.discriminatedUnion('type', [
 
 export const dicomwebSchema = z
   .object({
-    /** Run the DICOMweb listener (STOW-RS, QIDO-RS/WADO-RS of results). */
+    /** Run the DICOMweb listener (STOW-RS, QIDO-RS/WADO-RS of received images and results). */
     enabled: z.boolean().default(false),
     /** Address to listen on. */
     host: z.string().default('0.0.0.0'),
@@ -67,7 +67,7 @@ export const dicomwebSchema = z
     maxRequestBytes: z.number().int().positive().default(4 * 1024 * 1024 * 1024),
     /** Calling AE title recorded for objects received by STOW-RS (metrics, export routing, File Meta) unless the token names one. */
     sourceAETitle: aeTitle.default('STOW'),
-    /** Public base URL used in RetrieveURL values, e.g. https://precedent.example.org/dicomweb. Default: from the request's Host header. */
+    /** Public base URL used in RetrieveURL values, e.g. https://precedent.example.org/dicomweb. Unset: the local address and port each request arrived on (never the request's Host header, which any client can set). */
     publicUrl: z.string().url().optional(),
     /** A request that sends no bytes for this long is aborted. */
     idleTimeoutSeconds: seconds.default(60),

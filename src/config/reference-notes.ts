@@ -14,7 +14,7 @@ export const SECTION_TITLES: Record<string, string> = {
   archive: 'the historical archive',
   export: 'results back to the PACS',
   log: 'logging',
-  dicomweb: 'STOW-RS in, QIDO-RS/WADO-RS of results out',
+  dicomweb: 'STOW-RS in, QIDO-RS/WADO-RS of every stored object out',
   ops: 'health, readiness, metrics, status',
 };
 
@@ -23,7 +23,7 @@ export const SECTION_NOTES: Record<string, string> = {
     'An AE title is 1–16 characters of printable ASCII without backslash (PS3.5); leading and trailing spaces are removed. Comparisons are case-sensitive. With `dimse.tls` the listener speaks DICOM TLS only (PS3.15 B.9, TLS 1.2 or later); the usual port is 2762. PEM files are read at start; an unreadable one stops the node with exit status 2.',
   studies: 'Images that arrive after a study completed start a new round; the study is queued again when that round completes.',
   dicomweb:
-    'Off by default. Enabling it requires an explicit `auth`. Tokens are compared in constant time; give each sender its own token (with `aeTitle`) so metrics and export routing tell senders apart. `mtls` needs `tls.ca`: requests whose client certificate does not chain to it get 401; `tls.requireClientCert: true` refuses the TLS handshake itself. Set `publicUrl` when the node is reached through a proxy, so that RetrieveURL values are right.',
+    'Off by default. Enabling it requires an explicit `auth`. Tokens are compared in constant time; give each sender its own token (with `aeTitle`) so metrics and export routing tell senders apart. `mtls` needs `tls.ca`: requests whose client certificate does not chain to it get 401; `tls.requireClientCert: true` refuses the TLS handshake itself. Set `publicUrl` when the node is reached through a proxy or by a DNS name, so that RetrieveURL values are right: without it they carry the IP address and port the request arrived on.',
   index:
     'The index file (`<dataDir>/index/<model>@<version>.usearch` and its `.json` description) is a cache: it is rebuilt from the embeddings in the catalog when missing, built for another model version or other `backend`/`dtype`/`connectivity`, or corrupt (SHA-256 mismatch). Changing `exactBelow`, `expansionAdd` or `expansionSearch` does not make the file stale; to apply them to the whole index, delete the file (it is rebuilt on the next start or query). See docs/operations.md.',
   archive:

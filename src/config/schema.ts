@@ -15,6 +15,8 @@ export const dimseSchema = z
     maxAssociations: z.number().int().positive().default(32),
     maxPduLength: z.number().int().min(4096).max(4194304).default(262144),
     idleTimeoutSeconds: seconds.default(60),
+    /** ARTIM (PS3.8 9.1.5): a connection must send its A-ASSOCIATE-RQ within this, or it is closed. */
+    artimSeconds: seconds.default(30),
     /** DICOM TLS (PS3.15 B.9): the listener speaks TLS only; the usual port is 2762. */
     tls: tlsServerSchema.optional(),
     /** A second called AE title: studies received on it become archive cases (docs/operations.md). */

@@ -1,12 +1,12 @@
-// The DICOMweb edge (fastify): STOW-RS into ingest, and QIDO-RS / WADO-RS of the node's own result
-// objects so a DICOMweb viewer can fetch them. `build()` gives the fastify instance (tests use
+// The DICOMweb edge (fastify): STOW-RS into ingest, and QIDO-RS / WADO-RS of every object the node
+// holds (received instances and its results, through the object index) so a viewer can find them. `build()` gives the fastify instance (tests use
 // inject()); `listen()` opens the port.
 import { statfsSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IngestService } from '../shared/types.js';
+import type { ObjectIndex } from '../shared/dicom-objects.js';
 import type { Logger } from '../shared/log.js';
 import type { DicomwebConfig } from '../config/schema.js';
 import { describeError } from '../shared/errors.js';
@@ -15,14 +15,16 @@ import { isSafeUidPath } from '../shared/uid.js';
 import { createAuthenticator } from './auth.js';
 import { parseMediaType, readMultipart } from './multipart.js';
 import { storeInstances } from './stow.js';
-import { registerResultRoutes } from './routes-results.js';
-import { createResultsIndex } from './results.js';
+import { registerQidoRoutes } from './routes-qido.js';
+import { registerWadoRoutes } from './routes-wado.js';
 
 export interface DicomwebServerDeps {
   config: DicomwebConfig;
   ingest: IngestService;
+  /** What QIDO-RS searches and WADO-RS serves. */
+  objects: ObjectIndex;
   log: Logger;
-  /** storage.dataDir: results are read from <dataDir>/results. */
+  /** storage.dataDir: object paths in the index are relative to it. */
   dataDir: string;
   /** storage.minFreeBytes: below it STOW-RS answers 507 before reading the body. */
   minFreeBytes: number;
@@ -63,7 +65,16 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
   if (config.enabled && config.auth?.type === 'none') log.warn('dicomweb.auth is none: anyone who reaches the DICOMweb port can store objects and read results');
 
   let app: FastifyInstance | undefined;
-  const baseUrl = (request: FastifyRequest): string => config.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}/dicomweb`;
+  // RetrieveURLs never come from the request's Host header (anyone can send one: issue 12): the
+  // configured public URL, else the local address and port the request actually arrived on.
+  const publicUrl = config.publicUrl?.replace(/\/$/, '');
+  const baseUrl = (request: FastifyRequest): string => {
+    if (publicUrl) return publicUrl;
+    const socket = request.raw.socket as { localAddress?: string; localPort?: number } | undefined;
+    const address = (socket?.localAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '') || '127.0.0.1';
+    const port = socket?.localPort ?? config.port;
+    return `${tls ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}/dicomweb`;
+  };
 
   function build(): FastifyInstance {
     if (app) return app;
@@ -130,7 +141,8 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
     };
     instance.post('/dicomweb/studies', stow);
     instance.post('/dicomweb/studies/:study', stow);
-    registerResultRoutes(instance, createResultsIndex(join(deps.dataDir, 'results')), baseUrl);
+    registerQidoRoutes(instance, deps.objects, baseUrl, log);
+    registerWadoRoutes(instance, deps.objects, deps.dataDir, baseUrl);
     return instance;
   }
 

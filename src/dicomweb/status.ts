@@ -35,6 +35,7 @@ export function failureReasonFor(err: unknown): { reason: number; message: strin
       return { reason: FAILURE_REASON.StudyInstanceUIDMismatch, message };
     case 'DATASET_MALFORMED':
     case 'DATASET_INCOMPLETE':
+    case 'UID_INVALID':
       return { reason: FAILURE_REASON.CannotUnderstand, message };
     default:
       return { reason: FAILURE_REASON.ProcessingFailure, message };

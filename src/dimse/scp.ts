@@ -2,7 +2,7 @@
 // (the library's default buffers the whole object in memory). The response is sent only after
 // ingest reports the object durable and catalogued.
 import type { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import dcmjsDimse from 'dcmjs-dimse';
 import type { IngestService, InstanceReceiver, IngestOutcome } from '../shared/types.js';
@@ -11,10 +11,21 @@ import { describeError } from '../shared/errors.js';
 import { chooseTransferSyntax } from './syntaxes.js';
 import { decideAssociation, normaliseAddress, type AssociationPolicy } from './policy.js';
 import { STATUS, storeStatusFor } from './status.js';
+import { PduGate } from './pdu-gate.js';
+
+/** A-ABORT: type 7, length 4, source 2 (service provider), reason 0 (not specified). */
+const A_ABORT = Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x02, 0x00]);
+
+/** Swallows writes: the stream handed to dcmjs-dimse after a C-STORE could not be started. */
+class Sink extends Writable {
+  override _write(_chunk: Buffer, _enc: BufferEncoding, callback: () => void): void {
+    callback();
+  }
+}
 
 const { Scp, Dataset, constants, responses } = dcmjsDimse;
 const { CStoreResponse, CEchoResponse } = responses;
-const { PresentationContextResult, RejectResult, RejectSource, RejectReason, AbortSource, AbortReason } = constants;
+const { PresentationContextResult, RejectResult, RejectSource, RejectReason } = constants;
 
 type Association = dcmjsDimse.association.Association;
 type PresentationContext = dcmjsDimse.association.PresentationContext;
@@ -26,7 +37,10 @@ export interface ScpDeps {
   ingest: IngestService;
   policy: AssociationPolicy;
   log: Logger;
+  /** Accepted associations on the node, this one excluded while it is being decided. */
   activeAssociations: () => number;
+  /** The Maximum Length we announce (dimse.maxPduLength): incoming P-DATA-TF PDUs are bounded by it. */
+  maxPduLength: number;
   onStored?: (outcome: IngestOutcome) => void;
 }
 
@@ -46,6 +60,9 @@ export class PrecedentScp extends Scp {
   private readonly results = new WeakMap<DimseDataset, StoreResult>();
   private callingAETitle = '';
   private associated = false;
+  private acceptedContexts: ReadonlySet<number> | undefined;
+  private announcedMaxPdu: number | undefined;
+  private closing = false;
   private calledAETitle = '';
   private readonly remoteAddress: string;
 
@@ -60,6 +77,7 @@ export class PrecedentScp extends Scp {
     Object.assign(this, { connected: true, connectedTime: Date.now() });
     this.remoteAddress = normaliseAddress(socket_.remoteAddress ?? '');
     this.log = deps.log.child({ association: this.id, peer: this.remoteAddress });
+    this.guardIncoming(new PduGate({ maxPduLength: () => this.announcedMaxPdu ?? deps.maxPduLength, acceptedContexts: () => this.acceptedContexts }));
     this.on('close', () => void this.dropReceiver('connection closed'));
     this.on('networkError', (err: Error) => {
       this.log.warn({ err: describeError(err) }, 'protocol or network error on association; aborting it');
@@ -68,7 +86,65 @@ export class PrecedentScp extends Scp {
     });
   }
 
+  /** True once the A-ASSOCIATE-AC is sent: only these count against dimse.maxAssociations. */
+  isAssociated(): boolean {
+    return this.acceptedContexts !== undefined && !this.closing;
+  }
+
+  /** True once an A-ASSOCIATE-RQ arrived (ARTIM stops waiting for one). */
+  hasRequested(): boolean {
+    return this.associated;
+  }
+
+  /**
+   * Every byte from the peer goes through the gate before dcmjs-dimse sees it: the library's own
+   * 'data' listeners are taken off the socket and fed whole, checked PDUs only.
+   */
+  private guardIncoming(gate: PduGate): void {
+    const library = this.socket_.listeners('data') as Array<(chunk: Buffer) => void>;
+    this.socket_.removeAllListeners('data');
+    this.socket_.on('data', (chunk: Buffer) => {
+      if (this.closing) return;
+      this.contain('receiving a PDU', () => {
+        for (const verdict of gate.push(chunk)) {
+          if (verdict.kind === 'pass') {
+            for (const listener of library) listener.call(this.socket_, verdict.pdu);
+          } else if (verdict.kind === 'reject') {
+            this.log.warn({ code: 'ASSOCIATION_REFUSED', why: verdict.why }, 'association rejected');
+            this.closing = true;
+            this.sendAssociationReject(verdict.result, verdict.source, verdict.reason);
+            this.socket_.end();
+            setTimeout(() => this.socket_.destroy(), 2000).unref();
+          } else {
+            this.log.warn({ code: 'PROTOCOL_VIOLATION', why: verdict.why }, 'protocol violation; aborting the association');
+            void this.dropReceiver('protocol violation');
+            this.abortAssociation();
+          }
+        }
+      });
+    });
+  }
+
+  /**
+   * Runs one step of this association; anything it throws (ours or dcmjs-dimse's) ends this
+   * association with an A-ABORT and a logged code, never the process.
+   */
+  private contain<T>(during: string, step: () => T, fallback?: () => T): T | undefined {
+    try {
+      return step();
+    } catch (err) {
+      this.log.error({ code: 'ASSOCIATION_FAILED', during, err: describeError(err) }, 'unexpected error on association; aborting it');
+      void this.dropReceiver('unexpected error');
+      this.abortAssociation();
+      return fallback?.();
+    }
+  }
+
   override associationRequested(association: Association): void {
+    this.contain('deciding the association', () => this.decide(association));
+  }
+
+  private decide(association: Association): void {
     // A second A-ASSOCIATE-RQ on an established association is a protocol error (PS3.8 9.2, AA-8).
     if (this.associated) {
       this.log.warn('second association request on an open association; aborting');
@@ -83,7 +159,7 @@ export class PrecedentScp extends Scp {
       calledAETitle: this.calledAETitle,
       callingAETitle: this.callingAETitle,
       remoteAddress: this.remoteAddress,
-      activeAssociations: this.deps.activeAssociations() - 1,
+      activeAssociations: this.deps.activeAssociations(),
     });
     if (!decision.accept) {
       this.log.warn({ why: decision.why }, 'association rejected');
@@ -106,7 +182,17 @@ export class PrecedentScp extends Scp {
       }
     }
     this.log.info({ accepted, proposed: association.getPresentationContexts().length }, 'association accepted');
+    // The library announces the smaller of the requestor's maximum and ours (and sends within it); a
+    // requestor's 0 ("no limit") would make ours unlimited too, so ours is announced instead.
+    if (association.getMaxPduLength() === 0) association.setMaxPduLength(this.deps.maxPduLength);
     this.sendAssociationAccept();
+    this.announcedMaxPdu = association.getMaxPduLength();
+    this.acceptedContexts = new Set(
+      association
+        .getPresentationContexts()
+        .filter(({ context }) => context.getResult() === PresentationContextResult.Accept)
+        .map(({ context }) => context.getPresentationContextId()),
+    );
   }
 
   override associationReleaseRequested(): void {
@@ -120,12 +206,22 @@ export class PrecedentScp extends Scp {
   }
 
   override cEchoRequest(request: CEchoRequest, callback: (response: dcmjsDimse.responses.CEchoResponse) => void): void {
+    this.contain('answering C-ECHO', () => this.echo(request, callback));
+  }
+
+  private echo(request: CEchoRequest, callback: (response: dcmjsDimse.responses.CEchoResponse) => void): void {
     const response = CEchoResponse.fromRequest(request);
     response.setStatus(STATUS.Success);
     callback(response);
   }
 
   override createStoreWritableStream(context: PresentationContext, request: CStoreRequest): Writable {
+    // After a contained failure the library still wants a stream: one that drops what it is given.
+    const sink = (): Writable => new Sink();
+    return this.contain('starting a C-STORE', () => this.beginStore(context, request), sink) ?? sink();
+  }
+
+  private beginStore(context: PresentationContext, request: CStoreRequest): Writable {
     const ts = context.getAcceptedTransferSyntaxUid() ?? '';
     this.receiver = this.deps.ingest.begin(
       {
@@ -165,6 +261,10 @@ export class PrecedentScp extends Scp {
   }
 
   override cStoreRequest(request: CStoreRequest, callback: (response: dcmjsDimse.responses.CStoreResponse) => void): void {
+    this.contain('answering C-STORE', () => this.answerStore(request, callback));
+  }
+
+  private answerStore(request: CStoreRequest, callback: (response: dcmjsDimse.responses.CStoreResponse) => void): void {
     const dataset = request.getDataset();
     const result: StoreResult = (dataset && this.results.get(dataset)) || { ok: false, error: new Error('C-STORE without data set') };
     const response = CStoreResponse.fromRequest(request);
@@ -191,13 +291,12 @@ export class PrecedentScp extends Scp {
     await receiver.discard();
   }
 
-  /** Sends A-ABORT and closes the socket (used for shutdown). */
+  /** Sends A-ABORT (PS3.8 9.3.8, source: service provider) and closes the socket; also used for shutdown. */
   abortAssociation(): void {
-    try {
-      this.sendAbort(AbortSource.ServiceProvider, AbortReason.NotSpecified);
-    } catch {
-      // the socket may already be gone
-    }
-    this.socket_.destroy();
+    this.closing = true;
+    if (this.socket_.destroyed) return;
+    // Written by hand: the library sends none before an association exists.
+    if (this.socket_.writable) this.socket_.end(A_ABORT, () => this.socket_.destroy());
+    setTimeout(() => this.socket_.destroy(), 1000).unref();
   }
 }

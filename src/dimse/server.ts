@@ -9,6 +9,7 @@ import type { Logger } from '../shared/log.js';
 import type { DimseConfig } from '../config/schema.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../shared/implementation.js';
 import { PrecedentScp } from './scp.js';
+import { describeError } from '../shared/errors.js';
 
 export interface DimseServer {
   listen(): Promise<number>;
@@ -26,6 +27,10 @@ export interface DimseServerDeps {
   log: Logger;
   onStored?: (outcome: IngestOutcome) => void;
 }
+
+// Connections not yet associated are closed by ARTIM; this bounds how many may wait at once (sockets,
+// file descriptors), whatever the peers do.
+const MAX_CONNECTIONS_PER_ASSOCIATION = 8;
 
 // dcmjs-dimse logs through loglevel to the console; our own pino lines cover what matters.
 dcmjsDimse.log.setLevel('silent');
@@ -47,12 +52,36 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
     pduTimeout: config.idleTimeoutSeconds * 1000,
   };
 
+  // Only accepted associations count against dimse.maxAssociations: an idle connection is not one.
+  const activeAssociations = (): number => [...sockets.values()].filter((s) => s.isAssociated()).length;
   const onConnection = (socket: Socket): void => {
     socket.setNoDelay(true);
     socket.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
-    const scp = new PrecedentScp(socket, { ingest: deps.ingest, policy, log, activeAssociations: () => sockets.size, ...(deps.onStored ? { onStored: deps.onStored } : {}) }, scpOptions);
+    if (sockets.size >= MAX_CONNECTIONS_PER_ASSOCIATION * config.maxAssociations) {
+      log.warn({ peer: socket.remoteAddress, connections: sockets.size }, 'too many open connections; closing a new one at once');
+      socket.destroy();
+      return;
+    }
+    let scp: PrecedentScp;
+    try {
+      scp = new PrecedentScp(socket, { ingest: deps.ingest, policy, log, activeAssociations, maxPduLength: config.maxPduLength, ...(deps.onStored ? { onStored: deps.onStored } : {}) }, scpOptions);
+    } catch (err) {
+      log.error({ code: 'ASSOCIATION_FAILED', err: describeError(err) }, 'cannot set up a connection; closing it');
+      socket.destroy();
+      return;
+    }
     sockets.set(socket, scp);
-    socket.on('close', () => sockets.delete(socket));
+    // ARTIM (PS3.8 9.1.5): a connection that has not sent an A-ASSOCIATE-RQ in time is closed.
+    const artim = setTimeout(() => {
+      if (scp.hasRequested()) return;
+      log.info({ peer: socket.remoteAddress }, 'no A-ASSOCIATE-RQ within dimse.artimSeconds; connection closed');
+      socket.destroy();
+    }, config.artimSeconds * 1000);
+    artim.unref();
+    socket.on('close', () => {
+      clearTimeout(artim);
+      sockets.delete(socket);
+    });
   };
   // DICOM TLS (PS3.15 B.9): associations start once the handshake has succeeded.
   const server: NetServer = config.tls
@@ -77,7 +106,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
       const address = server.address();
       return typeof address === 'object' && address ? address.port : 0;
     },
-    activeAssociations: () => sockets.size,
+    activeAssociations,
     async close(graceMs = 5000) {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -22,6 +22,7 @@ export function storeStatusFor(err: unknown): { status: number; comment: string 
       return { status: STATUS.DataSetDoesNotMatchSOPClass, comment };
     case 'DATASET_MALFORMED':
     case 'DATASET_INCOMPLETE':
+    case 'UID_INVALID':
       return { status: STATUS.CannotUnderstand, comment };
     default:
       return { status: STATUS.ProcessingFailure, comment };

@@ -31,6 +31,26 @@ const inputSchema = z
     }
   });
 
+/** See shared/similarity.ts: knots ascending, scores within 0..1 and as many as knots. */
+const calibrationSchema = z
+  .object({
+    kind: z.literal('percentile'),
+    cosines: z.array(z.number().min(-1).max(1)).min(2),
+    scores: z.array(z.number().min(0).max(1)).min(2),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.scores.length !== c.cosines.length) {
+      ctx.addIssue({ code: 'custom', path: ['scores'], message: `has ${c.scores.length} values for ${c.cosines.length} cosines` });
+    }
+    for (let i = 1; i < c.cosines.length; i++) {
+      if (c.cosines[i]! < c.cosines[i - 1]!) {
+        ctx.addIssue({ code: 'custom', path: ['cosines', i], message: 'knots must be in ascending order' });
+        break;
+      }
+    }
+  });
+
 export const modelCardSchema = z
   .object({
     name: text,
@@ -48,6 +68,7 @@ export const modelCardSchema = z
     intendedUse: text,
     trainingData: text,
     metrics: z.record(z.string(), z.unknown()),
+    similarityCalibration: calibrationSchema.optional(),
   })
   // Strict: a misspelt key ("embeddingDimensions") is an error, not a silently ignored field.
   .strict()

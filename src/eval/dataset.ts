@@ -1,10 +1,13 @@
 // The evaluation set: which images, their class (label column or a label map), patient group and
 // collection, and whether each is a query, a searchable gallery image, or both (split restriction).
 import { readFileSync } from 'node:fs';
+import { ageDecision } from './age.js';
 import { readCsvTable } from './csv.js';
 import { EvalInputError } from './errors.js';
 
 export interface EvalItem {
+  /** Data row of the labels CSV (0-based, header excluded): the row of --save-embeddings. */
+  row: number;
   /** As written in the labels CSV (relative to the images folder, or absolute). */
   imagePath: string;
   /** Images of one patient group never retrieve one another. */
@@ -37,6 +40,18 @@ export interface EvalSetOptions {
   labelsFile: string;
   labelMapFile?: string;
   split?: SplitSelection;
+  /** Leave out rows under 18 years (the `age` column; without an age, the pediatric collection). */
+  adultsOnly?: boolean;
+}
+
+/** Why a row of the labels CSV is not in the evaluation set. */
+export type LeftOutReason = 'label map' | 'split' | 'under 18' | 'pediatric collection without age';
+
+export interface AdultsOnlyTally {
+  underAge: number;
+  pediatricWithoutAge: number;
+  adultWithoutAge: number;
+  ageColumn: boolean;
 }
 
 export interface EvalSet {
@@ -47,6 +62,10 @@ export interface EvalSet {
   excludedBySplit: number;
   /** Rows of the labels CSV that the split file does not list (left out when a split is given). */
   missingFromSplit: number;
+  /** --adults-only: what it left out and kept; null without it. */
+  adultsOnly: AdultsOnlyTally | null;
+  /** Every row not in `items`, in row order. */
+  leftOut: Array<{ row: number; reason: LeftOutReason }>;
 }
 
 function readText(file: string, what: string): string {
@@ -116,6 +135,9 @@ export function readEvalSet(options: EvalSetOptions): EvalSet {
 
   const items: EvalItem[] = [];
   const excludedByLabelMap: Record<string, number> = {};
+  const leftOut: EvalSet['leftOut'] = [];
+  const ageColumn = header.includes('age');
+  const adultsOnly: AdultsOnlyTally | null = options.adultsOnly ? { underAge: 0, pediatricWithoutAge: 0, adultWithoutAge: 0, ageColumn } : null;
   let excludedBySplit = 0;
   let missingFromSplit = 0;
   records.forEach((r, i) => {
@@ -130,7 +152,19 @@ export function readEvalSet(options: EvalSetOptions): EvalSet {
     if (label === undefined) {
       const key = labelGroup === '' ? rawLabel : `${rawLabel}/${labelGroup}`;
       excludedByLabelMap[key] = (excludedByLabelMap[key] ?? 0) + 1;
+      leftOut.push({ row: i, reason: 'label map' });
       return;
+    }
+    const dataset = r['dataset'] || '(all)';
+    if (adultsOnly !== null) {
+      const decision = ageDecision(ageColumn ? (r['age'] ?? '') : undefined, dataset);
+      if (decision === 'under-age' || decision === 'pediatric-without-age') {
+        if (decision === 'under-age') adultsOnly.underAge++;
+        else adultsOnly.pediatricWithoutAge++;
+        leftOut.push({ row: i, reason: decision === 'under-age' ? 'under 18' : 'pediatric collection without age' });
+        return;
+      }
+      if (decision === 'adult-without-age') adultsOnly.adultWithoutAge++;
     }
     let query = true;
     let gallery = true;
@@ -141,11 +175,12 @@ export function readEvalSet(options: EvalSetOptions): EvalSet {
       gallery = s !== undefined && gallerySplits.has(s);
       if (!query && !gallery) {
         excludedBySplit++;
+        leftOut.push({ row: i, reason: 'split' });
         return;
       }
     }
-    items.push({ imagePath, patientGroup, label, dataset: r['dataset'] || '(all)', query, gallery });
+    items.push({ row: i, imagePath, patientGroup, label, dataset, query, gallery });
   });
-  if (!items.some((it) => it.query)) throw new EvalInputError(`${file}: no image is left to evaluate (check --split/--subset and --label-map)`);
-  return { items, rows: records.length, excludedByLabelMap, excludedBySplit, missingFromSplit };
+  if (!items.some((it) => it.query)) throw new EvalInputError(`${file}: no image is left to evaluate (check --split/--subset, --label-map and --adults-only)`);
+  return { items, rows: records.length, excludedByLabelMap, excludedBySplit, missingFromSplit, adultsOnly, leftOut };
 }

@@ -1,12 +1,8 @@
-// eval.md: the tables a reader needs, every number with its 95 % interval.
+// eval.md: the tables a reader needs, every number with its 95 % interval, the chance level beside
+// the vote, and per class and per collection as well as pooled.
 import { RETRIEVAL_METRICS } from './evaluate.js';
-import type { Estimate, EvalReport, SubsetReport } from './types.js';
-
-export function formatEstimate(e: Estimate | undefined, digits = 3): string {
-  if (e === undefined || e.value === null) return 'n/a';
-  const v = e.value.toFixed(digits);
-  return e.ci95 ? `${v} [${e.ci95[0].toFixed(digits)}, ${e.ci95[1].toFixed(digits)}]` : v;
-}
+import { chanceText, formatEstimate, macroAucText, NO_QUERY, withoutRelevantText } from './summary.js';
+import type { EvalReport, SubsetReport } from './types.js';
 
 function cellText(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -47,6 +43,11 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
   const left: string[] = [];
   const mapped = Object.entries(d.excludedByLabelMap);
   if (mapped.length > 0) left.push(`${mapped.reduce((a, [, n]) => a + n, 0)} by the label map (${mapped.map(([k, n]) => `${k}: ${n}`).join(', ')})`);
+  const adults = d.adultsOnly;
+  if (adults !== null) {
+    const kept = adults.adultWithoutAge > 0 ? `; ${adults.adultWithoutAge} rows without a readable age kept because their collection is adult` : '';
+    left.push(`${adults.underAge + adults.pediatricWithoutAge} by --adults-only (${adults.underAge} under 18, ${adults.pediatricWithoutAge} without a readable age in the pediatric collection${kept}${adults.ageColumn ? '' : '; the CSV has no age column'})`);
+  }
   if (d.excludedBySplit > 0) left.push(`${d.excludedBySplit} outside the selected split${d.missingFromSplit > 0 ? ` (${d.missingFromSplit} not listed in the split file)` : ''}`);
   if (d.decodeFailed.length > 0) left.push(`${d.decodeFailed.length} that could not be decoded (listed in eval.json)`);
   if (left.length > 0) out.push(`- Left out of ${d.csvRows} CSV rows: ${left.join('; ')}`);
@@ -61,7 +62,13 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
     '',
   );
 
-  out.push('## Overview', '', 'Point estimate [95 % interval]; n/a: not defined (e.g. AUC with a single class). A value without an interval was undefined in most bootstrap resamples (a class with one or two patient groups).', '');
+  out.push(
+    '## Overview',
+    '',
+    'Point estimate [95 % interval]; n/a: not defined (e.g. AUC with a single class). A value without an interval was undefined in most bootstrap resamples (a class with one or two patient groups). ' +
+      'P@k and mAP@10 average the queries that have a relevant searchable image. Chance: the balanced accuracy (1 / classes among the queries) and the accuracy (always voting the most frequent class) of a vote that ignores the image.',
+    '',
+  );
   const overview: string[][] = [];
   for (const s of report.subsets) {
     for (const m of report.models) {
@@ -73,11 +80,16 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
         m.name,
         ...RETRIEVAL_METRICS.map((k) => formatEstimate(r.retrieval[k])),
         formatEstimate(r.diagnosis.accuracy),
-        formatEstimate(r.diagnosis.macroAUC),
+        formatEstimate(r.diagnosis.balancedAccuracy),
+        s.chance.classes > 0 ? `${s.chance.uniform?.toFixed(3)} · ${s.chance.majorityRate?.toFixed(3)}` : 'n/a',
+        `${formatEstimate(r.diagnosis.macroAUC)} (${s.macroAUCClasses.included.length} of ${s.classes.length} classes)`,
       ]);
     }
   }
-  out.push(table(['subset', 'queries (groups)', 'model', 'P@1', 'P@5', 'P@10', 'mAP@10', 'vote accuracy', 'macro AUC'], overview), '');
+  const header = ['subset', 'queries (groups)', 'model', 'P@1', 'P@5', 'P@10', 'mAP@10', 'vote accuracy', 'balanced accuracy', 'chance (balanced · accuracy)', 'macro AUC'];
+  out.push(table(header, overview), '');
+  for (const s of report.subsets) out.push(`- ${s.id}: ${s.queries === 0 ? NO_QUERY : [chanceText(s), macroAucText(s), withoutRelevantText(s)].filter((t) => t !== '').join('. ')}.`);
+  out.push('');
 
   const diffs = report.subsets.flatMap((s) => Object.entries(s.differences).map(([key, e]) => [s.id, key, ...RETRIEVAL_METRICS.map((k) => formatEstimate(e[k]))]));
   if (diffs.length > 0) {
@@ -89,7 +101,8 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
   for (const s of report.subsets) {
     out.push(`### ${subsetTitle(s)}`, '', `${s.description}. Queries per class: ${Object.entries(s.queriesPerClass).map(([c, n]) => `${c} ${n}`).join(', ')}.`);
     if (s.queriesWithoutGallery > 0) out.push(`${s.queriesWithoutGallery} queries had no searchable image outside their patient group and are left out.`);
-    if (s.queriesWithoutRelevant > 0) out.push(`${s.queriesWithoutRelevant} queries have no searchable image of their class (their P@k and AP@10 are 0).`);
+    out.push(s.queries === 0 ? `${NO_QUERY}.` : `${chanceText(s)}. ${macroAucText(s)}.`);
+    if (s.queriesWithoutRelevant > 0) out.push(`${withoutRelevantText(s)}; the vote still counts them.`);
     out.push('');
     out.push(
       table(
@@ -104,16 +117,22 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
       ),
       '',
     );
+    out.push(`Per class (${s.id}; P@5 and mAP@10 over the class's queries with a relevant image):`, '');
+    const perClass = Object.entries(s.results).flatMap(([id, r]) =>
+      Object.entries(r.diagnosis.perClass).map(([cls, pc]) => [
+        modelName(report, id),
+        cls,
+        pc.retrievalQueries === pc.queries ? String(pc.queries) : `${pc.queries} (${pc.retrievalQueries})`,
+        formatEstimate(pc['P@5']),
+        formatEstimate(pc['mAP@10']),
+        formatEstimate(pc.sensitivity),
+        formatEstimate(pc.specificity),
+        formatEstimate(pc.auc),
+      ]),
+    );
+    out.push(table(['model', 'class', 'queries (with a relevant image)', 'P@5', 'mAP@10', 'sensitivity', 'specificity', 'AUC (one-vs-rest)'], perClass), '');
     if (s.kind !== 'collection') {
       for (const [id, r] of Object.entries(s.results)) {
-        out.push(`Per class, ${modelName(report, id)} (${s.id}):`, '');
-        out.push(
-          table(
-            ['class', 'queries', 'sensitivity', 'specificity', 'AUC (one-vs-rest)'],
-            Object.entries(r.diagnosis.perClass).map(([cls, pc]) => [cls, String(pc.queries), formatEstimate(pc.sensitivity), formatEstimate(pc.specificity), formatEstimate(pc.auc)]),
-          ),
-          '',
-        );
         const cm = r.diagnosis.confusion;
         out.push(`Confusion matrix, ${modelName(report, id)} (${s.id}; rows: true class, columns: voted class):`, '');
         out.push(table(['true \\ voted', ...cm.classes], cm.matrix.map((row, i) => [cm.classes[i] ?? '', ...row.map(String)])), '');

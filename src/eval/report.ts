@@ -1,11 +1,13 @@
-// Assembling eval.json from the evaluation set and the embeddings, and writing eval.json, eval.md and
-// the SVG figures.
+// Assembling eval.json (and neighbours.json) from the evaluation set and the embeddings, and writing
+// eval.json, eval.md, neighbours.json and the SVG figures.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EvalItem, EvalSet, SplitSelection } from './dataset.js';
 import { DEFINITIONS } from './definitions.js';
-import { evaluateModels } from './evaluate.js';
+import { CURVE_DEPTH, evaluateSearched } from './evaluate.js';
 import { renderMarkdown, type Figures } from './markdown.js';
+import { neighboursJson } from './neighbours.js';
+import { searchModels } from './search.js';
 import { confusionMatrixSvg, precisionCurveSvg } from './svg.js';
 import type { EvalReport, ModelInfo, ModelVectors } from './types.js';
 
@@ -16,6 +18,7 @@ export interface ReportInput {
   imagesDir: string;
   labelMapFile?: string;
   split?: SplitSelection;
+  adultsOnly?: boolean;
   set: EvalSet;
   /** The items that were decoded (vectors are aligned with these). */
   items: EvalItem[];
@@ -47,22 +50,31 @@ function countBy<T>(values: readonly T[], key: (v: T) => string): Record<string,
   return out;
 }
 
-export function buildReport(input: ReportInput): EvalReport {
+export interface BuiltReport {
+  report: EvalReport;
+  /** neighbours.json as text. */
+  neighbours: string;
+}
+
+export function buildReport(input: ReportInput): BuiltReport {
   const { items } = input;
   const vectors: ModelVectors[] = input.models.map((m) => ({ id: m.info.id, kind: m.info.kind, name: m.info.name, vectors: m.vectors }));
-  const subsets = evaluateModels(items, vectors, { k: input.k, bootstrap: input.bootstrap, seed: input.seed, reference: RAW_PIXEL_ID });
+  const depth = Math.max(input.k, CURVE_DEPTH);
+  const searchedSubsets = searchModels(items, vectors, depth);
+  const subsets = evaluateSearched(items, searchedSubsets.subsets, searchedSubsets.searched, { k: input.k, bootstrap: input.bootstrap, seed: input.seed, reference: RAW_PIXEL_ID });
   const collections: EvalReport['data']['collections'] = {};
   for (const name of [...new Set(items.map((it) => it.dataset))].sort()) {
     const of = items.filter((it) => it.dataset === name);
     collections[name] = { images: of.length, patientGroups: new Set(of.map((it) => it.patientGroup)).size, perClass: Object.fromEntries(Object.entries(countBy(of, (it) => it.label)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
   }
   const selection = describeSelection(input.split);
-  return {
+  const report: EvalReport = {
     tool: 'precedent eval',
     protocol: {
       labels: input.labelsFile,
       images: input.imagesDir,
       labelMap: input.labelMapFile ?? null,
+      adultsOnly: input.adultsOnly ?? false,
       split: input.split ? { file: input.split.file, querySubset: input.split.subset, gallerySubset: input.split.gallerySubset ?? input.split.subset } : null,
       queries: selection.queries,
       gallery: selection.gallery,
@@ -82,12 +94,14 @@ export function buildReport(input: ReportInput): EvalReport {
       collections,
       excludedByLabelMap: input.set.excludedByLabelMap,
       excludedBySplit: input.set.excludedBySplit,
+      adultsOnly: input.set.adultsOnly,
       missingFromSplit: input.set.missingFromSplit,
       decodeFailed: input.decodeFailed,
     },
     models: input.models.map((m) => m.info),
     subsets,
   };
+  return { report, neighbours: neighboursJson(items, searchedSubsets.subsets, searchedSubsets.searched, { k: input.k, depth }) };
 }
 
 /** A file-name-safe version of an id. */
@@ -95,8 +109,8 @@ export function fileSafe(id: string): string {
   return id.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
 }
 
-/** Writes eval.json, eval.md and the figures; returns the paths written. */
-export async function writeReport(outDir: string, report: EvalReport): Promise<string[]> {
+/** Writes eval.json, eval.md, neighbours.json (when given) and the figures; returns the paths written. */
+export async function writeReport(outDir: string, report: EvalReport, neighbours?: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const written: string[] = [];
   const put = async (name: string, text: string): Promise<void> => {
@@ -120,5 +134,6 @@ export async function writeReport(outDir: string, report: EvalReport): Promise<s
   }
   await put('eval.json', `${JSON.stringify(report, null, 2)}\n`);
   await put('eval.md', renderMarkdown(report, figures));
+  if (neighbours !== undefined) await put('neighbours.json', neighbours);
   return written;
 }

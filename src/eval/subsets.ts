@@ -2,7 +2,10 @@
 // collections but the pediatric Kermany set) and each collection on its own. A subset restricts the
 // queries AND the searchable gallery to its collections, so a model cannot score by retrieving
 // "the same collection" across collections.
+import { isAdultCollection } from './age.js';
 import type { EvalItem } from './dataset.js';
+
+export { isAdultCollection, PEDIATRIC_PREFIX } from './age.js';
 
 export interface Subset {
   id: string;
@@ -11,13 +14,6 @@ export interface Subset {
   /** Item indices of the queries and of the searchable gallery. */
   queries: number[];
   gallery: number[];
-}
-
-/** Collections whose name starts with this are pediatric; every other collection is adult. */
-export const PEDIATRIC_PREFIX = 'kermany';
-
-export function isAdultCollection(dataset: string): boolean {
-  return !dataset.toLowerCase().startsWith(PEDIATRIC_PREFIX);
 }
 
 function select(items: readonly EvalItem[], keep: (it: EvalItem) => boolean): Pick<Subset, 'queries' | 'gallery'> {

@@ -45,8 +45,20 @@ export function describeAbort(a: { source: number; reason: number }): string {
   return a.source === 2 ? `association aborted by the destination's DICOM service provider: ${ABORT_REASON[a.reason] ?? `reason ${a.reason}`}` : 'association aborted by the destination (service user)';
 }
 
-/** Sends files on one association; resolves with one outcome per file, in order. */
-export async function cStoreFiles(destination: DimseDestination, files: readonly string[]): Promise<SendOutcome[]> {
+/**
+ * The smallest Maximum Length (PS3.8 D.1) a destination may announce. dcmjs-dimse fragments data sets
+ * into PDUs of (announced - 6) bytes: an announced 4 made that step negative, an endless loop that
+ * filled the heap, and the outbox item then crashed the node again at every start. dcmtk's own lower
+ * bound is 4096; 1024 leaves room for any real peer.
+ */
+export const MIN_DESTINATION_PDU_LENGTH = 1024;
+
+/**
+ * Sends files on one association; resolves with one outcome per file, in order. `onStored(i)` is
+ * called as each file's successful response arrives, so the caller can record it at once: a crash
+ * later in the pass then re-sends only what was not acknowledged.
+ */
+export async function cStoreFiles(destination: DimseDestination, files: readonly string[], onStored?: (index: number) => void): Promise<SendOutcome[]> {
   transcodingReady ??= dcmjsDimse.Transcoding.initializeAsync();
   await transcodingReady;
   const outcomes: SendOutcome[] = files.map(() => ({ ok: false, error: 'no response (association ended)' }));
@@ -65,6 +77,7 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
         status === constants.Status.Success || (status >= 0xb000 && status <= 0xbfff) || WARNINGS.has(status)
           ? { ok: true }
           : { ok: false, error: `status 0x${status.toString(16).padStart(4, '0')}${response.getErrorComment() ? `: ${response.getErrorComment()}` : ''}` };
+      if (outcomes[i]?.ok) onStored?.(i);
     });
     client.addRequest(request);
   });
@@ -91,6 +104,20 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
       clearTimeout(timer);
       resolve();
     };
+    // Called before the library sends the first request: refuse an absurd Maximum Length here.
+    client.on('associationAccepted', (association: dcmjsDimse.association.Association) => {
+      const max = association.getMaxPduLength();
+      if (max === 0 || max >= MIN_DESTINATION_PDU_LENGTH) return;
+      failure = `destination announced a maximum PDU length of ${max} bytes (below ${MIN_DESTINATION_PDU_LENGTH}): association aborted`;
+      client.clearRequests();
+      try {
+        client.abort();
+      } catch {
+        // already gone
+      }
+      (client as unknown as { network?: { socket?: Socket } }).network?.socket?.destroy();
+      finish();
+    });
     client.on('associationRejected', (r: { result: number; source: number; reason: number }) => {
       failure = describeRejection(r);
     });

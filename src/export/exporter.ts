@@ -50,9 +50,9 @@ export function createExporter(options: ExporterOptions): Exporter {
   let running: Promise<void> | undefined;
   let again = false;
 
-  const send = (d: Destination, items: ExportItem[]): Promise<SendOutcome[]> =>
+  const send = (d: Destination, items: ExportItem[], onStored: (index: number) => void): Promise<SendOutcome[]> =>
     d.kind === 'dimse'
-      ? cStoreFiles({ ...d, callingAETitle: options.callingAETitle, timeoutSeconds: options.timeoutSeconds }, items.map((i) => i.path))
+      ? cStoreFiles({ ...d, callingAETitle: options.callingAETitle, timeoutSeconds: options.timeoutSeconds }, items.map((i) => i.path), onStored)
       : stowFiles({ ...d, timeoutSeconds: options.timeoutSeconds }, items);
 
   async function deliver(): Promise<void> {
@@ -64,18 +64,14 @@ export function createExporter(options: ExporterOptions): Exporter {
         const destination = byName.get(name);
         let outcomes: SendOutcome[];
         const started = performance.now();
-        try {
-          outcomes = destination ? await send(destination, items) : items.map(() => ({ ok: false, error: `destination ${name} is no longer configured` }));
-        } catch (err) {
-          outcomes = items.map(() => ({ ok: false, error: describeError(err).message }));
-        }
-        const seconds = (performance.now() - started) / 1000;
-        items.forEach((item, i) => {
-          const outcome = outcomes[i] ?? { ok: false, error: 'no outcome' };
-          options.metrics?.exportResult(name, outcome.ok, seconds);
+        const settled = new Set<number>();
+        const settle = (i: number, outcome: SendOutcome): void => {
+          const item = items[i] as ExportItem;
           const log = options.log.child({ destination: name, SOPInstanceUID: item.SOPInstanceUID, StudyInstanceUID: item.StudyInstanceUID });
           if (outcome.ok) {
             options.outbox.markSent(item.id, now());
+            settled.add(i);
+            options.metrics?.exportResult(name, true, (performance.now() - started) / 1000);
             log.info({ attempts: item.attempts + 1 }, 'result delivered');
             return;
           }
@@ -83,7 +79,27 @@ export function createExporter(options: ExporterOptions): Exporter {
           const final = attempts >= options.maxAttempts || !destination;
           const delay = Math.min(options.maxBackoffSeconds, options.backoffSeconds * 2 ** (attempts - 1)) * 1000;
           options.outbox.markFailed(item.id, outcome.error, now() + delay, final);
+          settled.add(i);
+          options.metrics?.exportResult(name, false, (performance.now() - started) / 1000);
           log.warn({ attempts, final, retryInMs: final ? null : delay, error: outcome.error }, final ? 'result delivery failed for good' : 'result delivery failed; will retry');
+        };
+        // Each acknowledged object is recorded as sent when its response arrives, not at the end of
+        // the pass: after a kill -9 mid-pass only the unacknowledged ones are sent again.
+        const onStored = (i: number): void => {
+          try {
+            settle(i, { ok: true });
+          } catch (err) {
+            // Not recorded: the end of the pass records it again.
+            options.log.error({ destination: name, err: describeError(err) }, 'cannot record a delivered result yet');
+          }
+        };
+        try {
+          outcomes = destination ? await send(destination, items, onStored) : items.map(() => ({ ok: false, error: `destination ${name} is no longer configured` }));
+        } catch (err) {
+          outcomes = items.map(() => ({ ok: false, error: describeError(err).message }));
+        }
+        items.forEach((_item, i) => {
+          if (!settled.has(i)) settle(i, outcomes[i] ?? { ok: false, error: 'no outcome' });
         });
       }),
     );

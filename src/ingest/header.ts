@@ -1,8 +1,11 @@
 // Reads the attributes ingest needs from a Part 10 buffer, stopping before Pixel Data so a large
-// image is never parsed whole. Patient attributes are deliberately not extracted.
+// image is never parsed whole. The header that triage and logs see carries no patient identity; the
+// searchable attributes (patient included) go to the catalog's object index only.
 import dcmjs, { type DicomDataset } from 'dcmjs';
 import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
 import type { InstanceHeader } from '../shared/types.js';
+import type { QueryAttributes } from '../shared/dicom-objects.js';
+import { queryAttributes } from '../shared/query-attributes.js';
 import { inflateRawSync } from 'node:zlib';
 import { PrecedentError } from '../shared/errors.js';
 import { checkElementLengths, Truncated } from './walk.js';
@@ -21,24 +24,51 @@ function datasetOf(bytes: Buffer): Buffer {
   return bytes.subarray(144 + bytes.readUInt32LE(140));
 }
 
-/** Every element length must fit before dcmjs reads values; false means "prefix too short, read the file". */
-function lengthsFit(bytes: Buffer, transferSyntaxUID: string, complete: boolean): boolean {
+// The identity attributes, read from the raw bytes: dcmjs rewrites UI values as it parses them (it
+// drops every character outside [0-9.] and keeps the first of several values), so two different
+// invalid Study Instance UIDs could come out as the same valid one and merge two patients' studies.
+const IDENTITY_TAGS = {
+  SOPClassUID: 0x00080016,
+  SOPInstanceUID: 0x00080018,
+  StudyInstanceUID: 0x0020000d,
+  SeriesInstanceUID: 0x0020000e,
+} as const;
+type IdentityName = keyof typeof IDENTITY_TAGS;
+const CAPTURE = new Set<number>(Object.values(IDENTITY_TAGS));
+
+/**
+ * The value as sent, with only its padding removed (a UI is padded with one NUL, PS3.5 6.2; trailing
+ * spaces are a common, harmless mistake). Anything else stays, so validation sees it. An element
+ * present twice at the top level becomes an invalid value: which copy is "the" identity is unknowable.
+ */
+function rawText(values: Buffer[] | undefined): string {
+  if (!values || values.length === 0) return '';
+  if (values.length > 1) return '\\'; // never a valid UID
+  return (values[0] as Buffer).toString('latin1').replace(/[\0 ]+$/, '');
+}
+
+type RawIdentity = Record<IdentityName, string>;
+
+/** Every element length must fit before dcmjs reads values; undefined means "prefix too short, read the file". */
+function lengthsFit(bytes: Buffer, transferSyntaxUID: string, complete: boolean): RawIdentity | undefined {
   let dataset = datasetOf(bytes);
   if (transferSyntaxUID === DEFLATED) {
-    if (!complete) return false;
+    if (!complete) return undefined;
     try {
       dataset = inflateRawSync(dataset, { maxOutputLength: MAX_INFLATED_BYTES });
     } catch (cause) {
       throw new PrecedentError('DATASET_MALFORMED', 'deflated data set cannot be inflated', { cause });
     }
   }
+  let raw: Map<number, Buffer[]>;
   try {
-    checkElementLengths(dataset, transferSyntaxUID !== IMPLICIT, complete);
-    return true;
+    raw = checkElementLengths(dataset, transferSyntaxUID !== IMPLICIT, complete, CAPTURE);
   } catch (err) {
-    if (err instanceof Truncated) return false;
+    if (err instanceof Truncated) return undefined;
     throw err;
   }
+  const text = (name: IdentityName): string => rawText(raw.get(IDENTITY_TAGS[name]));
+  return { SOPClassUID: text('SOPClassUID'), SOPInstanceUID: text('SOPInstanceUID'), StudyInstanceUID: text('StudyInstanceUID'), SeriesInstanceUID: text('SeriesInstanceUID') };
 }
 
 silenceDcmjsConsole();
@@ -61,6 +91,8 @@ export interface ParsedHeader {
   header: InstanceHeader;
   /** The transfer syntax the file meta says the data set is in. */
   TransferSyntaxUID: string;
+  /** For the catalog's object index (QIDO-RS) only: includes patient identity. */
+  query: QueryAttributes;
 }
 
 /**
@@ -69,7 +101,8 @@ export interface ParsedHeader {
  * DATASET_MALFORMED when the bytes cannot be DICOM.
  */
 export function parseHeader(bytes: Buffer, complete: boolean, transferSyntaxUID: string): ParsedHeader | undefined {
-  if (!lengthsFit(bytes, transferSyntaxUID, complete)) return undefined;
+  const identity = lengthsFit(bytes, transferSyntaxUID, complete);
+  if (!identity) return undefined;
   const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let dict;
   try {
@@ -85,11 +118,10 @@ export function parseHeader(bytes: Buffer, complete: boolean, transferSyntaxUID:
   if (!complete && !hasPixelData) return undefined; // prefix may have cut the data set short
   return {
     TransferSyntaxUID: ts,
+    query: queryAttributes(ds),
     header: {
-      SOPClassUID: first(ds, '00080016'),
-      SOPInstanceUID: first(ds, '00080018'),
-      StudyInstanceUID: first(ds, '0020000D'),
-      SeriesInstanceUID: first(ds, '0020000E'),
+      // As sent (see IDENTITY_TAGS), not as dcmjs rewrote them; callers validate.
+      ...identity,
       Modality: first(ds, '00080060'),
       BodyPartExamined: first(ds, '00180015').toUpperCase(),
       AnatomicRegionCodes: codes(ds, '00082218'),

@@ -9,8 +9,8 @@ import type { IngestOutcome, InstanceReceiver, StoreRequest } from '../shared/ty
 import type { Catalog } from '../shared/catalog.js';
 import { PHI_FILE_MODE, type FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
-import { PrecedentError } from '../shared/errors.js';
-import { isSafeUidPath } from '../shared/uid.js';
+import { PrecedentError, storageError } from '../shared/errors.js';
+import { isValidUid } from '../shared/uid.js';
 import { fileMetaHeader } from './part10.js';
 import { parseHeader } from './header.js';
 import { triage } from './triage.js';
@@ -73,7 +73,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
       fd = openSync(tempPath, 'wx', PHI_FILE_MODE);
       writeSync(fd, meta);
     } catch (cause) {
-      fail(new PrecedentError('STORAGE_FAILED', 'cannot create the temporary file', { cause }));
+      fail(storageError('cannot create the temporary file', cause));
     }
     head.push(meta);
     headLength = meta.length;
@@ -95,7 +95,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
         headLength += chunk.length;
       }
       writeAll(fd, chunk, (err) => {
-        if (err) fail(new PrecedentError('STORAGE_FAILED', 'cannot write the object to disk', { cause: err }));
+        if (err) fail(storageError('cannot write the object to disk', err));
         callback();
       });
     },
@@ -104,7 +104,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
         try {
           fsyncSync(fd);
         } catch (cause) {
-          fail(new PrecedentError('STORAGE_FAILED', 'cannot fsync the object', { cause }));
+          fail(storageError('cannot fsync the object', cause));
         }
       }
       closeFd();
@@ -112,7 +112,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     },
   });
   // The stream never errors on purpose; an unexpected error must not crash the process.
-  stream.on('error', (err) => fail(new PrecedentError('STORAGE_FAILED', 'receive stream failed', { cause: err })));
+  stream.on('error', (err) => fail(storageError('receive stream failed', err)));
 
   const readHeader = () => {
     const prefix = Buffer.concat(head);
@@ -139,14 +139,16 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     const parsed = readHeader();
     if (!parsed) throw new PrecedentError('DATASET_MALFORMED', 'data set cannot be parsed');
     const h = parsed.header;
+    // Identity first, on the values as sent: a UID is refused, never repaired (PS3.5 9.1).
+    for (const [name, value] of [['SOP Instance UID', h.SOPInstanceUID], ['Study Instance UID', h.StudyInstanceUID], ['Series Instance UID', h.SeriesInstanceUID], ['SOP Class UID', h.SOPClassUID]] as const) {
+      if (value === '') throw new PrecedentError('DATASET_INCOMPLETE', `${name} is missing`);
+      if (!isValidUid(value)) throw new PrecedentError('UID_INVALID', `${name} is not a valid UID (PS3.5 9.1)`);
+    }
     if (h.SOPInstanceUID !== request.SOPInstanceUID) {
       throw new PrecedentError('DATASET_MISMATCH', `SOP Instance UID in the data set (${h.SOPInstanceUID || 'none'}) differs from the command (${request.SOPInstanceUID})`);
     }
     if (h.SOPClassUID !== request.SOPClassUID) {
       throw new PrecedentError('DATASET_MISMATCH', `SOP Class UID in the data set (${h.SOPClassUID || 'none'}) differs from the command (${request.SOPClassUID})`);
-    }
-    for (const [name, value] of [['SOP Instance UID', h.SOPInstanceUID], ['Study Instance UID', h.StudyInstanceUID], ['Series Instance UID', h.SeriesInstanceUID]] as const) {
-      if (!isSafeUidPath(value)) throw new PrecedentError('DATASET_INCOMPLETE', `${name} is missing or not a valid UID`);
     }
     if (request.expectedStudyInstanceUID !== undefined && h.StudyInstanceUID !== request.expectedStudyInstanceUID) {
       throw new PrecedentError('STUDY_MISMATCH', `Study Instance UID in the data set (${h.StudyInstanceUID}) differs from the request (${request.expectedStudyInstanceUID})`);
@@ -167,7 +169,13 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     const verdict = triage(h);
     const place = { ...base, version };
     let path: string | null = null;
-    if (verdict.analyzable || deps.keepIgnored) path = files.commit(tempPath, place);
+    if (verdict.analyzable || deps.keepIgnored) {
+      try {
+        path = files.commit(tempPath, place);
+      } catch (cause) {
+        throw storageError('cannot move the object into place', cause);
+      }
+    }
     const now = deps.now();
     try {
       deps.catalog.recordInstance(
@@ -184,12 +192,13 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
           calledAETitle: request.source.calledAETitle,
           receivedAt: now,
           analyzable: verdict.analyzable,
+          query: parsed.query,
         },
         now,
       );
     } catch (cause) {
       if (path) files.remove(path);
-      throw new PrecedentError('STORAGE_FAILED', 'cannot record the object in the catalog', { cause });
+      throw storageError('cannot record the object in the catalog', cause);
     }
     if (!path) files.remove(tempPath);
     if (!verdict.analyzable) return { ...base, disposition: 'ignored', version, reason: verdict.reason };

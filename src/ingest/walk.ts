@@ -20,6 +20,9 @@ interface Cursor {
   buf: Buffer;
   explicit: boolean;
   complete: boolean; // buf holds the whole data set
+  /** Top-level tags (group << 16 | element) whose raw values the caller wants, and what was found. */
+  capture: ReadonlySet<number>;
+  raw: Map<number, Buffer[]>;
 }
 
 function need(c: Cursor, offset: number, bytes: number, end: number): void {
@@ -69,6 +72,10 @@ function walkElements(c: Cursor, offset: number, end: number, depth: number, del
       continue;
     }
     need(c, valueStart, length, end);
+    if (topLevel) {
+      const tag = ((group << 16) | element) >>> 0;
+      if (c.capture.has(tag)) c.raw.set(tag, [...(c.raw.get(tag) ?? []), c.buf.subarray(valueStart, valueStart + length)]);
+    }
     if (vr === 'SQ') walkItems(c, valueStart, valueStart + length, depth + 1, explicit, false, true);
     offset = valueStart + length;
   }
@@ -107,7 +114,12 @@ function walkItems(c: Cursor, offset: number, end: number, depth: number, explic
 /**
  * Checks the data set in `buf` (File Meta excluded). With `complete` false, `buf` is a prefix and the
  * walk stops at top-level Pixel Data; Truncated is thrown if the prefix ends before that.
+ * Returns the raw value bytes of each top-level tag in `capture` (group << 16 | element), one entry
+ * per occurrence: a parser would keep only one of two copies of the same tag, which is exactly how
+ * an identity gets silently replaced.
  */
-export function checkElementLengths(buf: Buffer, explicit: boolean, complete: boolean): void {
-  walkElements({ buf, explicit, complete }, 0, buf.length, 0, false, explicit, true);
+export function checkElementLengths(buf: Buffer, explicit: boolean, complete: boolean, capture: ReadonlySet<number> = new Set()): Map<number, Buffer[]> {
+  const raw = new Map<number, Buffer[]>();
+  walkElements({ buf, explicit, complete, capture, raw }, 0, buf.length, 0, false, explicit, true);
+  return raw;
 }

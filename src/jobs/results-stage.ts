@@ -26,6 +26,8 @@ export interface ResultStageDeps {
   write: (relativePath: string, bytes: Buffer) => string;
   exists: (relativePath: string) => boolean;
   absolute: (relativePath: string) => string;
+  /** DICOMweb serves the results (dicomweb.enabled); otherwise they are only files under dataDir. */
+  dicomweb?: boolean;
   /** Queues the objects for export; returns the destinations they were queued for (possibly none). */
   deliver: (objects: Array<{ SOPInstanceUID: string; StudyInstanceUID: string; path: string }>, StudyInstanceUID: string) => string[];
 }
@@ -60,9 +62,11 @@ export function createResultStage(deps: ResultStageDeps): (job: AnalyzeStudyJob,
     }
     const destinations = deps.deliver(ready, job.StudyInstanceUID);
     if (destinations.length === 0) {
-      // Not an error (DICOMweb can serve them), but the usual cause is a routing rule that matches no
-      // export destination (export.destinations[].forCallingAETitles), which nobody would notice.
-      log.warn({ written, objects: ready.length }, 'results written but no export destination serves this study: they are only available over DICOMweb');
+      // Not an error (the defaults have no destination), but also the symptom of a routing rule that
+      // matches no export destination (export.destinations[].forCallingAETitles): say where they are.
+      const folder = deps.absolute(`results/${job.StudyInstanceUID}`);
+      const where = deps.dicomweb ? `over DICOMweb and as files in ${folder}` : `only as files in ${folder} (DICOMweb is off)`;
+      log.warn({ written, objects: ready.length, folder }, `results written but no export destination serves this study: they are ${where}`);
       return;
     }
     log.info({ written, submitted: ready.length, destinations }, 'results written and queued for export');

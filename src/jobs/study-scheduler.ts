@@ -5,7 +5,7 @@ import type { Catalog } from '../shared/catalog.js';
 import type { AnalyzeStudyHandler, AnalyzeStudyJob, JobQueue } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
 import type { StudiesConfig } from '../config/schema.js';
-import { describeError, isPermanent } from '../shared/errors.js';
+import { describeError, isOutOfSpace, isPermanent } from '../shared/errors.js';
 
 export interface StudySchedulerDeps {
   catalog: Catalog;
@@ -85,16 +85,22 @@ export function studyJobHandler(deps: { catalog: Catalog; log: Logger; analyze: 
   const now = deps.now ?? Date.now;
   return async (job, { attempt, final }) => {
     const log = deps.log.child({ StudyInstanceUID: job.StudyInstanceUID, generation: job.generation, attempt });
-    if (!deps.catalog.markState(job.StudyInstanceUID, job.generation, 'decoding', now())) {
-      log.info('skipping stale analysis job (study changed since it was queued)');
-      return;
-    }
     const started = now();
     try {
+      if (!deps.catalog.markState(job.StudyInstanceUID, job.generation, 'decoding', now())) {
+        log.info('skipping stale analysis job (study changed since it was queued)');
+        return;
+      }
       await deps.analyze(job, log);
       deps.catalog.markState(job.StudyInstanceUID, job.generation, 'done', now());
       log.info({ ms: now() - started }, 'study analysed');
     } catch (err) {
+      // A full disk is not the study's fault and passes when space is freed: the queue defers the job
+      // without counting the attempt (queue/policy.ts), and the study stays unfinished, never failed.
+      if (isOutOfSpace(err)) {
+        log.warn({ err: describeError(err) }, 'study analysis deferred: no space left on the device; retried until space returns');
+        throw err;
+      }
       const permanent = isPermanent(err);
       if (permanent || final) {
         deps.catalog.markState(job.StudyInstanceUID, job.generation, 'failed', now(), describeError(err).message);

@@ -1,13 +1,16 @@
 // BullMQ on Redis: the backend for several machines (a GPU worker beside the node). Jobs carry UIDs
 // only. Redis must not evict keys (maxmemory-policy noeviction) or queued work silently vanishes.
-import { Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { AnalyzeStudyHandler, AnalyzeStudyJob, FailedJob, JobQueue } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
-import { describeError, isPermanent, PrecedentError } from '../shared/errors.js';
-import { jobId, type RetryPolicy } from './policy.js';
+import { describeError, isOutOfSpace, isPermanent, PrecedentError } from '../shared/errors.js';
+import { deferMs, jobId, type RetryPolicy } from './policy.js';
 
 export const QUEUE_NAME = 'analyze';
+
+/** What a job holds in Redis: the study round, and how often a full disk has put it off. */
+type QueuedJob = AnalyzeStudyJob & { deferrals?: number };
 
 export interface BullQueueOptions extends RetryPolicy {
   redisUrl: string;
@@ -58,7 +61,7 @@ export function createBullQueue(options: BullQueueOptions): JobQueue {
       removeOnFail: false, // failed jobs stay listable
     },
   });
-  let worker: Worker<AnalyzeStudyJob> | undefined;
+  let worker: Worker<QueuedJob> | undefined;
   let workerConnection: Redis | undefined;
 
   return {
@@ -71,15 +74,22 @@ export function createBullQueue(options: BullQueueOptions): JobQueue {
       const connection = connect(options.redisUrl);
       workerConnection = connection;
       connection.on('error', (err) => options.log.warn({ err: err.message }, 'Redis connection error (worker)'));
-      worker = new Worker<AnalyzeStudyJob>(
+      worker = new Worker<QueuedJob>(
         QUEUE_NAME,
-        async (job: Job<AnalyzeStudyJob>) => {
+        async (job: Job<QueuedJob>, token?: string) => {
           const attempt = job.attemptsMade + 1;
           const final = attempt >= (job.opts.attempts ?? options.attempts);
           try {
             await handler({ StudyInstanceUID: job.data.StudyInstanceUID, generation: job.data.generation }, { attempt, final });
           } catch (err) {
             if (isPermanent(err)) throw new UnrecoverableError(describeError(err).message);
+            if (isOutOfSpace(err)) {
+              // Put off without using an attempt (DelayedError): tried again until space returns.
+              const deferrals = (job.data.deferrals ?? 0) + 1;
+              await job.updateData({ ...job.data, deferrals });
+              await job.moveToDelayed(Date.now() + deferMs(options, deferrals - 1), token);
+              throw new DelayedError();
+            }
             throw err;
           }
         },

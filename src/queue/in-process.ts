@@ -3,8 +3,8 @@
 // nothing durable itself: the catalog does, and the scheduler re-enqueues unfinished studies at start.
 import type { AnalyzeStudyHandler, AnalyzeStudyJob, FailedJob, JobQueue } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
-import { describeError, isPermanent } from '../shared/errors.js';
-import { jobId, type RetryPolicy, backoffMs } from './policy.js';
+import { describeError, isOutOfSpace, isPermanent } from '../shared/errors.js';
+import { jobId, type RetryPolicy, backoffMs, deferMs } from './policy.js';
 
 export interface InProcessQueueOptions extends RetryPolicy {
   concurrency: number;
@@ -14,6 +14,8 @@ export interface InProcessQueueOptions extends RetryPolicy {
 interface Entry {
   job: AnalyzeStudyJob;
   attempt: number;
+  /** Tries put off because the disk was full (they do not count as attempts). */
+  deferrals: number;
 }
 
 export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
@@ -31,13 +33,20 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
       known.delete(id);
       return;
     }
-    if (!isPermanent(err) && entry.attempt < options.attempts && !closing) {
+    const later = (next: Entry, ms: number): void => {
       const timer = setTimeout(() => {
         delayed.delete(timer);
-        waiting.push({ job: entry.job, attempt: entry.attempt + 1 });
+        waiting.push(next);
         pump();
-      }, backoffMs(options, entry.attempt));
+      }, ms);
       delayed.add(timer);
+    };
+    if (isOutOfSpace(err) && !closing) {
+      later({ ...entry, deferrals: entry.deferrals + 1 }, deferMs(options, entry.deferrals));
+      return;
+    }
+    if (!isPermanent(err) && entry.attempt < options.attempts && !closing) {
+      later({ job: entry.job, attempt: entry.attempt + 1, deferrals: 0 }, backoffMs(options, entry.attempt));
       return;
     }
     known.delete(id);
@@ -69,7 +78,7 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
       const id = jobId(job);
       if (known.has(id)) return; // already waiting, delayed or running: one job per study generation
       known.add(id);
-      waiting.push({ job, attempt: 1 });
+      waiting.push({ job, attempt: 1, deferrals: 0 });
       pump();
     },
     process(h) {

@@ -23,18 +23,27 @@ export interface CaptionMetrics {
   minWidth: number;
 }
 
-export function captionMetrics(scale: number): CaptionMetrics {
+/** `note`: an extra first line (the heatmap says what its colour means); it must fit minWidth. */
+export function captionMetrics(scale: number, note?: string): CaptionMetrics {
   const pad = 4 * scale;
   const lineGap = 3 * scale;
-  return { scale, pad, lineGap, height: pad * 2 + lineGap + 2 * GLYPH_HEIGHT * scale, minWidth: textWidth(DISCLAIMER, scale) + 2 * pad };
+  const lines = note === undefined ? 2 : 3;
+  const widest = Math.max(textWidth(DISCLAIMER, scale), note === undefined ? 0 : textWidth(note, scale));
+  return { scale, pad, lineGap, height: pad * 2 + (lines - 1) * lineGap + lines * GLYPH_HEIGHT * scale, minWidth: widest + 2 * pad };
 }
 
-/** Draws the two caption lines on a black band at the bottom of the image. */
-export function drawCaption(img: RgbImage, model: ModelIdentity, m: CaptionMetrics): void {
+/** Draws the caption lines (the note, if any, then model and disclaimer) on a black band at the bottom. */
+export function drawCaption(img: RgbImage, model: ModelIdentity, m: CaptionMetrics, note?: string): void {
   const top = img.height - m.height;
   fillRect(img, 0, top, img.width, m.height, BLACK);
   const [modelLine, disclaimer] = captionLines(model);
   const maxWidth = img.width - 2 * m.pad;
-  drawText(img, fitText(modelLine, m.scale, maxWidth), m.pad, top + m.pad, m.scale, WHITE);
-  drawText(img, disclaimer, m.pad, top + m.pad + GLYPH_HEIGHT * m.scale + m.lineGap, m.scale, [255, 210, 0]);
+  const step = GLYPH_HEIGHT * m.scale + m.lineGap;
+  let y = top + m.pad;
+  if (note !== undefined) {
+    drawText(img, fitText(note, m.scale, maxWidth), m.pad, y, m.scale, WHITE);
+    y += step;
+  }
+  drawText(img, fitText(modelLine, m.scale, maxWidth), m.pad, y, m.scale, WHITE);
+  drawText(img, disclaimer, m.pad, y + step, m.scale, [255, 210, 0]);
 }

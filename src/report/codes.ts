@@ -35,6 +35,7 @@ export const DCM = {
   algorithmName: code('111001', 'DCM', 'Algorithm Name'), // TID 4019
   algorithmVersion: code('111003', 'DCM', 'Algorithm Version'),
   sourceOfMeasurement: code('121112', 'DCM', 'Source of Measurement'),
+  imageRegion: code('111030', 'DCM', 'Image Region'), // TID 1410 row 7
   finding: code('121071', 'DCM', 'Finding'), // CID 7002
   // TID 4104 (Chest CAD) row 12 uses it for a finding's likelihood, in percent 0-100: our vote.
   certaintyOfFinding: code('111012', 'DCM', 'Certainty of Finding'),
@@ -60,10 +61,18 @@ export const PLAIN_CHEST_XRAY = code('399208008', 'SCT', 'Plain chest X-ray');
 /** RFC 5646 language tag (TID 1204, CID 5000). */
 export const ENGLISH = code('en', 'RFC5646', 'English');
 
+/** TID 1500 row 12 (UMLS is a PS3.16 Table 8-1 scheme: no Coding Scheme Identification needed). */
+export const QUALITATIVE_EVALUATIONS = code('C0034375', 'UMLS', 'Qualitative Evaluations');
+
+/**
+ * Units. Viewers print a unit's Code Value after the number (dsr2html, OHIF), so dimensionless values
+ * use UCUM annotations ("{rank}") that read as words, never "1", which printed "rank 1 1".
+ */
 export const UCUM = {
   percent: code('%', 'UCUM', 'Percent'),
-  noUnits: code('1', 'UCUM', 'no units'),
-  year: code('a', 'UCUM', 'year'), // CID 7456
+  rank: code('{rank}', 'UCUM', 'rank'),
+  cosine: code('{cosine}', 'UCUM', 'cosine similarity'),
+  score: code('{score}', 'UCUM', 'match score'),
 } as const;
 
 /** CID 230 Yes-No (SNOMED CT). */
@@ -129,7 +138,16 @@ export function outcomeConcept(key: string): Code {
 
 export const RANK = localCode('RANK', 'Similarity rank');
 export const SIMILARITY = localCode('COSINE_SIM', 'Cosine similarity');
-export const NEIGHBOURS = localCode('NEIGHBOURS', 'Number of similar cases voting');
+export const MATCH_SCORE = localCode('MATCH_SCORE', 'Match score');
+export const SIMILAR_CASE = localCode('SIMILAR_CASE', 'Similar case');
+export const OUTCOMES = localCode('OUTCOMES', 'Outcomes of the similar cases');
+export const VOTE = localCode('VOTE', 'Neighbour vote');
+export const SIMILARITY_RANGE = localCode('SIM_RANGE', 'Similarity range');
+
+/** A label's share of the neighbour vote as a top-level NUM: OHIF lists only NUMs, by concept meaning. */
+export function voteConcept(label: string): Code {
+  return localCode(`V_${label}`, `${label} (neighbour vote)`);
+}
 /** No DCM concept names an AE title in a content tree; the case's archive, where to retrieve it from. */
 export const RETRIEVE_AE = localCode('RETRIEVE_AE', 'Retrieve AE Title');
 

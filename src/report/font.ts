@@ -94,3 +94,29 @@ export function fitText(text: string, scale: number, maxWidth: number): string {
   const maxChars = Math.max(1, Math.floor((maxWidth / scale + 1) / ADVANCE));
   return `${text.slice(0, Math.max(0, maxChars - 2))}..`;
 }
+
+/**
+ * The text broken into lines no wider than `maxWidth` pixels, at spaces where it can be; a word longer
+ * than a line is split. Nothing is dropped: labels on the page are shown in full.
+ */
+export function wrapText(text: string, scale: number, maxWidth: number): string[] {
+  const perLine = Math.max(1, Math.floor((maxWidth / scale + 1) / ADVANCE));
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    const candidate = line === '' ? word : `${line} ${word}`;
+    if (candidate.length <= perLine) {
+      line = candidate;
+      continue;
+    }
+    if (line !== '') lines.push(line);
+    let rest = word;
+    while (rest.length > perLine) {
+      lines.push(rest.slice(0, perLine));
+      rest = rest.slice(perLine);
+    }
+    line = rest;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}

@@ -6,6 +6,7 @@
 //   |                           | [bar] |
 //   |                           | LOW   |
 //   +---------------------------+-------+
+//   | COLOUR: MODEL ATTENTION, NOT A... |
 //   | MODEL <name> <version>            |
 //   | AI OUTPUT - NOT FOR DIAGNOSTIC USE |
 //   +-----------------------------------+
@@ -19,6 +20,8 @@ import type { DicomObject, HeatmapSCInput } from './types.js';
 export const HEATMAP_SERIES_DESCRIPTION = 'AI attention heatmap - NOT FOR DIAGNOSTIC USE';
 export const HEATMAP_DEFAULT_SERIES_NUMBER = 991;
 export const DEFAULT_MAX_SIZE = 1024;
+/** HIGH / LOW alone do not say of what: a reader could take the colour for a lesion map. */
+export const HEATMAP_NOTE = 'COLOUR: MODEL ATTENTION, NOT A LESION MAP';
 
 /** Opacity at full attention: enough to see the colour, little enough to see the lungs under it. */
 const ALPHA_MAX = 0.6;
@@ -48,7 +51,8 @@ export function renderHeatmap(input: HeatmapSCInput): RgbImage {
   const { image, attention, model } = input;
   const maxSize = Math.max(256, input.maxSize ?? DEFAULT_MAX_SIZE);
   const scale = textScale(Math.min(maxSize, Math.max(image.width, image.height)));
-  const caption = captionMetrics(scale);
+  // The page is at least as wide as the note, so it is never cut.
+  const caption = captionMetrics(scale, HEATMAP_NOTE);
   const pad = caption.pad;
   const barWidth = 6 * scale + 6;
   const labelWidth = textWidth('HIGH', scale);
@@ -81,7 +85,7 @@ export function renderHeatmap(input: HeatmapSCInput): RgbImage {
   strokeRect(page, barX - 1, barTop - 1, barWidth + 2, barHeight + 2, [g, g, g]);
   drawText(page, 'LOW', labelX, barTop + barHeight + pad, scale);
 
-  drawCaption(page, model, caption);
+  drawCaption(page, model, caption, HEATMAP_NOTE);
   return page;
 }
 
@@ -91,7 +95,7 @@ export function buildHeatmapSC(input: HeatmapSCInput): DicomObject {
   return writeSecondaryCapture(input, page, {
     SeriesDescription: HEATMAP_SERIES_DESCRIPTION,
     defaultSeriesNumber: HEATMAP_DEFAULT_SERIES_NUMBER,
-    DerivationDescription: `Attention map of ${input.model.name} ${input.model.version} (viridis, alpha-blended) over the source radiograph, resampled; caption burned in`,
+    DerivationDescription: `Attention map of ${input.model.name} ${input.model.version} (viridis, alpha-blended) over the source radiograph, resampled; model attention, not a lesion map; caption burned in`,
     sourceRelation: 'derived',
   });
 }

@@ -4,7 +4,7 @@
 export { buildSimilarCasesSR, similarCasesContent, SR_SERIES_DESCRIPTION } from './sr.js';
 export { buildHeatmapSC, renderHeatmap, HEATMAP_SERIES_DESCRIPTION } from './heatmap.js';
 export { buildSimilarCasesSC, renderSimilarCases, caseLabelLines, THUMBNAILS_SERIES_DESCRIPTION } from './thumbnails.js';
-export { similarCasesSummary } from './summary.js';
+export { similarCasesSummary, summarySentences, NO_REFERENCE_CASES } from './summary.js';
 export { captionLines } from './caption.js';
 export { readSourceImage, sourceFromDataset } from './source.js';
 export { DISCLAIMER, SOP_CLASS, EXPLICIT_VR_LITTLE_ENDIAN } from './common.js';

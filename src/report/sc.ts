@@ -40,8 +40,9 @@ export function writeSecondaryCapture(options: ObjectOptions, image: RgbImage, s
     SecondaryCaptureDeviceManufacturer: lo(options.producer?.manufacturer ?? 'Precedent'),
     SecondaryCaptureDeviceManufacturerModelName: lo(model.name),
     SecondaryCaptureDeviceSoftwareVersions: lo(model.version),
-    // General Image (C.7.6.1)
-    PatientOrientation: source.PatientOrientation,
+    // General Image (C.7.6.1). Patient Orientation is Type 2C: the heatmap has the source's geometry
+    // and keeps its value; a page of other patients' thumbnails has no orientation: present, empty.
+    PatientOrientation: spec.sourceRelation === 'derived' ? source.PatientOrientation : [],
     ImageType: ['DERIVED', 'SECONDARY'],
     DerivationDescription: spec.DerivationDescription,
     ...(spec.sourceRelation === 'derived'

@@ -66,6 +66,12 @@ function instanceNumber(value: unknown): number | null {
   return Number.isInteger(n) && n > 0 && n < 2 ** 31 ? n : null;
 }
 
+/** Rows / Columns (US) as a positive integer, else null. */
+function dimension(value: unknown): number | null {
+  const n = Number(str(value));
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : null;
+}
+
 const DA = /^\d{8}$/;
 const TM = /^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/;
 const FORMATS: Partial<Record<(typeof PATIENT_STUDY_KEYWORDS)[number], RegExp>> = {
@@ -116,6 +122,8 @@ export function sourceFromDataset(natural: Record<string, unknown>): SourceImage
     Modality: uid('Modality'),
     InstanceNumber: instanceNumber(natural['InstanceNumber']),
     PatientOrientation: strings(natural['PatientOrientation']),
+    Rows: dimension(natural['Rows']),
+    Columns: dimension(natural['Columns']),
     patientStudy,
   };
 }

@@ -17,9 +17,15 @@ function item(relationship: RelationshipType, valueType: string, name: Code | un
   return out;
 }
 
-/** UT allows 4 GB, but viewers show a paragraph: keep it to what a reader reads. */
+/**
+ * Orthanc Explorer hides any string over 256 characters ("Too long"): every TEXT stays under it.
+ * Callers write short sentences; the cut is only a guard against unusually many labels or outcomes.
+ */
+export const MAX_TEXT = 255;
+
 export function text(relationship: RelationshipType, name: Code, value: string, children: ContentItem[] = []): ContentItem {
-  return item(relationship, 'TEXT', name, { TextValue: value }, children);
+  const short = value.length <= MAX_TEXT ? value : `${value.slice(0, MAX_TEXT - 3)}...`;
+  return item(relationship, 'TEXT', name, { TextValue: short }, children);
 }
 
 export function codeItem(relationship: RelationshipType, name: Code, value: Code, children: ContentItem[] = []): ContentItem {
@@ -38,7 +44,15 @@ export function date(relationship: RelationshipType, name: Code, value: string):
   return item(relationship, 'DATE', name, { Date: value });
 }
 
-/** An IMAGE reference; the concept name is optional for IMAGE (C.17.3.2.1). */
+/**
+ * Spatial coordinates in the image's pixel space (C.18.6), with the image as their one SELECTED FROM
+ * child (the Comprehensive 3D SR way of saying which image).
+ */
+export function scoord(relationship: RelationshipType, name: Code, graphicType: 'POINT' | 'POLYLINE', data: number[], on: ContentItem): ContentItem {
+  return item(relationship, 'SCOORD', name, { GraphicType: graphicType, GraphicData: data }, [on]);
+}
+
+/** An IMAGE reference; the concept name is optional for IMAGE (C.17.3.2.1) except where a viewer needs it. */
 export function image(relationship: RelationshipType, name: Code | undefined, sopClassUID: string, sopInstanceUID: string): ContentItem {
   return item(relationship, 'IMAGE', name, { ReferencedSOPSequence: [{ ReferencedSOPClassUID: sopClassUID, ReferencedSOPInstanceUID: sopInstanceUID }] });
 }

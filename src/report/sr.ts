@@ -5,23 +5,28 @@
 //     HAS CONCEPT MOD  CODE Language of Content = English              TID 1204
 //     HAS OBS CONTEXT  CODE Observer Type = Device, UIDREF/TEXT ...    TID 1002 / 1004 (the model)
 //     HAS CONCEPT MOD  CODE Procedure reported = Plain chest X-ray
-//     CONTAINS         TEXT Summary                                    (extension: first thing read)
 //     CONTAINS         CONTAINER Image Library > Image Library Group > IMAGE source   TID 1600
 //     CONTAINS         CONTAINER Imaging Measurements
-//       CONTAINER Measurement Group "Neighbour vote"                   TID 1501, the analysed image
-//         tracking id/uid, Algorithm Name/Version (TID 4019), IMAGE Source of Measurement,
-//         CODE Finding = label > HAS PROPERTIES NUM Certainty of Finding (%)   one per label
-//       CONTAINER Measurement Group "Similar case <rank>"               one per case
-//         NUM rank, NUM cosine similarity, CODE Finding per label, NUM Subject Age (a),
-//         CODE Subject Sex, CODE outcome = Yes/No, UIDREF Study Instance UID, TEXT Accession, DATE
-import type { CaseRecord, SimilarCase } from '../shared/cases.js';
+//       CONTAINER Measurement Group                                    TID 1410, the analysed image
+//         tracking id/uid, Algorithm Name/Version (TID 4019),
+//         SCOORD Image Region (the whole image) > SELECTED FROM IMAGE source,
+//         NUM "<label> (neighbour vote)" % per label, CODE Finding > NUM Certainty of Finding %
+//     CONTAINS         CONTAINER Qualitative Evaluations               TID 1500 row 12
+//       TEXT Summary, Neighbour vote, Outcomes, Similarity range, Comment (model, disclaimer)
+//       CONTAINER Similar case (one per case): TEXT sentence, NUM rank / match score / cosine,
+//         CODE Finding per label, TEXT Subject Age, CODE Subject Sex, CODE outcome = Yes/No,
+//         UIDREF Study Instance UID, TEXT Accession, DATE, TEXT Retrieve AE
+//
+// What OHIF 3 needs (extensions/cornerstone-dicom-sr): a concept name on every item it searches
+// (Image Library entries included), and in Imaging Measurements only groups with a SCOORD whose
+// image is in the study; it shows that image, outlines the region and lists the group's top-level
+// NUMs as "<concept meaning>: <value> <unit code>".
 import { hashUid } from '../shared/uid.js';
-import { checkRetrievalMatches, commonModules, DISCLAIMER, SOP_CLASS, sourceEvidence, writePart10, type NaturalDataset } from './common.js';
-import {
-  DCM, ENGLISH, labelCode, NEIGHBOURS, NO, outcomeConcept, PLAIN_CHEST_XRAY, RANK, RETRIEVE_AE, sexCode, SIMILARITY, UCUM, YES,
-} from './codes.js';
-import { codeItem, container, date, image, num, text, uidref, type ContentItem } from './sr-items.js';
-import { similarCasesSummary } from './summary.js';
+import { checkRetrievalMatches, commonModules, SOP_CLASS, sourceEvidence, writePart10, type NaturalDataset } from './common.js';
+import { DCM, ENGLISH, labelCode, PLAIN_CHEST_XRAY, UCUM, voteConcept } from './codes.js';
+import { qualitativeEvaluations } from './sr-cases.js';
+import { codeItem, container, image, num, scoord, text, uidref, type ContentItem } from './sr-items.js';
+import { NO_REFERENCE_CASES } from './summary.js';
 import type { DicomObject, ModelIdentity, SimilarCasesSRInput, SourceImage } from './types.js';
 
 export const SR_SERIES_DESCRIPTION = `AI similar cases - NOT FOR DIAGNOSTIC USE`;
@@ -37,22 +42,31 @@ function observerContext(model: ModelIdentity, manufacturer: string): ContentIte
   ];
 }
 
-function sourceImage(source: SourceImage, name = DCM.sourceOfMeasurement): ContentItem {
-  return image('CONTAINS', name, source.SOPClassUID, source.SOPInstanceUID);
-}
-
+/** The library entry carries a concept name: the standard allows none, OHIF reads every item's. */
 function imageLibrary(source: SourceImage): ContentItem {
-  const entry = image('CONTAINS', undefined, source.SOPClassUID, source.SOPInstanceUID);
+  const entry = image('CONTAINS', DCM.sourceOfMeasurement, source.SOPClassUID, source.SOPInstanceUID);
   return container('CONTAINS', DCM.imageLibrary, [container('CONTAINS', DCM.imageLibraryGroup, [entry])]);
 }
 
 /**
- * TID 1500 tracking: the Tracking Unique Identifier follows from the analysed image, the model and the
- * label, so that writing the report again (a replay) tracks the same things with the same UIDs.
+ * The model looked at the whole image: its outline (a closed polyline through the outer pixel
+ * corners, C.18.6.1.2), or the centre point when the matrix size is unknown.
  */
-function trackingContext(input: SimilarCasesSRInput, label: string): ContentItem[] {
-  const uid = hashUid('precedent-tracking', input.source.SOPInstanceUID, input.model.name, input.model.version, label);
-  return [text('HAS OBS CONTEXT', DCM.trackingIdentifier, label), uidref('HAS OBS CONTEXT', DCM.trackingUniqueIdentifier, uid)];
+function wholeImage(source: SourceImage): ContentItem {
+  const on = image('SELECTED FROM', undefined, source.SOPClassUID, source.SOPInstanceUID);
+  const { Rows: r, Columns: c } = source;
+  if (r === null || c === null) return scoord('CONTAINS', DCM.imageRegion, 'POINT', [0.5, 0.5], on);
+  return scoord('CONTAINS', DCM.imageRegion, 'POLYLINE', [0, 0, c, 0, c, r, 0, r, 0, 0], on);
+}
+
+/**
+ * TID 1500 tracking: the Tracking Unique Identifier follows from the analysed image and the model, so
+ * that writing the report again (a replay) tracks the same thing with the same UID. It is the group's
+ * only UIDREF (OHIF takes the first UIDREF as the tracking UID).
+ */
+function trackingContext(input: SimilarCasesSRInput, identifier: string): ContentItem[] {
+  const uid = hashUid('precedent-tracking', input.source.SOPInstanceUID, input.model.name, input.model.version, 'Neighbour vote');
+  return [text('HAS OBS CONTEXT', DCM.trackingIdentifier, identifier), uidref('HAS OBS CONTEXT', DCM.trackingUniqueIdentifier, uid)];
 }
 
 /** TID 4019 Algorithm Identification. */
@@ -60,64 +74,28 @@ function algorithm(model: ModelIdentity): ContentItem {
   return text('HAS CONCEPT MOD', DCM.algorithmName, model.name, [text('HAS CONCEPT MOD', DCM.algorithmVersion, model.version)]);
 }
 
-/** The analysed image: one qualitative evaluation per label with its neighbour-vote probability. */
-function voteGroup(input: SimilarCasesSRInput): ContentItem {
-  const { retrieval, model, source } = input;
-  const evaluations = retrieval.vote.map((v) =>
-    codeItem('CONTAINS', DCM.finding, labelCode(v.label), [num('HAS PROPERTIES', DCM.certaintyOfFinding, clampPercent(v.probability), UCUM.percent)]),
-  );
-  return container('CONTAINS', DCM.measurementGroup, [
-    ...trackingContext(input, 'Neighbour vote'),
-    algorithm(model),
-    sourceImage(source),
-    num('CONTAINS', NEIGHBOURS, retrieval.cases.length, UCUM.noUnits),
-    ...evaluations,
-    text('CONTAINS', DCM.comment, `Similarity-weighted vote of the ${retrieval.cases.length} most similar archived cases. ${DISCLAIMER}.`),
-  ]);
-}
-
 function clampPercent(probability: number): number {
   return Math.round(Math.max(0, Math.min(1, probability)) * 1000) / 10;
 }
 
-const isDA = (value: string): boolean => /^\d{8}$/.test(value);
-
-function outcomeItems(record: CaseRecord): ContentItem[] {
-  return Object.entries(record.outcomes)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .flatMap(([key, raw]) => {
-      const value = raw.trim().toUpperCase();
-      if (value === 'Y') return [codeItem('CONTAINS', outcomeConcept(key), YES)];
-      if (value === 'N') return [codeItem('CONTAINS', outcomeConcept(key), NO)];
-      return raw.trim() === '' ? [] : [text('CONTAINS', outcomeConcept(key), raw.trim())];
-    });
-}
-
-/** One similar case: what a radiologist compares, and where to find the prior study. */
-function caseGroup(input: SimilarCasesSRInput, similar: SimilarCase): ContentItem {
-  const record = similar.case;
-  const items: ContentItem[] = [
-    ...trackingContext(input, `Similar case ${similar.rank}`),
-    num('CONTAINS', RANK, similar.rank, UCUM.noUnits),
-    num('CONTAINS', SIMILARITY, similar.similarity, UCUM.noUnits),
-    ...record.labels.map((label) => codeItem('CONTAINS', DCM.finding, labelCode(label))),
-  ];
-  if (record.age !== null && Number.isFinite(record.age)) items.push(num('CONTAINS', DCM.subjectAge, record.age, UCUM.year));
-  items.push(codeItem('CONTAINS', DCM.subjectSex, sexCode(record.sex)));
-  items.push(...outcomeItems(record));
-  items.push(uidref('CONTAINS', DCM.studyInstanceUID, record.StudyInstanceUID));
-  if (record.AccessionNumber.trim() !== '') items.push(text('CONTAINS', DCM.accessionNumber, record.AccessionNumber.trim()));
-  if (isDA(record.StudyDate)) items.push(date('CONTAINS', DCM.studyDate, record.StudyDate));
-  // Truthy test: results stored before the field existed have none.
-  if (record.retrieveAETitle) items.push(text('CONTAINS', RETRIEVE_AE, record.retrieveAETitle));
-  return container('CONTAINS', DCM.measurementGroup, items);
+/** The analysed image: its region, and the neighbour vote as NUMs (OHIF) and as coded findings. */
+function voteGroup(input: SimilarCasesSRInput): ContentItem {
+  const { retrieval, model, source } = input;
+  const n = retrieval.cases.length;
+  const identifier = n === 0 ? NO_REFERENCE_CASES.split(':')[0] ?? '' : `AI similar-case vote of ${n} ${n === 1 ? 'case' : 'cases'}`;
+  const shares = retrieval.vote.map((v) =>
+    num('CONTAINS', voteConcept(v.label), clampPercent(v.probability), UCUM.percent, [codeItem('HAS CONCEPT MOD', DCM.finding, labelCode(v.label))]),
+  );
+  const findings = retrieval.vote.map((v) =>
+    codeItem('CONTAINS', DCM.finding, labelCode(v.label), [num('HAS PROPERTIES', DCM.certaintyOfFinding, clampPercent(v.probability), UCUM.percent)]),
+  );
+  return container('CONTAINS', DCM.measurementGroup, [...trackingContext(input, identifier), algorithm(model), wholeImage(source), ...shares, ...findings]);
 }
 
 /** The content tree (root CONTAINER attributes and its ContentSequence). */
 export function similarCasesContent(input: SimilarCasesSRInput): NaturalDataset {
   const { retrieval, model, source } = input;
   const manufacturer = input.producer?.manufacturer ?? 'Precedent';
-  const cases = [...retrieval.cases].sort((a, b) => a.rank - b.rank);
   return {
     ValueType: 'CONTAINER',
     ConceptNameCodeSequence: [{ ...DCM.imagingMeasurementReport }],
@@ -127,9 +105,9 @@ export function similarCasesContent(input: SimilarCasesSRInput): NaturalDataset 
       codeItem('HAS CONCEPT MOD', DCM.languageOfContent, ENGLISH),
       ...observerContext(model, manufacturer),
       codeItem('HAS CONCEPT MOD', DCM.procedureReported, PLAIN_CHEST_XRAY),
-      text('CONTAINS', DCM.summary, similarCasesSummary(retrieval)),
       imageLibrary(source),
-      container('CONTAINS', DCM.imagingMeasurements, [voteGroup(input), ...cases.map((c) => caseGroup(input, c))]),
+      container('CONTAINS', DCM.imagingMeasurements, [voteGroup(input)]),
+      qualitativeEvaluations(retrieval, model),
     ],
   };
 }

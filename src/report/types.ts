@@ -16,8 +16,11 @@ export interface SourceImage {
   Modality: string;
   /** The source's Instance Number, or null: results take it, so that result N is about image N. */
   InstanceNumber: number | null;
-  /** Copied to the Secondary Captures (General Image); [] when the source has none. */
+  /** Copied to the heatmap (same geometry as the source); [] when the source has none. */
   PatientOrientation: string[];
+  /** The source's matrix (the SR outlines the analysed region on it); null when unknown. */
+  Rows: number | null;
+  Columns: number | null;
   /**
    * Patient / General Study / Patient Study attributes in dcmjs naturalized form (keyword -> value),
    * copied verbatim. Values read by dcmjs are already decoded to JavaScript strings, and dcmjs writes
@@ -28,7 +31,7 @@ export interface SourceImage {
 }
 
 /** The algorithm that produced the result: IHE AIR identifies it by a Device UID per model version. */
-export type ModelIdentity = Pick<ModelCard, 'name' | 'version' | 'deviceUID'>;
+export type ModelIdentity = Pick<ModelCard, 'name' | 'version' | 'deviceUID' | 'similarityCalibration'>;
 
 /** The node that writes the objects (General / Enhanced General Equipment). */
 export interface ProducerIdentity {

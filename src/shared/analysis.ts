@@ -1,4 +1,5 @@
 // Plain types of the analysis pipeline (decode -> embed), exchanged between capabilities.
+import type { SimilarityCalibration } from './similarity.js';
 
 /** A decoded radiograph in display space, ready for any model's preprocessing. */
 export interface DecodedImage {
@@ -49,6 +50,8 @@ export interface ModelCard {
   intendedUse: string;
   trainingData: string;
   metrics: Record<string, unknown>;
+  /** Maps a raw cosine to the displayed match score (similarity.ts); absent: only cosines are shown. */
+  similarityCalibration?: SimilarityCalibration;
 }
 
 /**

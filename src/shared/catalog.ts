@@ -1,9 +1,12 @@
 // The catalog contract (implemented by store/). It is the source of truth for what was acknowledged
 // and for study state, so everything after an acknowledgement can be replayed after a crash.
 import type { ActiveStudyState, InstanceRecord, StudyRecord } from './types.js';
+import type { QueryAttributes } from './dicom-objects.js';
 
 export interface NewInstance extends Omit<InstanceRecord, 'version'> {
   analyzable: boolean;
+  /** The searchable attributes (QIDO-RS): indexed with the instance when it keeps a file. */
+  query?: QueryAttributes;
 }
 
 export interface StoredEmbedding {

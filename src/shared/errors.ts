@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'INSTANCE_TOO_LARGE' // beyond storage.maxInstanceBytes
   | 'DATASET_MALFORMED' // cannot be parsed as a DICOM data set
   | 'DATASET_INCOMPLETE' // parses, but lacks an attribute needed to file it (UIDs)
+  | 'UID_INVALID' // a Study/Series/SOP Instance or SOP Class UID that is not a single conformant UID (PS3.5 9.1)
   | 'DATASET_MISMATCH' // data set disagrees with the command (SOP Class/Instance UID)
   | 'STUDY_MISMATCH' // data set belongs to another study than the request names (STOW-RS to /studies/{uid})
   | 'STORAGE_FAILED' // I/O error while making the object durable
@@ -44,8 +45,27 @@ export function describeError(err: unknown): { code: string; message: string; ca
   return { code: 'UNKNOWN', message: String(err) };
 }
 
+// A full file system or quota (errno), or a full SQLite database: a state that passes when space is
+// freed, so senders must see "out of resources" (retry later) and work must wait, not fail for good.
+const NO_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** True when `err` or any of its causes says the disk (or the catalog) is full. */
+export function isOutOfSpace(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (isPrecedentError(e) && e.code === 'OUT_OF_RESOURCES') return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NO_SPACE_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+/** An I/O failure while making something durable: OUT_OF_RESOURCES when the disk is full, else STORAGE_FAILED. */
+export function storageError(message: string, cause: unknown): PrecedentError {
+  return isOutOfSpace(cause) ? new PrecedentError('OUT_OF_RESOURCES', `${message}: no space left on the device`, { cause }) : new PrecedentError('STORAGE_FAILED', message, { cause });
+}
+
 /** Failures that no retry can fix: the queue must not try again. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'DATASET_MISMATCH', 'STUDY_MISMATCH', 'MODEL_INVALID']);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'UID_INVALID', 'DATASET_MISMATCH', 'STUDY_MISMATCH', 'MODEL_INVALID']);
 
 export function isPermanent(err: unknown): boolean {
   return isPrecedentError(err) && PERMANENT.has(err.code);

@@ -3,6 +3,7 @@
 import { openDatabase } from './sqlite.js';
 import type { Catalog, NewInstance, StoredEmbedding } from '../shared/catalog.js';
 import type { InstanceRecord, StudyRecord, StudyState } from '../shared/types.js';
+import { objectUpsert } from './object-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS instances (
@@ -165,6 +166,8 @@ export function openCatalog(file: string): Catalog {
   if (!db.prepare<[], { name: string }>('PRAGMA table_info(instances)').all().some((c) => c.name === 'called_ae_title')) {
     db.exec("ALTER TABLE instances ADD COLUMN called_ae_title TEXT NOT NULL DEFAULT ''");
   }
+  // The object index (QIDO-RS) is written in the same transaction as the instance it describes.
+  const putObject = objectUpsert(db);
 
   const q = {
     versions: db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE sop_instance_uid = ? ORDER BY version'),
@@ -197,6 +200,7 @@ export function openCatalog(file: string): Catalog {
        WHERE study_instance_uid = @uid AND generation = @generation AND state IN (SELECT value FROM json_each(@from))`,
     ),
     forget: db.prepare('UPDATE instances SET path = NULL WHERE sop_instance_uid = ? AND version = ?'),
+    unindex: db.prepare("DELETE FROM dicom_objects WHERE sop_instance_uid = ? AND version = ? AND origin = 'received'"),
     analyzable: db.prepare<[string], InstanceRow>(
       `SELECT i.* FROM instances i
        WHERE i.study_instance_uid = ? AND i.status = 'accepted' AND i.path IS NOT NULL
@@ -229,6 +233,9 @@ export function openCatalog(file: string): Catalog {
       received_at: inst.receivedAt,
       called_ae_title: inst.calledAETitle,
     });
+    if (inst.path && inst.query) {
+      putObject({ ...inst.query, origin: 'received', version: inst.version, path: inst.path, size: inst.size, TransferSyntaxUID: inst.TransferSyntaxUID });
+    }
     if (!inst.analyzable) return;
     const changed = q.touchStudy.run({ uid: inst.StudyInstanceUID, now }).changes;
     if (changed === 0) q.newStudy.run(inst.StudyInstanceUID, now, now, now, now);
@@ -266,9 +273,10 @@ export function openCatalog(file: string): Catalog {
       });
     },
     embeddings: (uid, modelVersion) => q.embeddings.all(uid, modelVersion ?? null, modelVersion ?? null).map(toEmbedding),
-    forgetIgnoredFile: (uid, version) => {
+    forgetIgnoredFile: db.transaction((uid: string, version: number) => {
       q.forget.run(uid, version);
-    },
+      q.unindex.run(uid, version);
+    }),
     close: () => db.close(),
   };
 }

@@ -55,9 +55,13 @@ export function openFileStore(dataDir: string): FileStore {
       try {
         writeSync(fd, bytes);
         fsyncSync(fd);
-      } finally {
+      } catch (err) {
+        // A full disk must not also leave the partial file behind to keep it full.
         closeSync(fd);
+        rmSync(temp, { force: true });
+        throw err;
       }
+      closeSync(fd);
       const target = join(dataDir, rel);
       const dir = dirname(target);
       const created = mkdirSync(dir, dirs);

@@ -1,7 +1,8 @@
 // storage.retention: the source objects of analysed studies are removed once they are no longer
 // needed, oldest first; what the node learnt from them stays (catalog rows, embeddings, case
 // thumbnails, result objects). An instance whose file is gone keeps its row with path NULL, the
-// state an ignored object's removed file already has: analysis and the similar-cases page skip it.
+// state an ignored object's removed file already has: analysis and the similar-cases page skip it;
+// its object-index row goes (QIDO-RS lists only what WADO-RS can serve).
 // Each pass is recorded in retention_runs for `precedent status`.
 import type { FileStore } from '../shared/files.js';
 import type { RetentionRun } from '../shared/status.js';
@@ -53,6 +54,8 @@ export function openRetention(file: string, files: FileStore): Retention {
      ORDER BY s.updated_at, s.study_instance_uid`,
   );
   const forget = db.prepare<[string, number]>('UPDATE instances SET path = NULL WHERE sop_instance_uid = ? AND version = ?');
+  // QIDO-RS lists what WADO-RS can serve: a removed file leaves the object index (results stay in it).
+  const unindex = db.prepare<[string, number]>("DELETE FROM dicom_objects WHERE sop_instance_uid = ? AND version = ? AND origin = 'received'");
   const kept = db.prepare<[], { n: number }>("SELECT COALESCE(SUM(size), 0) AS n FROM instances WHERE path IS NOT NULL AND path != ''");
   const record = db.prepare<[number, string, number, number, number]>('INSERT INTO retention_runs VALUES (?, ?, ?, ?, ?)');
 
@@ -69,7 +72,10 @@ export function openRetention(file: string, files: FileStore): Retention {
       // File first: a pass cut short leaves a row pointing at nothing (removed again next time),
       // never a file that no row knows.
       files.remove(c.path);
-      forget.run(c.sop_instance_uid, c.version);
+      db.transaction(() => {
+        forget.run(c.sop_instance_uid, c.version);
+        unindex.run(c.sop_instance_uid, c.version);
+      })();
       run.files++;
       run.bytes += c.size;
     }

@@ -27,6 +27,10 @@ declare module 'dcmjs' {
         naturalizeDataset(dataset: DicomDataset): Record<string, unknown>;
         denaturalizeDataset(dataset: Record<string, unknown>): DicomDataset;
         uid(): string;
+        /** "(gggg,eeee)" -> entry. */
+        dictionary: Record<string, { tag: string; vr: string; name: string } | undefined>;
+        /** Keyword -> entry. */
+        nameMap: Record<string, { tag: string; vr: string; name: string } | undefined>;
       };
     };
     log: { setLevel(level: string): void; getLogger(name: string): { setLevel(level: string): void } };

@@ -67,6 +67,8 @@ function valueOf(item: Record<string, unknown>): string {
     }
     case 'CONTAINER':
       return String(item['ContinuityOfContent']);
+    case 'SCOORD':
+      return `${String(item['GraphicType'])} ${asArray(item['GraphicData']).map(String).join(',')}`;
     default:
       return '';
   }

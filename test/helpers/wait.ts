@@ -1,9 +1,15 @@
-// Polls until a condition holds; fails with how long it waited. A deadline for waiting, not an
-// assertion about latency.
-export async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+// Waiting on the node without timing assertions: bounded polls and deadlines that fail loudly.
+import { run } from './tools.js';
+
+export async function waitFor(condition: () => boolean, ms: number): Promise<void> {
+  for (const deadline = Date.now() + ms; !condition() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+}
+
+export const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
+
+/** dcmtk's echoscu against the node: 0 when a real peer can still associate and verify. */
+export async function echo(n: { port: number }): Promise<number> {
+  const r = await run('echoscu', ['-aet', 'T', '-aec', 'PRECEDENT', '127.0.0.1', String(n.port)], { timeoutMs: 20_000 });
+  return r.code;
 }

@@ -1,0 +1,68 @@
+"""The two training collections of precedent-cxr 2.x and their patient-disjoint split.
+
+Images come from ../shared/data/cxr (pediatric Kermany + adult COVID-era collections) and
+../shared/data/cxr-nih (NIH ChestX-ray14 adults and some adolescents). Relevance everywhere is the
+`label` column (COVID-19 / other pneumonia / normal), the protocol the node's `precedent eval` and the
+issue's held-out check use; the finer `label_group` (viral, bacterial, ...) is shown to users but is not
+a training class. Collections: `pediatric` (Kermany), `covid-era` (the adult COVID-19 collections), `nih`.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+
+LABELS = ["COVID-19", "other pneumonia", "normal"]
+
+
+@dataclass
+class Item:
+    data_dir: str
+    image_path: str
+    patient_group: str
+    dataset: str
+    collection: str
+    label: str
+    label_group: str
+    age: float | None
+    findings: str
+
+    @property
+    def path(self) -> str:
+        return os.path.join(self.data_dir, self.image_path)
+
+    @property
+    def key(self) -> str:
+        """Unique across collections: the split files are per data folder, keyed by image_path."""
+        return f"{os.path.basename(os.path.normpath(self.data_dir))}/{self.image_path}"
+
+    @property
+    def y(self) -> int:
+        return LABELS.index(self.label) if self.label in LABELS else -1
+
+
+def collection_of(dataset: str) -> str:
+    if dataset.startswith("kermany"):
+        return "pediatric"
+    if dataset.startswith("nih"):
+        return "nih"
+    return "covid-era"
+
+
+def read_items(data_dir: str) -> list[Item]:
+    with open(os.path.join(data_dir, "labels.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for r in rows:
+        try:
+            age = float(r.get("age") or "")
+        except ValueError:
+            age = None
+        out.append(Item(data_dir, r["image_path"], r["patient_group"], r["dataset"], collection_of(r["dataset"]),
+                        r["label"].strip(), (r.get("label_group") or "").strip(), age, r.get("findings") or ""))
+    return out
+
+
+def read_split(path: str) -> dict[str, str]:
+    with open(path, newline="") as f:
+        return {r["image_path"]: r["split"] for r in csv.DictReader(f)}

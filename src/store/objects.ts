@@ -1,0 +1,26 @@
+// The object index (QIDO-RS search, WADO-RS lookup) on its own connection to the catalog database.
+import Database from 'better-sqlite3';
+import type { ObjectIndex } from '../shared/dicom-objects.js';
+import { fromRow, objectUpsert, type ObjectRow } from './object-rows.js';
+import { searchObjects } from './objects-query.js';
+
+export function openObjectIndex(file: string): ObjectIndex {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  const upsert = objectUpsert(db);
+  const has = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM dicom_objects WHERE sop_instance_uid = ?');
+  const under = db.prepare<[{ study: string; series: string | null; instance: string | null }], ObjectRow>(
+    `SELECT * FROM dicom_objects WHERE study_instance_uid = @study
+       AND (@series IS NULL OR series_instance_uid = @series) AND (@instance IS NULL OR sop_instance_uid = @instance)
+     ORDER BY series_number, series_instance_uid, instance_number, sop_instance_uid`,
+  );
+  return {
+    search: (query) => searchObjects(db, query),
+    objects: (study, series, instance) => under.all({ study, series: series ?? null, instance: instance ?? null }).map(fromRow),
+    put: upsert,
+    has: (uid) => has.get(uid) !== undefined,
+    close: () => db.close(),
+  };
+}
