@@ -6,8 +6,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildFixtures, type FixtureSpec } from '../test/fixtures/build.js';
-import { cxrDir } from '../test/fixtures/shared.js';
-import { startTestNode, tempDir } from '../test/helpers/node.js';
+import { cxrDir, readSharedLabels } from '../test/fixtures/shared.js';
+import { startTestNode, tempDir, type TestNode } from '../test/helpers/node.js';
 import { freePort } from '../test/helpers/process.js';
 import { run } from '../test/helpers/tools.js';
 import { median, printTable } from './table.js';
@@ -15,12 +15,29 @@ import { median, printTable } from './table.js';
 const STUDIES = Number(process.env.BENCH_E2E_STUDIES ?? 5);
 const COMPLETE_AFTER = Number(process.env.BENCH_E2E_COMPLETE_AFTER ?? 1);
 
+/** Query images spread over the shared set, wrapping around it (any BENCH_E2E_STUDIES works). */
+export function queryImageIndexes(studies: number, available: number): number[] {
+  return Array.from({ length: studies }, (_, i) => (3 + i * 97) % available);
+}
+
 export async function benchEndToEnd(): Promise<void> {
-  const modelDir = resolve('models/default');
-  const dataDir = tempDir('precedent-bench-e2e-');
   const pacsDir = tempDir('precedent-bench-pacs-');
   const pacsPort = await freePort();
   const scp = spawn('storescp', ['-aet', 'BENCHPACS', '+xa', '-od', pacsDir, String(pacsPort)], { stdio: 'ignore', env: { ...process.env, TCP_NODELAY: '1' } });
+  // The PACS stand-in goes with the bench, however the bench ends (an exception, Ctrl-C).
+  const stopScp = (): void => void scp.kill('SIGTERM');
+  process.once('exit', stopScp);
+  try {
+    await measure(pacsDir, pacsPort);
+  } finally {
+    stopScp();
+    process.off('exit', stopScp);
+  }
+}
+
+async function measure(pacsDir: string, pacsPort: number): Promise<void> {
+  const modelDir = resolve('models/default');
+  const dataDir = tempDir('precedent-bench-e2e-');
   const labels = readFileSync(join(cxrDir(), 'labels.csv'), 'utf8').trim().split('\n');
   const csv = join(dataDir, 'archive.csv');
   writeFileSync(csv, `${[labels[0], ...labels.slice(1).filter((_, i) => i % 5 === 0)].join('\n')}\n`);
@@ -39,7 +56,15 @@ export async function benchEndToEnd(): Promise<void> {
   });
   if (imported.code !== 0) throw new Error(`import failed: ${imported.stderr.slice(-300)}`);
   const node = await startTestNode({ ...overrides, log: { level: 'warn' } }, { dataDir });
-  const queries = await buildFixtures(Array.from({ length: STUDIES }, (_, i) => ({ variant: 'dx12', syntax: 'jpegls', imageIndex: 3 + i * 97, maxSize: 512 }) as FixtureSpec), tempDir());
+  try {
+    await sendAll(node, pacsDir, labels.slice(1).filter((_, i) => i % 5 === 0).length);
+  } finally {
+    await node.stop();
+  }
+}
+
+async function sendAll(node: TestNode, pacsDir: string, archive: number): Promise<void> {
+  const queries = await buildFixtures(queryImageIndexes(STUDIES, readSharedLabels().length).map((imageIndex) => ({ variant: 'dx12', syntax: 'jpegls', imageIndex, maxSize: 512 }) as FixtureSpec), tempDir());
   const totals: number[] = [];
   const seen = new Set<string>();
   for (const q of queries) {
@@ -61,9 +86,6 @@ export async function benchEndToEnd(): Promise<void> {
     if (srAt) totals.push(srAt - t0);
     else console.error(`no SR for study ${q.studyInstanceUID}; last node log lines:\n${node.logs.slice(-8).join('\n')}`);
   }
-  await node.stop();
-  scp.kill('SIGTERM');
-  const archive = labels.slice(1).filter((_, i) => i % 5 === 0).length;
   console.log(`\n## Results end to end — ${STUDIES} one-image studies (512-px JPEG-LS DX) against ${archive} imported cases, default model, CPU; PACS = dcmtk storescp\n`);
   printTable(
     ['studies with an SR', 'median last C-STORE → SR at PACS (s)', 'completion timeout (s)', 'median after completion (s)', 'max after completion (s)'],

@@ -1,6 +1,8 @@
 // The composition root: the only module that knows every capability. Everything is built from the
 // config passed in; nothing reads globals.
 import { mkdirSync } from 'node:fs';
+import { PHI_DIR_MODE, type FileStore } from './shared/files.js';
+import { describeError } from './shared/errors.js';
 import { join, resolve } from 'node:path';
 import type { Config } from './config/schema.js';
 import type { Logger } from './shared/log.js';
@@ -16,8 +18,9 @@ import type { Archive } from './archive.js';
 import { instrumentIngest } from './shared/metrics.js';
 import { createPromMetrics } from './ops/index.js';
 import { createSurfaces } from './surfaces.js';
-import { openExportOutbox } from './store/index.js';
+import { openExportOutbox, openRetention } from './store/index.js';
 import { createExporter, type Destination } from './export/index.js';
+import { allowedHostsLockout } from './config/hosts.js';
 
 export interface NodeOptions {
   /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
@@ -43,7 +46,7 @@ export interface PrecedentNode {
 export function buildNode(config: Config, log: Logger, options: NodeOptions = {}): PrecedentNode {
   const now = options.now ?? Date.now;
   const dataDir = resolve(config.storage.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: PHI_DIR_MODE });
   const files = openFileStore(dataDir);
   const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
   // One registry per node (ops/); every object either edge receives is counted in ingest's wrapper.
@@ -81,12 +84,15 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   // What QIDO-RS searches and WADO-RS serves: every stored object (catalog.ts and results.ts fill it).
   const objects = openObjectIndex(join(dataDir, 'catalog.sqlite'));
   const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis });
+  const retention = startRetention(config, files, join(dataDir, 'catalog.sqlite'), log.child({ component: 'retention' }), now);
 
   return {
     catalog,
     queue,
     dataDir,
     async start() {
+      const lockout = allowedHostsLockout(config.dimse.host, config.dimse.allowedHosts);
+      if (lockout) log.warn({ allowedHosts: config.dimse.allowedHosts, why: lockout }, 'dimse.allowedHosts lets no peer in: every association will be rejected');
       const opsPort = await surfaces.startOps();
       const swept = files.sweepTemp();
       if (swept > 0) log.warn({ swept }, 'removed partial transfers left by a previous run (none was acknowledged)');
@@ -115,10 +121,12 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
         // The defaults: results are nowhere but on disk, and a first user would otherwise not find them.
         log.warn({ results: join(dataDir, 'results') }, `no export destination and DICOMweb off: results are written as DICOM files under ${join(dataDir, 'results')} only`);
       }
+      retention.start();
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
       return { dimsePort, requeued, dicomwebPort, opsPort };
     },
     async stop(graceMs = 5000) {
+      retention.stop();
       await surfaces.stop();
       await dimse.close(graceMs);
       scheduler.stop();
@@ -132,5 +140,34 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     },
     checkStudies: () => scheduler.tick(),
     archive: () => analysis?.archive,
+  };
+}
+
+/** storage.retention, when set: a pass at start, then every checkIntervalSeconds. */
+function startRetention(config: Config, files: FileStore, catalogFile: string, log: Logger, now: () => number): { start(): void; stop(): void } {
+  const policy = config.storage.retention;
+  if (policy.removeSourceAfterDays <= 0 && policy.maxSourceBytes <= 0) return { start: () => undefined, stop: () => undefined };
+  const retention = openRetention(catalogFile, files);
+  let timer: NodeJS.Timeout | undefined;
+  const pass = (): void => {
+    try {
+      for (const run of retention.pass(now(), policy)) log.info({ ...run, keptBytes: retention.keptBytes() }, 'retention removed source objects of done studies');
+      if (policy.maxSourceBytes > 0 && retention.keptBytes() > policy.maxSourceBytes) {
+        log.warn({ keptBytes: retention.keptBytes(), maxSourceBytes: policy.maxSourceBytes }, 'source objects exceed storage.retention.maxSourceBytes: the rest belongs to studies not done yet');
+      }
+    } catch (err) {
+      log.error({ err: describeError(err) }, 'retention pass failed; tried again at the next interval');
+    }
+  };
+  return {
+    start() {
+      pass();
+      timer = setInterval(pass, policy.checkIntervalSeconds * 1000);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+      retention.close();
+    },
   };
 }

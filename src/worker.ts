@@ -1,6 +1,7 @@
 // Composition root for `precedent worker`: analysis workers alone, for GPU machines, against the same
 // Redis and shared storage (data dir and catalog) as `precedent serve`.
 import { mkdirSync } from 'node:fs';
+import { PHI_DIR_MODE } from './shared/files.js';
 import { join, resolve } from 'node:path';
 import type { Config } from './config/schema.js';
 import type { Logger } from './shared/log.js';
@@ -22,7 +23,7 @@ export function buildWorker(config: Config, log: Logger): PrecedentWorker {
   if (!redisUrl) throw new PrecedentError('CONFIG_INVALID', 'precedent worker needs queue.redisUrl (the in-process queue lives inside `precedent serve`)');
   if (!modelPresent(config)) throw new PrecedentError('MODEL_INVALID', `no model.onnx in model.dir (${resolve(config.model.dir)})`);
   const dataDir = resolve(config.storage.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: PHI_DIR_MODE });
   const files = openFileStore(dataDir);
   const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
   const queue = createQueue(config, log.child({ component: 'queue' }));

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfig } from '../src/config/index.js';
+import { readConfigFile } from '../src/config/load.js';
+import { configSchema } from '../src/config/schema.js';
+import { allowedHostsLockout } from '../src/config/hosts.js';
 import { isPrecedentError } from '../src/shared/errors.js';
 import { run } from './helpers/tools.js';
+import { startTestNode } from './helpers/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'precedent-config-'));
 
@@ -77,5 +81,85 @@ describe('configuration', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('aeTitle: PRECEDENT');
+  });
+
+  it('the example config names every key of every section (commented out where it has no default)', () => {
+    const text = readFileSync('config/precedent.example.yaml', 'utf8');
+    const shapeOf = (node: unknown): Record<string, unknown> => {
+      let cur = node as { shape?: Record<string, unknown>; def?: { innerType?: unknown } } | undefined;
+      while (cur && !cur.shape) cur = cur.def?.innerType as typeof cur;
+      return cur?.shape ?? {};
+    };
+    const missing: string[] = [];
+    for (const [section, schema] of Object.entries(configSchema.shape)) {
+      const start = text.search(new RegExp(`^${section}:`, 'm'));
+      expect(start, `section ${section}`).toBeGreaterThanOrEqual(0);
+      const rest = text.slice(start + section.length + 1);
+      const block = rest.slice(0, rest.search(/^\S/m) < 0 ? undefined : rest.search(/^\S/m));
+      for (const key of Object.keys(shapeOf(schema))) if (!new RegExp(`^\\s+(# )?${key}:`, 'm').test(block)) missing.push(`${section}.${key}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('says what is wrong with an export destination, not just "Invalid input"', () => {
+    const details = configError(() =>
+      parseConfig({ export: { destinations: [{ name: 'pacs', aeTitle: 'PACS', host: 'pacs', port: '104' }, { name: 'web', url: 'not a url' }, { name: 'both', aeTitle: 'X', host: 'h', port: 1, url: 'http://x' }] } }),
+    );
+    expect(details).toContain('export.destinations.0.port: Invalid input: expected number, received string');
+    expect(details).toContain('export.destinations.1.url: Invalid URL');
+    expect(details).toContain('export.destinations.2: Unrecognized key: "url"');
+    expect(details.filter((d) => d.endsWith('neither a DIMSE destination (name, aeTitle, host, port) nor a DICOMweb one (name, url)'))).toHaveLength(2);
+    expect(details.join('\n')).not.toMatch(/: Invalid input$/m);
+  });
+
+  it('gives the line and column of a YAML or JSON syntax error', () => {
+    const yaml = join(dir, 'syntax.yaml');
+    writeFileSync(yaml, 'dimse:\n  port: 104\n   aeTitle: X\n');
+    expect(() => readConfigFile(yaml)).toThrow(/is not valid YAML: line 2, column \d+: Nested mappings/);
+    const json = join(dir, 'syntax.json');
+    writeFileSync(json, '{\n  "dimse": {"port": 1,}\n}');
+    expect(() => readConfigFile(json)).toThrow(/is not valid JSON: line 2, column \d+: /);
+  });
+
+  it('validates dimse.allowedHosts entries and finds a list that would let nobody in', () => {
+    const details = configError(() => parseConfig({ dimse: { allowedHosts: ['10.0.0.0/33', '10.0.0.0/', '999.1.1.1', 'pacs.example.org', 'fe80::/64', '10.1.0.0/16', '192.168.1.5', '::1'] } }));
+    expect(details).toEqual([
+      'dimse.allowedHosts.0: "10.0.0.0/33": a CIDR prefix length is a whole number 0-32 after the slash',
+      'dimse.allowedHosts.1: "10.0.0.0/": a CIDR prefix length is a whole number 0-32 after the slash',
+      'dimse.allowedHosts.2: "999.1.1.1": not an IPv4 or IPv6 address (host names are not resolved)',
+      'dimse.allowedHosts.3: "pacs.example.org": not an IPv4 or IPv6 address (host names are not resolved)',
+      'dimse.allowedHosts.4: "fe80::/64": IPv6 CIDR blocks are not supported: list the IPv6 addresses',
+    ]);
+    expect(allowedHostsLockout('0.0.0.0', [])).toBeUndefined();
+    expect(allowedHostsLockout('0.0.0.0', ['10.1.0.0/16'])).toBeUndefined();
+    expect(allowedHostsLockout('::', ['fe80::1', '10.0.0.1'])).toBeUndefined();
+    expect(allowedHostsLockout('0.0.0.0', ['fe80::1', '2001:db8::2'])).toMatch(/IPv4 peers only/);
+    expect(allowedHostsLockout('::', ['0.0.0.0', '::'])).toMatch(/unspecified/);
+    expect(allowedHostsLockout('127.0.0.1', ['10.0.0.0/8'])).toMatch(/local peers only/);
+    expect(allowedHostsLockout('127.0.0.1', ['0.0.0.0/0'])).toBeUndefined();
+    expect(allowedHostsLockout('127.0.0.1', ['127.0.0.0/8'])).toBeUndefined();
+  });
+
+  it('a node whose dimse.allowedHosts lets no peer in warns at start, and one that lets peers in does not', async () => {
+    const warning = 'dimse.allowedHosts lets no peer in: every association will be rejected';
+    // Test nodes listen on 127.0.0.1: a list without a loopback entry locks out everyone.
+    const locked = await startTestNode({ dimse: { allowedHosts: ['10.0.0.0/8'] } });
+    await locked.stop();
+    expect(locked.logs.filter((l) => l.includes(warning)).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 40, why: 'dimse.host 127.0.0.1 accepts local peers only, and no entry is a loopback address' }),
+    ]);
+    const open = await startTestNode({ dimse: { allowedHosts: ['10.0.0.0/8', '127.0.0.1'] } });
+    await open.stop();
+    expect(open.logs.some((l) => l.includes(warning))).toBe(false);
+  });
+
+  it('refuses workers.inProcess: false without queue.redisUrl (every study would stay queued)', async () => {
+    expect(configError(() => parseConfig({ workers: { inProcess: false } }))).toEqual([expect.stringMatching(/^workers\.inProcess: false needs queue\.redisUrl/) as string]);
+    expect(parseConfig({ workers: { inProcess: false }, queue: { redisUrl: 'redis://127.0.0.1:6379' } }).workers.inProcess).toBe(false);
+    const file = join(dir, 'no-redis.yaml');
+    writeFileSync(file, 'workers:\n  inProcess: false\n');
+    const r = await run('node', ['bin/precedent.js', 'serve', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('workers.inProcess: false needs queue.redisUrl');
   });
 });

@@ -5,7 +5,7 @@ import { readGrayscaleSpec, renderGrayscale } from '../src/decode/grayscale.js';
 import { lookupLut, parseLut } from '../src/decode/lut.js';
 import { applyModalityLut } from '../src/decode/modality.js';
 import { blackOutPadding, invertMonochrome1, paddingMask } from '../src/decode/output.js';
-import { unpackSamples, type PixelFormat } from '../src/decode/unpack.js';
+import { clampedCodecSamples, unpackSamples, type PixelFormat } from '../src/decode/unpack.js';
 import { applyVoi, minMax, windowLinear, windowLinearExact, windowSigmoid } from '../src/decode/voi.js';
 import type { ImageAttributes } from '../src/decode/attributes.js';
 
@@ -13,6 +13,26 @@ import type { ImageAttributes } from '../src/decode/attributes.js';
 const le16 = (...words: number[]): Uint8Array => new Uint8Array(new Uint16Array(words).buffer);
 const u16 = (bitsStored: number, signed = false, highBit = bitsStored - 1): PixelFormat => ({ bitsAllocated: 16, bitsStored, highBit, pixelRepresentation: signed ? 1 : 0 });
 const list = (a: ArrayLike<number>): number[] => Array.from(a);
+
+describe('clampedCodecSamples (JPEG 2000 output)', () => {
+  it('10-bit unsigned: lossy overshoot clamps to 1023 and undershoot (a negative 16-bit word) to 0, where masking wraps them', () => {
+    const ringing = le16(1030, 1100, 1023, 0xfffd, 500);
+    expect(list(clampedCodecSamples(ringing, 5, u16(10)))).toEqual([1023, 1023, 1023, 0, 500]);
+    // What masking as stored bits made of the same values: 1030 -> 6, white in MONOCHROME1.
+    expect(list(unpackSamples(ringing, 5, u16(10)))).toEqual([6, 76, 1023, 1021, 500]);
+  });
+  it('12-bit signed clamps to -2048..2047; 16-bit unsigned keeps its whole range', () => {
+    expect(list(clampedCodecSamples(le16(2100, 0xf700, 0xffff, 100), 4, u16(12, true)))).toEqual([2047, -2048, -1, 100]);
+    expect(list(clampedCodecSamples(le16(0xffff, 0x8000, 0), 3, u16(16)))).toEqual([65535, 32768, 0]);
+  });
+  it('MONOCHROME1 10-bit: the clamped overshoot renders as black like its neighbours, not as a white speckle', () => {
+    const attrs = { format: u16(10), photometric: 'MONOCHROME1' } as unknown as ImageAttributes;
+    const spec = readGrayscaleSpec({ WindowCenter: 512, WindowWidth: 1024 }, attrs);
+    const stored = clampedCodecSamples(le16(1023, 1030, 1023), 3, u16(10));
+    const { pixels } = renderGrayscale(stored, spec);
+    expect(Math.max(...pixels)).toBeLessThan(0.01);
+  });
+});
 
 describe('unpackSamples', () => {
   it('12-bit signed: 0xFFF is -1, 0x800 -2048, 0x7FF 2047, whatever lies above HighBit', () => {

@@ -239,14 +239,13 @@ describe('studies', () => {
     const study = '2.25.99887766554433221100';
     const fs = await buildFixtures([0, 1, 2, 3, 4].map((i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: 400 + i, studyInstanceUID: study }) as FixtureSpec), dir);
     node = await startTestNode({ studies: { completeAfterSeconds: 30, maxWaitSeconds: 2 } });
-    const started = Date.now();
     for (const f of fs) {
       expect((await run('storescu', [...ae(node), f.path])).code).toBe(0);
       if (node.node.catalog.study(study)?.state !== 'receiving') break;
       await new Promise((r) => setTimeout(r, 300));
     }
+    // Queued long before the 30 s of quiet that completeAfterSeconds would wait for.
     await waitFor(() => node?.node.catalog.study(study)?.state === 'queued', 5000);
-    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createEmbedder, preprocess, type WorkerEmbedder } from '../src/embed/index.js';
 import type { EmbeddingResult } from '../src/shared/analysis.js';
 import { editedModel, readCard, testModelDir } from './helpers/model-fixture.js';
-import { longestEventLoopGap } from './helpers/event-loop.js';
+import { loopTurnsDuring } from './helpers/event-loop.js';
 import { capturingLogger, maxAbsDiff, norm, range, syntheticImage } from './helpers/model-images.js';
 
 const dir = testModelDir();
@@ -84,15 +84,17 @@ describe('embedder', () => {
     expect(maxAbsDiff(Array.from(vector, (v) => v * rawNorm), raw)).toBeLessThan(1e-6);
   });
 
-  it('keeps the main event loop responsive while a batch runs', async () => {
+  it('does the work of a batch in its worker while the main event loop keeps turning', async () => {
     const base = syntheticImage(2000, 1600, 20);
     const images = Array.from({ length: 16 }, () => ({ ...base, pixels: base.pixels.slice() }));
-    const { value: results, maxGapMs: maxGap, elapsedMs: elapsed } = await longestEventLoopGap(() => embedder.embed(images));
+    const before = { ...embedder.stages };
+    const { value: results, turns } = await loopTurnsDuring(() => embedder.embed(images));
     expect(results).toHaveLength(16);
-    // Meaningful only if the work took several times the allowed gap (resizing 16 x 3.2 Mpixel in and
-    // 16 attention maps out takes several hundred ms on one core).
-    expect(elapsed).toBeGreaterThan(200);
-    expect(maxGap).toBeLessThan(100);
+    // The resize, the run and the attention maps were done (and counted) inside the worker ...
+    expect(embedder.stages.images - before.images).toBe(16);
+    expect(embedder.stages.batches - before.batches).toBe(2);
+    // ... and this thread was free meanwhile. How long it may be held up is npm run bench's business.
+    expect(turns).toBeGreaterThan(0);
   });
 
   it('rejects an image whose size does not match its pixels', async () => {
@@ -143,6 +145,16 @@ describe('embedder devices, variants and close', () => {
     } finally {
       await e.close();
     }
+  });
+
+  it("'auto' on a CPU-only host logs the fallback at debug for CLI commands (the node warns once, at start)", async () => {
+    const { log, lines } = capturingLogger();
+    log.level = 'debug';
+    const e = await createEmbedder({ modelDir: dir, device: 'auto', threads: 1, batchSize: 4, log, fallbackLevel: 'debug' });
+    await e.close();
+    expect(e.device).toBe('cpu');
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(lines.filter((l) => l.level === 20 && /CUDA execution provider unavailable/.test(l.msg))).toHaveLength(1);
   });
 
   it("'cpu' never tries CUDA (no warning)", async () => {

@@ -193,7 +193,13 @@ describe('precedent import --dicom', () => {
     const both = await cli(['import', '--config', config, '--images', 'a', '--dicom', 'b']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/exactly one of --images DIR or --dicom DIR/);
-    const missing = await cli(['import', '--config', config, '--model', model, '--images', '/nonexistent-folder']);
+    const noLabels = await cli(['import', '--config', config, '--images', 'a']);
+    expect(noLabels.code).toBe(2);
+    expect(noLabels.stderr).toMatch(/--images needs --labels CSV, or --unlabelled/);
+    const twice = await cli(['import', '--config', config, '--images', 'a', '--labels', 'x.csv', '--unlabelled']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/--labels CSV or --unlabelled, not both/);
+    const missing = await cli(['import', '--config', config, '--model', model, '--images', '/nonexistent-folder', '--unlabelled']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/INPUT_INVALID: \/nonexistent-folder is not a folder/);
   }, 300_000);

@@ -1,6 +1,7 @@
 // What the archive commands (import, query, cases, labels) open: config, a stderr logger, the catalog
 // and, when a model is needed, the embedder and the archive (case store + the model's index).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { PHI_DIR_MODE } from '../shared/files.js';
 import { join, resolve } from 'node:path';
 import { destination } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -41,7 +42,7 @@ export function base(opts: CommonOptions): Base {
   // Logs go to stderr (stdout is the command's output); warnings only unless --verbose.
   const log = createLogger(opts.verbose ? 'info' : 'warn', destination(2));
   const dataDir = resolve(config.storage.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: PHI_DIR_MODE });
   return { config, log, dataDir };
 }
 
@@ -59,6 +60,7 @@ export async function openModelContext(opts: CommonOptions): Promise<ModelContex
       batchSize: b.config.inference.batchSize,
       workers: b.config.inference.workerThreads,
       log: b.log.child({ component: 'embed' }),
+      fallbackLevel: 'debug',
     });
   } catch (err) {
     catalog.close();

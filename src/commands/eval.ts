@@ -191,7 +191,7 @@ async function runEval(opts: EvalOptions): Promise<void> {
   const started = Date.now();
   try {
     for (const dir of dirs) {
-      embedders.push(await createEmbedder({ modelDir: dir, device: opts.device as 'cpu' | 'cuda' | 'auto', batchSize, workers, ...(threads ? { threads } : {}), log }));
+      embedders.push(await createEmbedder({ modelDir: dir, device: opts.device as 'cpu' | 'cuda' | 'auto', batchSize, workers, ...(threads ? { threads } : {}), log, fallbackLevel: 'debug' }));
     }
     embedded = await embedAll(set.items, opts.images, embedders, batchSize * workers * 2);
   } finally {

@@ -3,7 +3,16 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { loadConfigOrExit } from '../main.js';
 import { openExportOutbox } from '../store/index.js';
-import type { ExportState } from '../shared/exports.js';
+import type { ExportItem, ExportState } from '../shared/exports.js';
+
+/** A table with a header line, columns padded to their widest value (the last one, the error, is not). */
+export function exportsTable(items: readonly ExportItem[]): string {
+  const header = ['ID', 'STATE', 'DESTINATION', 'ATTEMPTS', 'STUDY INSTANCE UID', 'SOP INSTANCE UID', 'LAST ERROR'];
+  const rows = items.map((i) => [String(i.id), i.state, i.destination, String(i.attempts), i.StudyInstanceUID, i.SOPInstanceUID, i.lastError ?? '']);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]?.length ?? 0)));
+  const line = (cells: string[]): string => cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd();
+  return [header, ...rows].map(line).join('\n');
+}
 
 function openOutbox(configFile: string | undefined) {
   const config = loadConfigOrExit(configFile);
@@ -26,9 +35,7 @@ export function registerExportCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
         return;
       }
-      for (const i of items) {
-        process.stdout.write(`${i.id}\t${i.state}\t${i.destination}\tattempts=${i.attempts}\t${i.SOPInstanceUID}\t${i.lastError ?? ''}\n`);
-      }
+      if (items.length > 0) process.stdout.write(`${exportsTable(items)}\n`);
       process.stderr.write(`${items.length} item(s)\n`);
     });
   exports

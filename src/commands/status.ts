@@ -5,11 +5,18 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfigOrExit } from '../main.js';
 import { openStatusReader } from '../store/index.js';
-import type { ExportSummary, NodeStatus, StudyStatus } from '../shared/status.js';
+import type { ExportSummary, NodeStatus, RetentionSummary, StudyStatus } from '../shared/status.js';
 
 function exportsLine(e: ExportSummary): string {
   const parts = [`pending ${e.byState.pending}`, `sent ${e.byState.sent}`, `failed ${e.byState.failed}`];
   return `${parts.join(', ')}${e.lastError ? `; last error: ${e.lastError}` : ''}`;
+}
+
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+function retentionLine(r: RetentionSummary): string {
+  const kept = `${mb(r.keptBytes)} of source objects on disk`;
+  return r.files === 0 ? `nothing removed; ${kept}` : `removed ${r.files} file(s) of ${r.studies} study(ies), ${mb(r.bytes)}; ${kept}`;
 }
 
 function studyText(s: StudyStatus): string {
@@ -20,6 +27,7 @@ function studyText(s: StudyStatus): string {
     `  senders:     ${Object.entries(s.instances.byCallingAETitle).map(([ae, n]) => `${ae} ${n}`).join(', ') || '-'}`,
   ];
   for (const i of s.ignored) lines.push(`  ignored:     ${i.count} × ${i.reason}`);
+  if (s.sourceRemoved > 0) lines.push(`  retention:   the files of ${s.sourceRemoved} accepted object(s) removed (rows, embeddings and results kept)`);
   lines.push(`  embeddings:  ${s.embeddings}`);
   lines.push(`  exports:     ${exportsLine(s.exports)}`);
   for (const d of s.exports.destinations) {
@@ -35,7 +43,9 @@ function summaryText(n: NodeStatus): string {
     `Studies:    ${Object.entries(n.studies).map(([state, count]) => `${state} ${count}`).join(', ')}`,
     `Embeddings: ${n.embeddings}`,
     `Exports:    ${exportsLine(n.exports)}`,
+    `Retention:  ${retentionLine(n.retention)}`,
   ];
+  for (const r of n.retention.recent) lines.push(`  ${r.at}  ${r.trigger.padEnd(3)}  ${r.files} file(s) of ${r.studies} study(ies), ${mb(r.bytes)}`);
   if (n.recentStudies.length > 0) {
     lines.push('Recent studies:');
     for (const s of n.recentStudies) lines.push(`  ${s.updatedAt}  ${s.state.padEnd(9)} ${String(s.instanceCount).padStart(4)}  ${s.StudyInstanceUID}${s.reason ? `  (${s.reason})` : ''}`);

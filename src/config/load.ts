@@ -1,7 +1,8 @@
 // Loads the configuration once: embedded defaults, then a YAML/JSON file, then PRECEDENT_* environment
 // overrides. Every validation error is reported with its path, so an operator fixes them all in one go.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { PrecedentError } from '../shared/errors.js';
 
@@ -89,18 +90,52 @@ export function readConfigFile(file: string): Tree {
   try {
     parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
-    throw new PrecedentError('CONFIG_INVALID', `config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}`, { cause });
+    throw new PrecedentError('CONFIG_INVALID', `config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${syntaxProblem(cause, text)}`, { cause });
   }
   if (parsed === null || parsed === undefined) return {};
   if (!isTree(parsed)) throw new PrecedentError('CONFIG_INVALID', `config file ${file}: top level must be a mapping`);
   return parsed;
 }
 
+/** Where the parser stopped and why, as "line L, column C: what" (the first line of its message). */
+function syntaxProblem(err: unknown, text: string): string {
+  if (err instanceof YAMLParseError) {
+    const at = err.linePos?.[0];
+    const what = err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? err.message;
+    return at ? `line ${at.line}, column ${at.col}: ${what}` : what;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  // JSON.parse names a character offset; an operator edits lines.
+  const offset = /position (\d+)/.exec(message)?.[1];
+  if (offset === undefined) return message;
+  const before = text.slice(0, Number(offset)).split('\n');
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}: ${message}`;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * "path: message" for every problem. An entry that matches no alternative of a union (an export
+ * destination is DIMSE or DICOMweb) gets the problems of the alternative it comes closest to, each at
+ * its own path, rather than zod's bare "Invalid input".
+ */
+function describeIssues(issues: readonly Issue[], prefix: readonly PropertyKey[] = []): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const closest = issue.errors.reduce((best, e) => (e.length < best.length ? e : best));
+      const what = issue.message === 'Invalid input' ? [] : [`${path.map(String).join('.')}: ${issue.message}`];
+      return [...what, ...describeIssues(closest, path)];
+    }
+    return [`${path.map(String).join('.') || '(root)'}: ${issue.message}`];
+  });
+}
+
 /** Validates a raw tree; throws CONFIG_INVALID whose details list "path: message" for every problem. */
 export function parseConfig(raw: unknown): Config {
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const details = describeIssues(result.error.issues);
   throw new PrecedentError('CONFIG_INVALID', `invalid configuration:\n  ${details.join('\n  ')}`, { details });
 }
 

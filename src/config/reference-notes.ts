@@ -37,7 +37,7 @@ export const KEY_NOTES: Record<string, string> = {
   'dimse.aeTitle': 'The called AE title Precedent answers to; any other called AE title is rejected.',
   'dimse.allowedCallingAETitles': 'Calling AE titles allowed to associate. Empty: any.',
   'dimse.allowedHosts':
-    'Peer addresses allowed to associate: IPv4 or IPv6 addresses (exact match) or IPv4 CIDR blocks (`10.1.0.0/16`). Empty: any. Host names are not resolved, and entries are not validated: an entry that is not an address never matches.',
+    'Peer addresses allowed to associate: IPv4 or IPv6 addresses (exact match) or IPv4 CIDR blocks (`10.1.0.0/16`). Empty: any. Host names are not resolved. Every entry is validated (`999.1.1.1`, `10.0.0.0/33` or `10.0.0.0/` stop the node with exit status 2), and the node warns at start when no peer it can accept would match the list (IPv6 entries only on an IPv4 listener, only unspecified addresses, no loopback entry on a loopback listener).',
   'dimse.maxAssociations': 'Simultaneous connections. Beyond it, associations are rejected as transient (local-limit-exceeded).',
   'dimse.maxPduLength': 'Maximum PDU length in bytes that Precedent offers to receive.',
   'dimse.idleTimeoutSeconds': 'An association with no PDU received for this long is aborted (checked once per second).',
@@ -45,6 +45,8 @@ export const KEY_NOTES: Record<string, string> = {
   'storage.minFreeBytes':
     'Free-disk watermark on the file system of `dataDir`. Below it, C-STOREs are refused with 0xA700, STOW-RS requests with HTTP 507, and /readyz answers 503. `0` disables the check.',
   'storage.maxInstanceBytes': 'Largest data set accepted, in bytes as received; larger ones are refused with 0xA700 (STOW-RS: Failure Reason 0xA700).',
+  'storage.retention':
+    'Removes received source objects once they are no longer needed: those of a study `removeSourceAfterDays` after its analysis was done, and, above `maxSourceBytes`, those of the oldest done studies first. Only done studies are touched (never one still receiving, queued or being analysed). Catalog rows (with `path` emptied), embeddings, case thumbnails and result objects are kept: results stay retrievable and exportable, similar-case pages draw the stored thumbnails, and images that arrive later start a round that analyses only what is still on disk. An object sent again after removal is acknowledged as a duplicate and not stored. `precedent status` (and the operations API\'s /status) shows what was removed. Off by default.',
   'storage.keepIgnored': 'Keep the files of objects that are acknowledged but not analysed (other SOP classes, lateral views, …). Their catalog entries are kept either way.',
   'studies.completeAfterSeconds': 'A study is complete this long after its last analysable instance.',
   'studies.maxWaitSeconds': 'Hard cap: a study is complete this long after the first analysable instance of its current round, even if images keep arriving.',
@@ -66,7 +68,7 @@ export const KEY_NOTES: Record<string, string> = {
     'Folder with `model.onnx` and `model.json` (the model contract, models/README.md). Without a model, complete studies stay queued until one is installed; `precedent worker` refuses to start.',
   'log.level': 'Minimum level written (JSON lines on standard output).',
   'export.callingAETitle': 'Calling AE title of the C-STORE SCU that sends results.',
-  'export.destinations': 'Where results go: DIMSE destinations (`aeTitle`, `host`, `port`) and DICOMweb destinations (`url`). Names must be unique.',
+  'export.destinations': 'Where results go: DIMSE destinations (`name`, `aeTitle`, `host`, `port`, optional `tls`) and DICOMweb destinations (`name`, `url`, optional `token` or `basic`), each with optional `forCallingAETitles`. Names must be unique. An entry that is neither kind is reported with the problems of the kind it comes closest to.',
   'export.maxAttempts': 'Delivery attempts per object and destination before it is marked failed (`precedent exports retry` makes it due again).',
   'export.backoffSeconds': 'First retry delay per object and destination; doubles on each attempt.',
   'export.maxBackoffSeconds': 'Cap of the retry delay.',

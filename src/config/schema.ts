@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { aeTitle, seconds } from './primitives.js';
 import { dicomwebSchema, opsSchema, tlsClientSchema, tlsServerSchema } from './network.js';
+import { allowedHost } from './hosts.js';
 
 export const dimseSchema = z
   .object({
@@ -10,7 +11,7 @@ export const dimseSchema = z
     port: z.number().int().min(0).max(65535).default(11112),
     aeTitle: aeTitle.default('PRECEDENT'),
     allowedCallingAETitles: z.array(aeTitle).default([]),
-    allowedHosts: z.array(z.string().min(1)).default([]),
+    allowedHosts: z.array(allowedHost).default([]),
     maxAssociations: z.number().int().positive().default(32),
     maxPduLength: z.number().int().min(4096).max(4194304).default(262144),
     idleTimeoutSeconds: seconds.default(60),
@@ -30,6 +31,17 @@ export const storageSchema = z
     minFreeBytes: z.number().int().nonnegative().default(1024 * 1024 * 1024),
     maxInstanceBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024),
     keepIgnored: z.boolean().default(false),
+    retention: z
+      .object({
+        /** Remove the source objects of a study this many days after its analysis was done (0: never). */
+        removeSourceAfterDays: z.number().nonnegative().default(0),
+        /** Keep at most this many bytes of source objects, removing those of the oldest done studies first (0: no cap). */
+        maxSourceBytes: z.number().int().nonnegative().default(0),
+        /** How often retention looks for what to remove. */
+        checkIntervalSeconds: seconds.default(3600),
+      })
+      .strict()
+      .default({ removeSourceAfterDays: 0, maxSourceBytes: 0, checkIntervalSeconds: 3600 }),
   })
   .strict();
 
@@ -82,9 +94,13 @@ export const modelSchema = z
 
 const dimseDestination = z
   .object({
+    /** Names the destination in logs, metrics and `precedent exports list`; unique. */
     name: z.string().min(1),
+    /** Called AE title of the destination (the PACS or archive that stores the results). */
     aeTitle,
+    /** Host name or address of the destination's DICOM listener. */
     host: z.string().min(1),
+    /** TCP port of the destination's DICOM listener (104, 11112, 2762 with TLS...). */
     port: z.number().int().min(1).max(65535),
     /** Results of studies from these calling AE titles go here; empty: results of every study. */
     forCallingAETitles: z.array(aeTitle).default([]),
@@ -95,12 +111,15 @@ const dimseDestination = z
 
 const stowDestination = z
   .object({
+    /** Names the destination in logs, metrics and `precedent exports list`; unique. */
     name: z.string().min(1),
     /** DICOMweb base URL; results are POSTed to <url>/studies. */
     url: z.string().url(),
     /** Bearer token, or `basic: "user:password"`. */
     token: z.string().min(1).optional(),
+    /** HTTP basic authentication, as "user:password" (instead of a token). */
     basic: z.string().min(1).optional(),
+    /** Results of studies from these calling AE titles go here; empty: results of every study. */
     forCallingAETitles: z.array(aeTitle).default([]),
   })
   .strict();
@@ -110,7 +129,7 @@ export const exportSchema = z
     /** Calling AE title of our C-STORE SCU. */
     callingAETitle: aeTitle.default('PRECEDENT'),
     destinations: z
-      .array(z.union([dimseDestination, stowDestination]))
+      .array(z.union([dimseDestination, stowDestination], { error: 'neither a DIMSE destination (name, aeTitle, host, port) nor a DICOMweb one (name, url)' }))
       .default([])
       .refine((list) => new Set(list.map((d) => d.name)).size === list.length, 'destination names must be unique'),
     maxAttempts: z.number().int().min(1).max(1000).default(10),
@@ -179,7 +198,12 @@ export const configSchema = z
     dicomweb: dicomwebSchema.default(dicomwebSchema.parse({})),
     ops: opsSchema.default(opsSchema.parse({})),
   })
-  .strict();
+  .strict()
+  // Without Redis the queue lives in this process: with no analysis in it, every study would wait forever.
+  .refine((c) => c.workers.inProcess || c.queue.redisUrl !== undefined, {
+    path: ['workers', 'inProcess'],
+    message: 'false needs queue.redisUrl: `precedent worker` processes take jobs from Redis only (without it every study would stay queued)',
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type DimseConfig = Config['dimse'];

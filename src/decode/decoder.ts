@@ -11,7 +11,7 @@ import { toLuminance } from './color.js';
 import { datasetBytes, pixelDataComplete } from './extent.js';
 import { encapsulatedFirstFrame, nativeFirstFrame, pixelDataBuffers } from './frames.js';
 import { readGrayscaleSpec, renderGrayscale } from './grayscale.js';
-import { frameByteLength, unpackSamples } from './unpack.js';
+import { clampedCodecSamples, frameByteLength, unpackSamples } from './unpack.js';
 import { firstCode, type NaturalDataset } from './values.js';
 
 silenceDcmjsConsole();
@@ -46,7 +46,7 @@ function parse(bytes: Buffer): Parsed {
 }
 
 /** Frame 1's raw little-endian samples plus the layout they are in after decompression. */
-async function firstFrameSamples(p: Parsed, attrs: ImageAttributes): Promise<{ bytes: Uint8Array; photometric: string; planarConfiguration: 0 | 1 }> {
+async function firstFrameSamples(p: Parsed, attrs: ImageAttributes): Promise<{ bytes: Uint8Array; photometric: string; planarConfiguration: 0 | 1; clamp?: boolean }> {
   const buffers = pixelDataBuffers(p.dataset['PixelData']);
   if (NATIVE_SYNTAXES.has(p.transferSyntaxUID)) {
     const bytes = nativeFirstFrame(buffers, frameByteLength(nativeSamplesPerFrame(attrs), attrs.format.bitsAllocated));
@@ -56,7 +56,9 @@ async function firstFrameSamples(p: Parsed, attrs: ImageAttributes): Promise<{ b
   if (codec === undefined) {
     throw new PrecedentError('DECODE_FAILED', `transfer syntax ${p.transferSyntaxUID || '(missing)'} is not supported for decoding`);
   }
-  return decodeFrame(codec, encapsulatedFirstFrame(buffers, attrs.numberOfFrames), attrs);
+  const frame = await decodeFrame(codec, encapsulatedFirstFrame(buffers, attrs.numberOfFrames), attrs);
+  // JPEG 2000 decodes right-aligned values that may overshoot the stored range (clampedCodecSamples).
+  return codec === 'j2k' || codec === 'htj2k' ? { ...frame, clamp: true } : frame;
 }
 
 async function decodeParsed(p: Parsed): Promise<DecodedImage> {
@@ -81,7 +83,7 @@ async function decodeParsed(p: Parsed): Promise<DecodedImage> {
     });
     return { width: attrs.columns, height: attrs.rows, pixels: luminance, notes };
   }
-  const stored = unpackSamples(frame.bytes, pixels, attrs.format);
+  const stored = frame.clamp ? clampedCodecSamples(frame.bytes, pixels, attrs.format) : unpackSamples(frame.bytes, pixels, attrs.format);
   const rendered = renderGrayscale(stored, readGrayscaleSpec(p.dataset, attrs));
   return { width: attrs.columns, height: attrs.rows, pixels: rendered.pixels, notes: [...notes, ...rendered.notes] };
 }

@@ -43,6 +43,34 @@ export function unpackSamples(bytes: Uint8Array, count: number, fmt: PixelFormat
   return out;
 }
 
+/**
+ * The first `count` samples a JPEG 2000 codec decoded. Its values are right-aligned (HighBit does not
+ * apply), but a lossy codestream decodes to values just outside the BitsStored range where it rings
+ * at sharp edges (1024-1100 in a 10-bit image, or below 0, which a 16-bit word holds as 65535...).
+ * Masked as stored bits, 1024 would wrap to 0: white speckles in the dark of a MONOCHROME1 image.
+ * Clamped to the range, they are the darkest (or brightest) value the image can hold.
+ */
+export function clampedCodecSamples(bytes: Uint8Array, count: number, fmt: PixelFormat): Int32Array {
+  const need = frameByteLength(count, fmt.bitsAllocated);
+  if (bytes.byteLength < need) {
+    throw new PrecedentError('DECODE_FAILED', `pixel data holds ${bytes.byteLength} bytes, the frame needs ${need} (truncated?)`);
+  }
+  const signed = fmt.pixelRepresentation === 1;
+  const lo = signed ? -(2 ** (fmt.bitsStored - 1)) : 0;
+  const hi = signed ? 2 ** (fmt.bitsStored - 1) - 1 : 2 ** fmt.bitsStored - 1;
+  // A word is a two's complement value of the container unless every bit of it is unsigned range.
+  const container = 2 ** fmt.bitsAllocated;
+  const negativeFrom = !signed && fmt.bitsStored === fmt.bitsAllocated ? container : container / 2;
+  const words = fmt.bitsAllocated === 16 ? littleEndianWords(bytes, count) : bytes;
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const w = words[i] as number;
+    const v = w >= negativeFrom ? w - container : w;
+    out[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+  return out;
+}
+
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** 16-bit little-endian samples as a Uint16Array: a view when aligned on a little-endian host. */

@@ -24,6 +24,11 @@ export interface EmbedderOptions {
   /** Worker threads, each with its own session (memory: one copy of the weights each). Default 1. */
   workers?: number;
   log: Logger;
+  /**
+   * Level of the "CUDA unavailable: running on CPU" line (default warn). The node warns once, when it
+   * starts; a CLI command on a CPU-only host logs it at debug, rather than on every run.
+   */
+  fallbackLevel?: 'warn' | 'debug';
 }
 
 /** The Embedder plus what operations and tests need to see. */
@@ -132,7 +137,7 @@ class Pool implements WorkerEmbedder {
       const ready = await this.spawn(first, this.options.device);
       this.device = ready.device;
       if (ready.fallbackReason !== undefined) {
-        this.options.log.warn({ requested: this.options.device, reason: ready.fallbackReason }, 'CUDA execution provider unavailable: running on CPU');
+        this.options.log[this.options.fallbackLevel]({ requested: this.options.device, reason: ready.fallbackReason }, 'CUDA execution provider unavailable: running on CPU');
       }
       await Promise.all(rest.map((slot) => this.spawn(slot, this.device)));
     } catch (err) {
@@ -293,7 +298,7 @@ class Pool implements WorkerEmbedder {
 export async function createEmbedder(options: EmbedderOptions): Promise<WorkerEmbedder> {
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism() / workers));
-  const pool = new Pool({ ...options, workers, threads, batchSize: Math.max(1, Math.floor(options.batchSize)) });
+  const pool = new Pool({ fallbackLevel: 'warn', ...options, workers, threads, batchSize: Math.max(1, Math.floor(options.batchSize)) });
   await pool.start();
   return pool;
 }

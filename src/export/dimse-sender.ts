@@ -24,6 +24,27 @@ let transcodingReady: Promise<void> | undefined;
 
 const WARNINGS = new Set([0x0001, 0x0107, 0x0116]);
 
+// PS3.8 9.3.4 (A-ASSOCIATE-RJ) and 9.3.8 (A-ABORT): what the destination's refusal means, so that the
+// log says "calling AE title not recognised" rather than that nothing came back.
+const RJ_RESULT: Record<number, string> = { 1: 'permanent', 2: 'transient' };
+const RJ_REASON: Record<number, Record<number, string>> = {
+  1: { 1: 'no reason given', 2: 'application context name not supported', 3: 'calling AE title not recognised', 7: 'called AE title not recognised' },
+  2: { 1: 'no reason given', 2: 'protocol version not supported' },
+  3: { 1: 'temporary congestion', 2: 'local limit exceeded' },
+};
+const RJ_SOURCE: Record<number, string> = { 1: 'service user', 2: 'service provider (ACSE)', 3: 'service provider (presentation)' };
+const ABORT_REASON: Record<number, string> = { 0: 'not specified', 1: 'unrecognised PDU', 2: 'unexpected PDU', 4: 'unrecognised PDU parameter', 5: 'unexpected PDU parameter', 6: 'invalid PDU parameter value' };
+
+export function describeRejection(r: { result: number; source: number; reason: number }): string {
+  const reason = RJ_REASON[r.source]?.[r.reason] ?? `reason ${r.reason}`;
+  return `association rejected by the destination (${RJ_RESULT[r.result] ?? `result ${r.result}`}): ${reason}; source ${RJ_SOURCE[r.source] ?? r.source}`;
+}
+
+export function describeAbort(a: { source: number; reason: number }): string {
+  // Only the service provider gives a reason; a service user's A-ABORT carries none (PS3.8 9.3.8).
+  return a.source === 2 ? `association aborted by the destination's DICOM service provider: ${ABORT_REASON[a.reason] ?? `reason ${a.reason}`}` : 'association aborted by the destination (service user)';
+}
+
 /**
  * The smallest Maximum Length (PS3.8 D.1) a destination may announce. dcmjs-dimse fragments data sets
  * into PDUs of (announced - 6) bytes: an announced 4 made that step negative, an endless loop that
@@ -98,7 +119,7 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
       finish();
     });
     client.on('associationRejected', (r: { result: number; source: number; reason: number }) => {
-      failure = `association rejected (result ${r.result}, source ${r.source}, reason ${r.reason})`;
+      failure = describeRejection(r);
     });
     client.on('networkError', (e: Error) => {
       failure = `network error: ${e.message}`;
@@ -111,8 +132,14 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
       pduTimeout: destination.timeoutSeconds * 1000,
       ...(securityOptions ? { securityOptions } : {}),
     });
+    const network = (client as unknown as { network?: { socket?: Socket; on(event: 'abort', listener: (a: { source: number; reason: number }) => void): void } }).network;
     // Nagle would add ~40 ms per C-STORE on small objects.
-    (client as unknown as { network?: { socket?: Socket } }).network?.socket?.setNoDelay(true);
+    network?.socket?.setNoDelay(true);
+    // dcmjs-dimse's Client does not pass an A-ABORT on: without this a refusal by abort reads as
+    // "no response (association ended)".
+    network?.on('abort', (a) => {
+      failure = describeAbort(a);
+    });
   });
   return failure ? outcomes.map((o) => (o.ok ? o : { ok: false, error: failure ?? o.error })) : outcomes;
 }

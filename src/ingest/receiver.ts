@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { IngestOutcome, InstanceReceiver, StoreRequest } from '../shared/types.js';
 import type { Catalog } from '../shared/catalog.js';
-import type { FileStore } from '../shared/files.js';
+import { PHI_FILE_MODE, type FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
 import { PrecedentError, storageError } from '../shared/errors.js';
 import { isValidUid } from '../shared/uid.js';
@@ -70,7 +70,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
       SourceApplicationEntityTitle: request.source.callingAETitle,
     });
     try {
-      fd = openSync(tempPath, 'wx');
+      fd = openSync(tempPath, 'wx', PHI_FILE_MODE);
       writeSync(fd, meta);
     } catch (cause) {
       fail(storageError('cannot create the temporary file', cause));

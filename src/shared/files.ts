@@ -1,4 +1,11 @@
 // The durable file store contract (implemented by store/files.ts).
+
+/**
+ * Modes of what the node stores: received objects, results and the catalog hold patient data, so
+ * the node's user and group read them (backups, an operators' group), nobody else, whatever the umask.
+ */
+export const PHI_FILE_MODE = 0o640;
+export const PHI_DIR_MODE = 0o750;
 export interface InstancePlace {
   StudyInstanceUID: string;
   SeriesInstanceUID: string;

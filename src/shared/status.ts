@@ -35,8 +35,31 @@ export interface StudyStatus {
   };
   /** Why objects were ignored, with how many each. */
   ignored: Array<{ reason: string; count: number }>;
+  /** Accepted objects whose file storage.retention removed (their rows, embeddings and results stay). */
+  sourceRemoved: number;
   embeddings: number;
   exports: ExportSummary;
+}
+
+/** One pass of storage.retention that removed something. */
+export interface RetentionRun {
+  at: string;
+  /** age: storage.retention.removeSourceAfterDays; cap: storage.retention.maxSourceBytes. */
+  trigger: 'age' | 'cap';
+  studies: number;
+  files: number;
+  bytes: number;
+}
+
+export interface RetentionSummary {
+  /** Totals over every pass. */
+  studies: number;
+  files: number;
+  bytes: number;
+  /** The most recent passes that removed something, newest first. */
+  recent: RetentionRun[];
+  /** Bytes of source objects still on disk. */
+  keptBytes: number;
 }
 
 export interface NodeStatus {
@@ -44,6 +67,7 @@ export interface NodeStatus {
   studies: Record<StudyState, number>;
   embeddings: number;
   exports: ExportSummary;
+  retention: RetentionSummary;
   /** The most recently updated studies (newest first). */
   recentStudies: Array<{ StudyInstanceUID: string; state: StudyState; reason: string | null; instanceCount: number; updatedAt: string }>;
 }

@@ -2,7 +2,7 @@
 // their change log (replayed by index caches), labels waiting for their study, stored retrieval
 // results and thumbnails of cases whose files are not kept. Case vectors are the catalog's `embeddings` rows, so openCatalog must have run first.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import Database from 'better-sqlite3';
+import { openDatabase } from './sqlite.js';
 import type { CaseChange, CaseFacts, CaseStore, CaseThumbnail, CaseVector, NewCase, PutResult, StudyLabels } from '../shared/case-store.js';
 import type { CaseRecord, RetrievalResult } from '../shared/cases.js';
 import { caseFingerprint, caseKeyOf } from '../shared/case-keys.js';
@@ -22,10 +22,7 @@ function matchOf(m: StudyLabels['match']): [string, string] {
 }
 
 export function openCaseStore(file: string): CaseStore {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  const db = openDatabase(file);
   const hasEmbeddings = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'embeddings'").get();
   if (!hasEmbeddings) {
     db.close();

@@ -1,6 +1,6 @@
 // SQLite catalog (better-sqlite3). WAL with synchronous=FULL: a committed transaction survives a
 // power cut, which is what lets ingest answer Success only after recording the instance.
-import Database from 'better-sqlite3';
+import { openDatabase } from './sqlite.js';
 import type { Catalog, NewInstance, StoredEmbedding } from '../shared/catalog.js';
 import type { InstanceRecord, StudyRecord, StudyState } from '../shared/types.js';
 import { objectUpsert } from './object-rows.js';
@@ -160,10 +160,7 @@ function toStudy(r: StudyRow): StudyRecord {
 }
 
 export function openCatalog(file: string): Catalog {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  const db = openDatabase(file);
   db.exec(SCHEMA);
   // Catalogs created before the called AE title was recorded (archive AE) gain the column.
   if (!db.prepare<[], { name: string }>('PRAGMA table_info(instances)').all().some((c) => c.name === 'called_ae_title')) {

@@ -1,6 +1,6 @@
 // The export outbox lives in the catalog database (its own connection: WAL allows several), so
 // results that could not be delivered survive restarts and stay visible.
-import Database from 'better-sqlite3';
+import { openDatabase } from './sqlite.js';
 import type { ExportItem, ExportOutbox, ExportState } from '../shared/exports.js';
 
 interface Row {
@@ -34,10 +34,7 @@ function toItem(r: Row): ExportItem {
 }
 
 export function openExportOutbox(file: string): ExportOutbox {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  const db = openDatabase(file);
   db.exec(`
     CREATE TABLE IF NOT EXISTS exports (
       id INTEGER PRIMARY KEY AUTOINCREMENT,

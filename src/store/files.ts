@@ -4,7 +4,9 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, ren
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
-import type { FileStore, InstancePlace } from '../shared/files.js';
+import { PHI_DIR_MODE, PHI_FILE_MODE, type FileStore, type InstancePlace } from '../shared/files.js';
+
+const dirs = { recursive: true, mode: PHI_DIR_MODE } as const;
 
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -22,8 +24,8 @@ export function instanceRelativePath(place: InstancePlace): string {
 
 export function openFileStore(dataDir: string): FileStore {
   const tmpDir = join(dataDir, 'tmp');
-  mkdirSync(tmpDir, { recursive: true });
-  mkdirSync(join(dataDir, 'instances'), { recursive: true });
+  mkdirSync(tmpDir, dirs);
+  mkdirSync(join(dataDir, 'instances'), dirs);
 
   return {
     dataDir,
@@ -32,7 +34,7 @@ export function openFileStore(dataDir: string): FileStore {
       const rel = instanceRelativePath(place);
       const target = join(dataDir, rel);
       const dir = join(target, '..');
-      const created = mkdirSync(dir, { recursive: true });
+      const created = mkdirSync(dir, dirs);
       renameSync(tempFile, target);
       fsyncDir(dir);
       // Each directory created here must itself be a durable entry in its parent.
@@ -49,7 +51,7 @@ export function openFileStore(dataDir: string): FileStore {
     },
     writeDurable(rel, bytes) {
       const temp = join(tmpDir, `${randomUUID()}.part`);
-      const fd = openSync(temp, 'wx');
+      const fd = openSync(temp, 'wx', PHI_FILE_MODE);
       try {
         writeSync(fd, bytes);
         fsyncSync(fd);
@@ -62,7 +64,7 @@ export function openFileStore(dataDir: string): FileStore {
       closeSync(fd);
       const target = join(dataDir, rel);
       const dir = dirname(target);
-      const created = mkdirSync(dir, { recursive: true });
+      const created = mkdirSync(dir, dirs);
       renameSync(temp, target);
       fsyncDir(dir);
       if (created) {

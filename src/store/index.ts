@@ -3,5 +3,6 @@ export { openFileStore, instanceRelativePath } from './files.js';
 export { openExportOutbox } from './exports.js';
 export { openCaseStore } from './cases.js';
 export { openStatusReader } from './status.js';
+export { openRetention, type Retention, type RetentionPolicy } from './retention.js';
 export { openObjectIndex } from './objects.js';
 export { backfillObjectIndex } from './objects-backfill.js';
