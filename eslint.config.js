@@ -5,7 +5,8 @@ import tseslint from 'typescript-eslint';
 import vitest from '@vitest/eslint-plugin';
 
 export default tseslint.config(
-  { ignores: ['.bench-build/**', 'dist/**', 'node_modules/**', 'var/**', 'coverage/**', 'models/**'] },
+  // vendor/: the FAISS binding's build and the OHIF viewer that scripts/fetch-ohif.sh unpacks.
+  { ignores: ['.bench-build/**', 'dist/**', 'node_modules/**', 'var/**', 'coverage/**', 'models/**', 'vendor/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
