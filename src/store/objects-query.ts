@@ -56,8 +56,15 @@ function condition(m: Match, column: string, kind: Kind, params: unknown[]): str
   }
 }
 
-function where(matches: readonly Match[], params: unknown[]): string {
+function where(matches: readonly Match[], params: unknown[], sources: readonly string[] | undefined): string {
   const parts: string[] = [];
+  if (sources) {
+    // A scoped caller sees the studies received from its sources (and the results made for them).
+    parts.push(
+      sources.length === 0 ? '0' : `o.study_instance_uid IN (SELECT i.study_instance_uid FROM instances i WHERE i.calling_ae_title IN (${sources.map(() => '?').join(', ')}))`,
+    );
+    params.push(...sources);
+  }
   for (const m of matches) {
     if (m.key === 'ModalitiesInStudy') {
       // A study matches when any of its objects has one of the modalities.
@@ -79,7 +86,7 @@ interface Counted extends ObjectRow {
 
 export function searchObjects(db: Database.Database, query: ObjectQuery): { rows: SearchRow[]; more: boolean } {
   const params: unknown[] = [];
-  const filter = where(query.matches, params);
+  const filter = where(query.matches, params, query.sources);
   let sql: string;
   if (query.level === 'instance') {
     sql = `SELECT o.* FROM dicom_objects o ${filter}
