@@ -19,7 +19,7 @@ import { median, printTable } from './table.js';
 
 const INSTANCES = Number(process.env.BENCH_QIDO_INSTANCES ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_QIDO_REPEATS ?? 31);
-const BASELINE_REPEATS = 5;
+const BASELINE_REPEATS = 3;
 const PER_STUDY = 10;
 const STUDIES = Math.ceil(INSTANCES / PER_STUDY);
 const PATIENTS = Math.ceil(STUDIES / 2);

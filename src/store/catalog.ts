@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS instances (
 );
 CREATE INDEX IF NOT EXISTS instances_by_study ON instances (study_instance_uid);
 -- Scoped DICOMweb callers (dicomweb.auth tokens with sources) see the studies their sources sent.
-CREATE INDEX IF NOT EXISTS instances_by_calling_ae ON instances (calling_ae_title, study_instance_uid);
+CREATE INDEX IF NOT EXISTS instances_by_study_source ON instances (study_instance_uid, calling_ae_title);
 CREATE TABLE IF NOT EXISTS studies (
   study_instance_uid TEXT PRIMARY KEY,
   state TEXT NOT NULL CHECK (state IN ('receiving', 'queued', 'decoding', 'embedded', 'done', 'failed')),
