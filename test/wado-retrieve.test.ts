@@ -3,7 +3,7 @@
 // stored / transcoded / 406, multi-frame compressed frames, rendered and thumbnail pictures windowed
 // like the analysis decoder (MONOCHROME1 inverted, colour kept).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import dicomweb from 'dicomweb-client';
@@ -15,6 +15,8 @@ import { startTestNode, stopAndCollectLogs, tempDir, type TestNode } from './hel
 import { fileParts, splitMultipart, stow } from './helpers/stow.js';
 import { installXhr } from './helpers/xhr.js';
 import { createImageDecoder } from '../src/decode/index.js';
+import { buildHeatmapSC, readSourceImage } from '../src/report/index.js';
+import { attentionMap, MODEL } from './helpers/report-fixtures.js';
 
 installXhr();
 
@@ -23,6 +25,8 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 let node: TestNode;
 let client: InstanceType<typeof dicomweb.api.DICOMwebClient>;
 let native: Fixture, jls: Fixture, m1: Fixture, rgb: Fixture, multi: Fixture;
+/** A result heatmap SC (RGB) of `native`, as the node writes results, indexed at start. */
+let heatmap: { bytes: Uint8Array; SOPInstanceUID: string; SeriesInstanceUID: string };
 let base: string;
 const dir = tempDir('precedent-retrieve-');
 
@@ -57,7 +61,12 @@ beforeAll(async () => {
     ],
     join(dir, 'in'),
   )) as [Fixture, Fixture, Fixture, Fixture, Fixture];
-  node = await startTestNode({ dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'bearer', tokens: [TOKEN] } } });
+  const sc = buildHeatmapSC({ source: readSourceImage(readFileSync(native.path)), model: MODEL, image: await createImageDecoder().decodeFile(native.path), attention: attentionMap() });
+  heatmap = { bytes: sc.bytes, SOPInstanceUID: sc.SOPInstanceUID, SeriesInstanceUID: String(read(Buffer.from(sc.bytes)).dict['0020000E']?.Value?.[0]) };
+  const dataDir = join(dir, 'data');
+  mkdirSync(join(dataDir, 'results', study), { recursive: true });
+  writeFileSync(join(dataDir, 'results', study, `${sc.SOPInstanceUID}.dcm`), sc.bytes);
+  node = await startTestNode({ dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'bearer', tokens: [TOKEN] } } }, { dataDir });
   base = `http://127.0.0.1:${node.dicomwebPort}/dicomweb`;
   expect((await stow(`${base}/studies`, fileParts([native, jls, m1, rgb, multi].map((f) => f.path)), { token: TOKEN })).status).toBe(200);
   client = new dicomweb.api.DICOMwebClient({ url: base, headers: auth, singlepart: false, verbose: false });
@@ -82,7 +91,7 @@ describe('WADO-RS retrieve negotiation', () => {
   it('sends as stored for transfer-syntax=* and names each part\'s syntax', async () => {
     const res = await fetch(`${base}/studies/${native.studyInstanceUID}`, { headers: { ...auth, Accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' } });
     const parts = splitMultipart(Buffer.from(await res.arrayBuffer()), res.headers.get('content-type') ?? '');
-    expect(parts).toHaveLength(5);
+    expect(parts).toHaveLength(6); // five received, one result
     const jlsPart = parts.find((p) => read(p.bytes).dict['00080018']?.Value?.[0] === jls.sopInstanceUID);
     expect(jlsPart?.headers).toMatch(/transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.80/);
     expect(syntaxOf(read(jlsPart?.bytes ?? Buffer.alloc(0)))).toBe('1.2.840.10008.1.2.4.80');
@@ -155,6 +164,18 @@ describe('WADO-RS rendered and thumbnail', () => {
     expect(res.headers.get('content-type')).toBe('image/jpeg');
     const img = jpeg.decode(Buffer.from(await res.arrayBuffer()));
     expect(Math.max(img.width, img.height)).toBe(20);
+  });
+
+  it('renders a result heatmap SC in its colours, pixel for pixel', async () => {
+    const res = await fetch(`${base}/studies/${native.studyInstanceUID}/series/${heatmap.SeriesInstanceUID}/instances/${heatmap.SOPInstanceUID}/rendered`, { headers: { ...auth, Accept: 'image/png' } });
+    expect(res.status).toBe(200);
+    const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
+    const ds = read(Buffer.from(heatmap.bytes));
+    expect([png.width, png.height]).toEqual([ds.dict['00280011']?.Value?.[0], ds.dict['00280010']?.Value?.[0]]);
+    const stored = pixelsOf(ds);
+    const rgbOf = (data: Uint8Array, i: number, stride: number): number[] => [data[stride * i], data[stride * i + 1], data[stride * i + 2]] as number[];
+    const everyHundredth = Array.from({ length: Math.floor((png.width * png.height) / 100) }, (_, k) => k * 100);
+    expect(everyHundredth.map((i) => rgbOf(png.data, i, 4))).toEqual(everyHundredth.map((i) => rgbOf(stored, i, 3)));
   });
 
   it('answers thumbnails for an instance, a series and a study; refuses unknown parameters and media types', async () => {
