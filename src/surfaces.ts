@@ -11,6 +11,7 @@ import type { ObjectIndex } from './shared/dicom-objects.js';
 import type { StatusReader } from './shared/status.js';
 import { openStatusReader } from './store/index.js';
 import { createDicomwebServer, type DicomwebServer } from './dicomweb/index.js';
+import { createPixelPool, type PixelPool } from './decode/index.js';
 import { createOpsServer, nodeChecks, type CheckResult, type OpsServer, type PromMetrics } from './ops/index.js';
 
 export interface SurfaceDeps {
@@ -50,11 +51,15 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
   });
   let status: StatusReader | undefined;
   let ops: OpsServer | undefined;
+  // WADO-RS frames, transcoding and pictures on their own decoding threads (workers.imageThreads),
+  // started by the first request that needs one.
+  const pixels: PixelPool | undefined = config.dicomweb.enabled ? createPixelPool({ threads: config.workers.imageThreads, log: log.child({ component: 'wado-pixels' }) }) : undefined;
   const dicomweb: DicomwebServer | undefined = config.dicomweb.enabled
     ? createDicomwebServer({
         config: config.dicomweb,
         ingest: deps.ingest,
         objects: deps.objects,
+        pixels: pixels as PixelPool,
         log: log.child({ component: 'dicomweb' }),
         dataDir: files.dataDir,
         minFreeBytes: config.storage.minFreeBytes,
@@ -102,6 +107,7 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
     async stop() {
       ops?.setLifecycle('stopping');
       await dicomweb?.close();
+      await pixels?.close();
       await ops?.close();
       status?.close();
     },

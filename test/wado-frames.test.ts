@@ -1,6 +1,7 @@
-// WADO-RS Pixel Data for viewers (OHIF loads frames of natively stored images): metadata gives a
-// BulkDataURI, /frames/{n} and the bulk data give the stored pixels; compressed objects are 406
-// (no transcoding yet). Fetched with dicomweb-client as OHIF does.
+// WADO-RS Pixel Data for viewers (OHIF loads frames): metadata gives a BulkDataURI, /frames/{n} and
+// the bulk data give the stored pixels; a compressed object's frames come as stored when the Accept
+// allows that syntax, decoded to native samples otherwise, 406 when neither is accepted. Fetched
+// with dicomweb-client as OHIF does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ function storedPixels(path: string): Buffer {
   const ds = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer).dict;
   return Buffer.from(ds['7FE00010']?.Value?.[0] as ArrayBuffer);
 }
+const path = (f: Fixture, tail: string): string => `${base}/studies/${f.studyInstanceUID}/series/${f.seriesInstanceUID}/instances/${f.sopInstanceUID}/${tail}`;
 const uidsOf = (f: Fixture) => ({ studyInstanceUID: f.studyInstanceUID, seriesInstanceUID: f.seriesInstanceUID, sopInstanceUID: f.sopInstanceUID });
 
 beforeAll(async () => {
@@ -59,13 +61,30 @@ describe('WADO-RS Pixel Data', () => {
     expect(Buffer.from(bulk as ArrayBuffer).equals(expected)).toBe(true);
   });
 
-  it('answers 404 for a frame the object does not have and 406 for a compressed object', async () => {
-    const path = (f: Fixture, tail: string): string => `${base}/studies/${f.studyInstanceUID}/series/${f.seriesInstanceUID}/instances/${f.sopInstanceUID}/${tail}`;
+  it('answers 404 for a frame the object does not have, 400 for a malformed list, 406 for a media type it cannot give', async () => {
     const auth = { Authorization: `Bearer ${TOKEN}` };
     expect((await fetch(path(native, 'frames/2'), { headers: auth })).status).toBe(404);
-    const refused = await fetch(path(compressed, 'frames/1'), { headers: auth });
-    expect(refused.status).toBe(406);
-    expect(((await refused.json()) as { error: string }).error).toMatch(/not transcoded/);
-    expect((await fetch(path(native, 'frames/1'), { headers: { ...auth, Accept: 'image/jpeg' } })).status).toBe(406);
+    expect((await fetch(path(native, 'frames/0'), { headers: auth })).status).toBe(400);
+    const jpeg = await fetch(path(native, 'frames/1'), { headers: { ...auth, Accept: 'image/jpeg' } });
+    expect(jpeg.status).toBe(406);
+    expect(((await jpeg.json()) as { error: string }).error).toMatch(/application\/octet-stream/);
+    const jp2 = await fetch(path(compressed, 'frames/1'), { headers: { ...auth, Accept: 'multipart/related; type="image/jp2"' } });
+    expect(jp2.status).toBe(406);
+    expect(((await jp2.json()) as { error: string }).error).toMatch(/stored in 1\.2\.840\.10008\.1\.2\.4\.80/);
+  });
+
+  it('gives a JPEG-LS object\'s frame as the stored codestream when image/jls is accepted', async () => {
+    const [frame] = (await client.retrieveInstanceFrames({ ...uidsOf(compressed), frameNumbers: '1', mediaTypes: [{ mediaType: 'image/jls' }] } as unknown as Parameters<typeof client.retrieveInstanceFrames>[0])) as ArrayBuffer[];
+    expect(Buffer.from(frame as ArrayBuffer).equals(storedPixels(compressed.path))).toBe(true);
+    const single = await fetch(path(compressed, 'frames/1'), { headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.80' } });
+    expect(single.headers.get('content-type')).toBe('application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.80');
+    expect(Buffer.from(await single.arrayBuffer()).equals(storedPixels(compressed.path))).toBe(true);
+  });
+
+  it('decodes a JPEG-LS frame to the native samples (lossless: the same as the uncompressed copy) for octet-stream', async () => {
+    const [frame] = (await client.retrieveInstanceFrames({ ...uidsOf(compressed), frameNumbers: '1' } as Parameters<typeof client.retrieveInstanceFrames>[0])) as ArrayBuffer[];
+    expect(Buffer.from(frame as ArrayBuffer).equals(storedPixels(native.path))).toBe(true);
+    const either = await fetch(path(compressed, 'frames/1'), { headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'multipart/related; type="image/jp2", multipart/related; type="application/octet-stream"' } });
+    expect(either.headers.get('content-type')).toMatch(/^multipart\/related; type="application\/octet-stream"; transfer-syntax=1\.2\.840\.10008\.1\.2\.1;/);
   });
 });

@@ -41,6 +41,8 @@ const bearerToken = z.union([
       token: z.string().min(16, 'tokens must have at least 16 characters'),
       /** Recorded as the sender (calling AE title) of what this token stores. */
       aeTitle,
+      /** Scope: QIDO-RS/WADO-RS show this token only studies received from these calling AE titles (and their results). Unset: every study. */
+      sources: z.array(aeTitle).min(1).optional(),
     })
     .strict(),
 ]);

@@ -23,7 +23,7 @@ export function initCodecs(): Promise<void> {
   return ready;
 }
 
-function discardInstance(): void {
+export function discardInstance(): void {
   ready = undefined;
   NativeCodecs.release();
 }

@@ -1,6 +1,6 @@
 // ImageDecoder: Part 10 file -> frame 1 -> display intensities in [0, 1] (see shared/analysis.ts).
 import { readImageFile } from './raster.js';
-import dcmjs from 'dcmjs';
+import dcmjs, { type DicomDataset } from 'dcmjs';
 import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
 import type { DecodedImage, ImageDecoder } from '../shared/analysis.js';
 import { isPrecedentError, PrecedentError } from '../shared/errors.js';
@@ -9,7 +9,7 @@ import { decodeFrame } from './codecs.js';
 import { ENCAPSULATED_SYNTAXES, NATIVE_SYNTAXES } from './codestream.js';
 import { toLuminance } from './color.js';
 import { datasetBytes, pixelDataComplete } from './extent.js';
-import { encapsulatedFirstFrame, nativeFirstFrame, pixelDataBuffers } from './frames.js';
+import { encapsulatedFrames, nativeFrame, pixelDataBuffers } from './frames.js';
 import { readGrayscaleSpec, renderGrayscale } from './grayscale.js';
 import { clampedCodecSamples, frameByteLength, unpackSamples } from './unpack.js';
 import { firstCode, type NaturalDataset } from './values.js';
@@ -19,12 +19,14 @@ silenceDcmjsConsole();
 const IMPLICIT = '1.2.840.10008.1.2';
 const DEFLATED = '1.2.840.10008.1.2.1.99';
 
-interface Parsed {
+export interface Parsed {
   transferSyntaxUID: string;
   dataset: NaturalDataset;
+  /** As dcmjs read it (tags, VRs): what a transcoded copy is written from. */
+  raw: { meta: DicomDataset; dict: DicomDataset };
 }
 
-function parse(bytes: Buffer): Parsed {
+export function parse(bytes: Buffer): Parsed {
   let parsed: Parsed;
   try {
     const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
@@ -33,6 +35,7 @@ function parse(bytes: Buffer): Parsed {
     parsed = {
       transferSyntaxUID: typeof ts === 'string' ? ts.trim() : '',
       dataset: dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict),
+      raw: { meta: dict.meta, dict: dict.dict },
     };
   } catch (cause) {
     throw new PrecedentError('DECODE_FAILED', 'the file is not a readable DICOM Part 10 file', { cause });
@@ -45,18 +48,18 @@ function parse(bytes: Buffer): Parsed {
   return parsed;
 }
 
-/** Frame 1's raw little-endian samples plus the layout they are in after decompression. */
-async function firstFrameSamples(p: Parsed, attrs: ImageAttributes): Promise<{ bytes: Uint8Array; photometric: string; planarConfiguration: 0 | 1; clamp?: boolean }> {
+/** A frame's (0-based `index`) raw little-endian samples plus the layout they are in after decompression. */
+export async function frameSamples(p: Parsed, attrs: ImageAttributes, index = 0): Promise<{ bytes: Uint8Array; photometric: string; planarConfiguration: 0 | 1; clamp?: boolean }> {
   const buffers = pixelDataBuffers(p.dataset['PixelData']);
   if (NATIVE_SYNTAXES.has(p.transferSyntaxUID)) {
-    const bytes = nativeFirstFrame(buffers, frameByteLength(nativeSamplesPerFrame(attrs), attrs.format.bitsAllocated));
+    const bytes = nativeFrame(buffers, frameByteLength(nativeSamplesPerFrame(attrs), attrs.format.bitsAllocated), index);
     return { bytes, photometric: attrs.photometric, planarConfiguration: attrs.planarConfiguration };
   }
   const codec = ENCAPSULATED_SYNTAXES[p.transferSyntaxUID];
   if (codec === undefined) {
     throw new PrecedentError('DECODE_FAILED', `transfer syntax ${p.transferSyntaxUID || '(missing)'} is not supported for decoding`);
   }
-  const frame = await decodeFrame(codec, encapsulatedFirstFrame(buffers, attrs.numberOfFrames), attrs);
+  const frame = await decodeFrame(codec, encapsulatedFrames(buffers, attrs.numberOfFrames)[index] ?? new Uint8Array(0), attrs);
   // JPEG 2000 decodes right-aligned values that may overshoot the stored range (clampedCodecSamples).
   return codec === 'j2k' || codec === 'htj2k' ? { ...frame, clamp: true } : frame;
 }
@@ -66,7 +69,7 @@ async function decodeParsed(p: Parsed): Promise<DecodedImage> {
   const notes: string[] = [];
   if (attrs.numberOfFrames > 1) notes.push(`multi-frame: frame 1 of ${attrs.numberOfFrames} used`);
   if (firstCode(p.dataset, 'LossyImageCompression') === '01') notes.push('source is lossy compressed');
-  const frame = await firstFrameSamples(p, attrs);
+  const frame = await frameSamples(p, attrs);
   const pixels = attrs.rows * attrs.columns;
   if (COLOUR.has(frame.photometric) || attrs.samplesPerPixel === 3) {
     const full = frameByteLength(pixels * 3, attrs.format.bitsAllocated);

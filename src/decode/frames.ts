@@ -1,4 +1,4 @@
-// Frame 1's bytes from dcmjs's Pixel Data value. dcmjs hands native pixel data as one buffer, and
+// A frame's bytes from dcmjs's Pixel Data value. dcmjs hands native pixel data as one buffer, and
 // encapsulated pixel data as one buffer per frame when the Basic Offset Table is filled, otherwise
 // one buffer per fragment (PS3.5 A.4), which may split a frame.
 import { PrecedentError } from '../shared/errors.js';
@@ -33,14 +33,16 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Native: frame 1 is the first `frameBytes` bytes of the single value. */
-export function nativeFirstFrame(buffers: Uint8Array[], frameBytes: number): Uint8Array {
+/** Native: frame n (0-based) is the n-th run of `frameBytes` bytes of the single value. */
+export function nativeFrame(buffers: Uint8Array[], frameBytes: number, index = 0): Uint8Array {
   const all = concat(buffers);
-  if (all.byteLength < frameBytes) {
-    throw new PrecedentError('DECODE_FAILED', `Pixel Data holds ${all.byteLength} bytes, one frame needs ${frameBytes} (truncated?)`);
+  if (all.byteLength < frameBytes * (index + 1)) {
+    throw new PrecedentError('DECODE_FAILED', `Pixel Data holds ${all.byteLength} bytes, ${index === 0 ? 'one frame needs' : `frame ${index + 1} ends at`} ${frameBytes * (index + 1)} (truncated?)`);
   }
-  return all.subarray(0, frameBytes);
+  return all.subarray(frameBytes * index, frameBytes * (index + 1));
 }
+
+export const nativeFirstFrame = (buffers: Uint8Array[], frameBytes: number): Uint8Array => nativeFrame(buffers, frameBytes, 0);
 
 /** True where a fragment begins a new JPEG/JPEG-LS (SOI FFD8) or JPEG 2000 (SOC FF4F) codestream. */
 export function startsCodestream(fragment: Uint8Array): boolean {
@@ -49,20 +51,23 @@ export function startsCodestream(fragment: Uint8Array): boolean {
 
 /**
  * Encapsulated: one buffer per frame (offset table, or one fragment per frame) is the easy case. A
- * single-frame image owns every fragment. Otherwise frame 1 runs until the next fragment that opens
+ * single-frame image owns every fragment. Otherwise a frame runs until the next fragment that opens
  * a codestream (RLE has exactly one fragment per frame, PS3.5 A.4.2, so it never gets here).
  */
-export function encapsulatedFirstFrame(buffers: Uint8Array[], numberOfFrames: number): Uint8Array {
-  if (buffers.length === numberOfFrames || numberOfFrames === 1) {
-    return numberOfFrames === 1 ? concat(buffers) : (buffers[0] ?? new Uint8Array(0));
-  }
+export function encapsulatedFrames(buffers: Uint8Array[], numberOfFrames: number): Uint8Array[] {
+  if (numberOfFrames === 1) return [concat(buffers)];
+  if (buffers.length === numberOfFrames) return buffers;
   if (buffers.length < numberOfFrames) {
     throw new PrecedentError('DECODE_FAILED', `Pixel Data has ${buffers.length} fragments for ${numberOfFrames} frames`);
   }
-  const first: Uint8Array[] = [];
+  const frames: Uint8Array[][] = [];
   for (const [i, b] of buffers.entries()) {
-    if (i > 0 && startsCodestream(b)) break;
-    first.push(b);
+    if (i === 0 || (startsCodestream(b) && frames.length < numberOfFrames)) frames.push([b]);
+    else frames[frames.length - 1]?.push(b);
   }
-  return concat(first);
+  return frames.map(concat);
+}
+
+export function encapsulatedFirstFrame(buffers: Uint8Array[], numberOfFrames: number): Uint8Array {
+  return encapsulatedFrames(buffers, numberOfFrames)[0] ?? new Uint8Array(0);
 }

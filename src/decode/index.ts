@@ -9,3 +9,5 @@ export { decodeRasterFile, decodeRaster, isRasterFile, rasterFormat, type Raster
 export { createDecoderPool, type DecoderPool } from './pool.js';
 export { rememberDecoded, type RecentImages } from './recent.js';
 export { caseThumbnail, thumbnailImage } from './thumbnail.js';
+// WADO-RS pixels (frames, transcoding, rendered pictures) on decoding threads started on first use.
+export { createPixelPool, type PixelPool } from './pixel-jobs.js';

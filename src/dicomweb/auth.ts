@@ -5,7 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { DicomwebConfig } from '../config/schema.js';
 
-export type AuthDecision = { ok: true; callingAETitle: string; who: string } | { ok: false; why: string; challenge?: string };
+/** `sources`: the caller is scoped to studies received from these calling AE titles (QIDO-RS, WADO-RS). */
+export type AuthDecision = { ok: true; callingAETitle: string; who: string; sources?: readonly string[] } | { ok: false; why: string; challenge?: string };
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
@@ -28,7 +29,9 @@ export function createAuthenticator(config: DicomwebConfig): (request: IncomingM
       };
     case 'bearer': {
       // Compared as SHA-256 digests with timingSafeEqual: equal lengths, no early exit.
-      const tokens = auth.tokens.map((t, i) => (typeof t === 'string' ? { hash: digest(t), aeTitle: config.sourceAETitle, who: `token#${i + 1}` } : { hash: digest(t.token), aeTitle: t.aeTitle, who: `token#${i + 1}` }));
+      const tokens = auth.tokens.map((t, i) =>
+        typeof t === 'string' ? { hash: digest(t), aeTitle: config.sourceAETitle, who: `token#${i + 1}`, sources: undefined } : { hash: digest(t.token), aeTitle: t.aeTitle, who: `token#${i + 1}`, sources: t.sources },
+      );
       const challenge = 'Bearer realm="precedent"';
       return (request) => {
         const header = request.headers.authorization;
@@ -39,7 +42,7 @@ export function createAuthenticator(config: DicomwebConfig): (request: IncomingM
         let found: (typeof tokens)[number] | undefined;
         for (const t of tokens) if (timingSafeEqual(t.hash, offered)) found = t;
         if (!found) return { ok: false, why: 'invalid token', challenge: `${challenge}, error="invalid_token"` };
-        return { ok: true, callingAETitle: found.aeTitle, who: found.who };
+        return found.sources ? { ok: true, callingAETitle: found.aeTitle, who: found.who, sources: found.sources } : { ok: true, callingAETitle: found.aeTitle, who: found.who };
       };
     }
   }

@@ -37,7 +37,13 @@ const RESOURCES: Resource[] = [
   { path: '/dicomweb/instances', level: 'instance', returned: ['study', 'series', 'instance'] },
 ];
 
-export function registerQidoRoutes(app: FastifyInstance, objects: ObjectIndex, baseUrl: (request: FastifyRequest) => string, log: Logger): void {
+export function registerQidoRoutes(
+  app: FastifyInstance,
+  objects: ObjectIndex,
+  baseUrl: (request: FastifyRequest) => string,
+  scope: (request: FastifyRequest) => readonly string[] | undefined,
+  log: Logger,
+): void {
   for (const resource of RESOURCES) {
     app.get(resource.path, async (request: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
       const started = performance.now();
@@ -57,7 +63,8 @@ export function registerQidoRoutes(app: FastifyInstance, objects: ObjectIndex, b
         log.info({ resource: resource.path, keys: Object.keys(request.query), why: err.message.split(':')[0] }, 'QIDO-RS request refused (400)');
         return reply.code(400).send({ error: err.message });
       }
-      const { rows, more } = objects.search(parsed.query);
+      const sources = scope(request);
+      const { rows, more } = objects.search(sources ? { ...parsed.query, sources } : parsed.query);
       const shape = shapeOf(resource.level, resource.returned, parsed.include);
       const warnings = [...parsed.warnings];
       if (shape.unavailable.length > 0) warnings.push(`299 ${service}: includefield attributes not available in this search: ${shape.unavailable.join(',')}`);

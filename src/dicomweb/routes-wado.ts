@@ -1,69 +1,51 @@
 // WADO-RS (PS3.18 10.4) over every object the node holds (received instances and results), found
-// through the object index: instances as stored, and metadata.
+// through the object index: metadata, and studies, series and instances as Part 10 objects, as stored
+// or in the transfer syntax the Accept header asks for (routes-pixels.ts serves frames and pictures).
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IndexedObject, ObjectIndex } from '../shared/dicom-objects.js';
-import { isSafeUidPath } from '../shared/uid.js';
+import type { IndexedObject } from '../shared/dicom-objects.js';
+import { isPrecedentError } from '../shared/errors.js';
+import { NATIVE_SYNTAXES } from '../shared/pixels.js';
 import { createMetadataReader } from './metadata.js';
 import type { DicomJson } from './dicom-json.js';
-import { acceptsOctets, FRAME_SYNTAX, frameNumbers, readPixelData } from './frames.js';
-
-type Params = { study: string; series?: string; instance?: string };
+import { chooseRetrieve } from './accept.js';
+import { createSelector, type WadoContext, type WadoParams } from './wado-context.js';
 
 const JSON_TYPE = 'application/dicom+json';
 
-/** WADO-RS wants multipart/related; type="application/dicom" (or anything, when Accept is absent or a wildcard). */
-function acceptsDicom(accept: string | undefined): boolean {
-  if (!accept) return true;
-  return accept
-    .split(',')
-    .map((a) => a.trim().toLowerCase())
-    .some((a) => a.startsWith('*/*') || a.startsWith('multipart/*') || (a.startsWith('multipart/related') && (!a.includes('type=') || /type="?application\/dicom"?(;|$|\s)/.test(a))) || a.startsWith('application/dicom;') || a === 'application/dicom');
+/** How one object is sent: its file as stored, or a copy in the asked syntax. */
+interface Planned {
+  object: IndexedObject;
+  /** The syntax it is sent in. */
+  syntax: string;
+  transcode: boolean;
 }
 
-function multipart(paths: ReadonlyArray<{ path: string; size: number }>): { boundary: string; body: Readable } {
-  const boundary = `precedent-${randomUUID()}`;
-  async function* parts(): AsyncGenerator<Buffer> {
-    for (const o of paths) {
-      yield Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\nContent-Length: ${o.size}\r\n\r\n`, 'latin1');
-      for await (const chunk of createReadStream(o.path)) yield chunk as Buffer;
-      yield Buffer.from('\r\n', 'latin1');
-    }
-    yield Buffer.from(`--${boundary}--\r\n`, 'latin1');
-  }
-  return { boundary, body: Readable.from(parts()) };
+export function plan(objects: readonly IndexedObject[], target: string | undefined): Planned[] {
+  return objects.map((object) => {
+    const stored = object.TransferSyntaxUID;
+    // An object without pixels has nothing to compress: a compressed syntax leaves it as stored.
+    const keep = target === undefined || target === stored || (object.Rows === null && !NATIVE_SYNTAXES.has(target) && NATIVE_SYNTAXES.has(stored));
+    return { object, syntax: keep ? stored : target, transcode: !keep };
+  });
 }
 
-const instanceUrl = (base: string, o: IndexedObject): string => `${base}/studies/${o.StudyInstanceUID}/series/${o.SeriesInstanceUID}/instances/${o.SOPInstanceUID}`;
-
-function octetParts(frames: readonly Buffer[]): { boundary: string; body: Buffer } {
-  const boundary = `precedent-${randomUUID()}`;
-  const type = `application/octet-stream; transfer-syntax=${FRAME_SYNTAX}`;
-  const parts = frames.flatMap((f) => [Buffer.from(`--${boundary}\r\nContent-Type: ${type}\r\nContent-Length: ${f.length}\r\n\r\n`, 'latin1'), f, Buffer.from('\r\n', 'latin1')]);
-  return { boundary, body: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`, 'latin1')]) };
-}
-
-export function registerWadoRoutes(app: FastifyInstance, objects: ObjectIndex, dataDir: string, baseUrl: (request: FastifyRequest) => string): void {
+export function registerWadoRoutes(app: FastifyInstance, ctx: WadoContext): void {
   const metadataOf = createMetadataReader();
-  const select = (params: Params): IndexedObject[] | undefined => {
-    if (![params.study, params.series, params.instance].every((u) => u === undefined || isSafeUidPath(u))) return undefined;
-    return objects.objects(params.study, params.series, params.instance);
-  };
-  const bad = (reply: FastifyReply): FastifyReply => reply.code(400).send({ error: 'a UID in the URL is not a valid UID' });
+  const sel = createSelector(ctx);
 
   // WADO-RS metadata: the headers of the selected objects (Pixel Data excluded).
-  const metadata = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<FastifyReply> => {
-    const selected = select(request.params);
-    if (!selected) return bad(reply);
+  const metadata = async (request: FastifyRequest<{ Params: WadoParams }>, reply: FastifyReply): Promise<FastifyReply> => {
+    const selected = sel.select(request);
+    if (!selected) return sel.bad(reply);
     const items: DicomJson[] = [];
     for (const o of selected) {
-      const read = metadataOf.read(join(dataDir, o.path));
+      const read = metadataOf.read(sel.path(o));
       if (!read) continue;
       // Pixel Data by reference (PS3.18 F.2.6), so a viewer fetches it (or its frames) when it needs it.
-      items.push(read.pixelData ? { ...read.json, '7FE00010': { vr: read.pixelData.vr, BulkDataURI: `${instanceUrl(baseUrl(request), o)}/bulkdata/7FE00010` } as DicomJson[string] } : read.json);
+      items.push(read.pixelData ? { ...read.json, '7FE00010': { vr: read.pixelData.vr, BulkDataURI: `${sel.instanceUrl(request, o)}/bulkdata/7FE00010` } as DicomJson[string] } : read.json);
     }
     if (items.length === 0) return reply.code(404).send({ error: 'no objects here' });
     return reply.code(200).type(JSON_TYPE).send(items);
@@ -72,37 +54,41 @@ export function registerWadoRoutes(app: FastifyInstance, objects: ObjectIndex, d
   app.get('/dicomweb/studies/:study/series/:series/metadata', metadata);
   app.get('/dicomweb/studies/:study/series/:series/instances/:instance/metadata', metadata);
 
-  // WADO-RS frames and Pixel Data bulk data of natively stored objects, little endian.
-  const pixels = async (request: FastifyRequest<{ Params: Params & { frames?: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
-    if (!acceptsOctets(request.headers.accept)) return reply.code(406).send({ error: 'only multipart/related; type="application/octet-stream" is offered' });
-    const selected = select(request.params);
-    if (!selected) return bad(reply);
-    const [o] = selected;
-    if (!o) return reply.code(404).send({ error: 'no object here' });
-    const pixel = readPixelData(join(dataDir, o.path), o.TransferSyntaxUID);
-    if ('unavailable' in pixel) return reply.code(406).send({ error: pixel.unavailable });
-    let frames: Buffer[] = [Buffer.concat(pixel.frames)];
-    if (request.params.frames !== undefined) {
-      const numbers = frameNumbers(request.params.frames, pixel.frames.length);
-      if (!numbers) return reply.code(404).send({ error: `frames are numbered 1 to ${pixel.frames.length}` });
-      frames = numbers.map((n) => pixel.frames[n - 1] as Buffer);
-    }
-    const { boundary, body } = octetParts(frames);
-    return reply.code(200).type(`multipart/related; type="application/octet-stream"; transfer-syntax=${FRAME_SYNTAX}; boundary=${boundary}`).send(body);
-  };
-  app.get('/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames', pixels);
-  app.get('/dicomweb/studies/:study/series/:series/instances/:instance/bulkdata/7FE00010', pixels);
 
-  // WADO-RS retrieve: Part 10 files as multipart/related; type="application/dicom", as stored.
-  const retrieve = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<FastifyReply> => {
-    if (!acceptsDicom(request.headers.accept)) {
-      return reply.code(406).send({ error: 'only multipart/related; type="application/dicom" is offered' });
-    }
-    const selected = select(request.params);
-    if (!selected) return bad(reply);
+  // WADO-RS retrieve: Part 10 objects, single-part application/dicom or multipart/related.
+  const retrieve = async (request: FastifyRequest<{ Params: WadoParams }>, reply: FastifyReply): Promise<FastifyReply> => {
+    const selected = sel.select(request);
+    if (!selected) return sel.bad(reply);
     if (selected.length === 0) return reply.code(404).send({ error: 'no objects here' });
-    const { boundary, body } = multipart(selected.map((o) => ({ path: join(dataDir, o.path), size: o.size })));
-    return reply.code(200).type(`multipart/related; type="application/dicom"; boundary=${boundary}`).send(body);
+    const withPixels = new Set(selected.filter((o) => o.Rows !== null).map((o) => o.TransferSyntaxUID));
+    const choice = chooseRetrieve(request.headers.accept, selected.length, withPixels);
+    if ('refused' in choice) return reply.code(406).send({ error: choice.refused });
+    const planned = plan(selected, choice.transferSyntaxUID);
+    const tsParam = choice.transferSyntaxUID ? `; transfer-syntax=${choice.transferSyntaxUID}` : '';
+    if (!choice.multipart) {
+      const [only] = planned as [Planned];
+      try {
+        if (!only.transcode) return reply.code(200).type(`application/dicom${tsParam}`).send(createReadStream(sel.path(only.object)));
+        return reply.code(200).type(`application/dicom${tsParam}`).send(Buffer.from(await ctx.pixels.transcode(sel.path(only.object), only.syntax)));
+      } catch (err) {
+        if (isPrecedentError(err) && err.code === 'DECODE_FAILED') return reply.code(406).send({ error: err.message });
+        throw err;
+      }
+    }
+    // A decoding failure mid-stream ends the response without its closing delimiter (the client sees it incomplete).
+    const boundary = `precedent-${randomUUID()}`;
+    async function* parts(): AsyncGenerator<Buffer> {
+      for (const p of planned) {
+        // Files as stored are streamed (their size is in the index); copies are made one at a time.
+        const copy = p.transcode ? Buffer.from(await ctx.pixels.transcode(sel.path(p.object), p.syntax)) : undefined;
+        yield Buffer.from(`--${boundary}\r\nContent-Type: application/dicom; transfer-syntax=${p.syntax}\r\nContent-Length: ${copy?.length ?? p.object.size}\r\n\r\n`, 'latin1');
+        if (copy) yield copy;
+        else for await (const chunk of createReadStream(sel.path(p.object))) yield chunk as Buffer;
+        yield Buffer.from('\r\n', 'latin1');
+      }
+      yield Buffer.from(`--${boundary}--\r\n`, 'latin1');
+    }
+    return reply.code(200).type(`multipart/related; type="application/dicom"${tsParam}; boundary=${boundary}`).send(Readable.from(parts()));
   };
   app.get('/dicomweb/studies/:study', retrieve);
   app.get('/dicomweb/studies/:study/series/:series', retrieve);

@@ -7,22 +7,30 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IngestService } from '../shared/types.js';
 import type { ObjectIndex } from '../shared/dicom-objects.js';
+import type { PixelService } from '../shared/pixels.js';
 import type { Logger } from '../shared/log.js';
 import type { DicomwebConfig } from '../config/schema.js';
 import { describeError } from '../shared/errors.js';
 import { readTlsFiles } from '../shared/tls.js';
 import { isSafeUidPath } from '../shared/uid.js';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, type AuthDecision } from './auth.js';
 import { parseMediaType, readMultipart } from './multipart.js';
 import { storeInstances } from './stow.js';
 import { registerQidoRoutes } from './routes-qido.js';
 import { registerWadoRoutes } from './routes-wado.js';
+import { registerPixelRoutes } from './routes-pixels.js';
+
+type Caller = Extract<AuthDecision, { ok: true }>;
+/** The authenticated caller (the onRequest hook sets it on every request that gets through). */
+const callerOf = (request: FastifyRequest): Caller | undefined => (request as FastifyRequest & { caller?: Caller }).caller;
 
 export interface DicomwebServerDeps {
   config: DicomwebConfig;
   ingest: IngestService;
   /** What QIDO-RS searches and WADO-RS serves. */
   objects: ObjectIndex;
+  /** Frames, transcoded copies and rendered pictures for WADO-RS (decoding threads). */
+  pixels: PixelService;
   log: Logger;
   /** storage.dataDir: object paths in the index are relative to it. */
   dataDir: string;
@@ -92,7 +100,7 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
     instance.addHook('onRequest', async (request, reply) => {
       const decision = authenticate(request.raw);
       if (decision.ok) {
-        (request as FastifyRequest & { caller?: typeof decision }).caller = decision;
+        (request as FastifyRequest & { caller?: Caller }).caller = decision;
         return;
       }
       log.warn({ peer: request.ip, method: request.method, url: request.url.split('?')[0], why: decision.why }, 'DICOMweb request refused (401)');
@@ -125,7 +133,7 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
         log.warn({ peer: request.ip }, 'STOW-RS refused: free disk space is below storage.minFreeBytes (507)');
         return reply.code(507).header('Connection', 'close').send({ error: 'free disk space is below storage.minFreeBytes; retry later' });
       }
-      const caller = (request as FastifyRequest & { caller?: { callingAETitle: string; who: string } }).caller ?? { callingAETitle: config.sourceAETitle, who: 'anonymous' };
+      const caller = callerOf(request) ?? { callingAETitle: config.sourceAETitle, who: 'anonymous' };
       const requestId = randomUUID().slice(0, 8);
       const rlog = log.child({ stow: requestId, callingAETitle: caller.callingAETitle, who: caller.who, peer: request.ip });
       const result = await storeInstances(readMultipart(request.body as IncomingMessage, media.params.boundary, { maxBytes: config.maxRequestBytes }), {
@@ -141,8 +149,13 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
     };
     instance.post('/dicomweb/studies', stow);
     instance.post('/dicomweb/studies/:study', stow);
-    registerQidoRoutes(instance, deps.objects, baseUrl, log);
-    registerWadoRoutes(instance, deps.objects, deps.dataDir, baseUrl);
+    // Every QIDO-RS and WADO-RS route is behind the same onRequest authentication as STOW-RS; a
+    // scoped token's searches and retrievals see only the studies its sources sent.
+    const scope = (request: FastifyRequest): readonly string[] | undefined => callerOf(request)?.sources;
+    registerQidoRoutes(instance, deps.objects, baseUrl, scope, log);
+    const wado = { objects: deps.objects, pixels: deps.pixels, dataDir: deps.dataDir, baseUrl, scope };
+    registerWadoRoutes(instance, wado);
+    registerPixelRoutes(instance, wado);
     return instance;
   }
 

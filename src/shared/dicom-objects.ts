@@ -85,6 +85,8 @@ export interface ObjectQuery {
   matches: Match[];
   limit: number;
   offset: number;
+  /** A scoped caller's sources (calling AE titles): only studies received from one of them match. */
+  sources?: readonly string[];
 }
 
 export interface SearchRow extends IndexedObject {
@@ -99,8 +101,11 @@ export interface SearchRow extends IndexedObject {
 export interface ObjectIndex {
   /** One row per matching study, series or instance; `more` when rows past the limit matched. */
   search(query: ObjectQuery): { rows: SearchRow[]; more: boolean };
-  /** The objects under a study (and series, instance), for WADO-RS; ordered by series, number, UID. */
-  objects(StudyInstanceUID: string, SeriesInstanceUID?: string, SOPInstanceUID?: string): IndexedObject[];
+  /**
+   * The objects under a study (and series, instance), for WADO-RS; ordered by series, number, UID.
+   * With `sources`, none unless the study was received from one of them.
+   */
+  objects(StudyInstanceUID: string, SeriesInstanceUID?: string, SOPInstanceUID?: string, sources?: readonly string[]): IndexedObject[];
   /** Adds or replaces the row of an object (a result written, a file found by the backfill). */
   put(object: IndexedObject): void;
   has(SOPInstanceUID: string): boolean;

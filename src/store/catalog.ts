@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS instances (
   PRIMARY KEY (sop_instance_uid, version)
 );
 CREATE INDEX IF NOT EXISTS instances_by_study ON instances (study_instance_uid);
+-- Scoped DICOMweb callers (dicomweb.auth tokens with sources) see the studies their sources sent.
+CREATE INDEX IF NOT EXISTS instances_by_study_source ON instances (study_instance_uid, calling_ae_title);
 CREATE TABLE IF NOT EXISTS studies (
   study_instance_uid TEXT PRIMARY KEY,
   state TEXT NOT NULL CHECK (state IN ('receiving', 'queued', 'decoding', 'embedded', 'done', 'failed')),

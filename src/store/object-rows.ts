@@ -44,6 +44,8 @@ CREATE INDEX IF NOT EXISTS dicom_objects_by_series ON dicom_objects (series_inst
 CREATE INDEX IF NOT EXISTS dicom_objects_by_patient_id ON dicom_objects (patient_id);
 CREATE INDEX IF NOT EXISTS dicom_objects_by_patient_name ON dicom_objects (patient_name_key);
 CREATE INDEX IF NOT EXISTS dicom_objects_by_study_date ON dicom_objects (study_date);
+-- Newest studies first (objects-query.ts): a page is read in this order and stops when full.
+CREATE INDEX IF NOT EXISTS dicom_objects_by_date_time ON dicom_objects (study_date, study_time, study_instance_uid);
 CREATE INDEX IF NOT EXISTS dicom_objects_by_accession ON dicom_objects (accession_number);
 CREATE INDEX IF NOT EXISTS dicom_objects_by_modality ON dicom_objects (modality);
 CREATE INDEX IF NOT EXISTS dicom_objects_by_sop_class ON dicom_objects (sop_class_uid);

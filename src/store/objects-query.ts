@@ -56,19 +56,34 @@ function condition(m: Match, column: string, kind: Kind, params: unknown[]): str
   }
 }
 
-function where(matches: readonly Match[], params: unknown[]): string {
+/** The conditions on the object row aliased `a` (its parameters appended to `params`); '1' when none. */
+function conditions(a: string, matches: readonly Match[], params: unknown[], sources: readonly string[] | undefined): string {
   const parts: string[] = [];
+  if (sources) {
+    // A scoped caller sees the studies received from its sources (and the results made for them).
+    parts.push(
+      sources.length === 0
+        ? '0'
+        : `EXISTS (SELECT 1 FROM instances i WHERE i.study_instance_uid = ${a}.study_instance_uid AND i.calling_ae_title IN (${sources.map(() => '?').join(', ')}))`,
+    );
+    params.push(...sources);
+  }
   for (const m of matches) {
     if (m.key === 'ModalitiesInStudy') {
       // A study matches when any of its objects has one of the modalities.
       const inner = condition(m, 'y.modality', 'text', params);
-      parts.push(`EXISTS (SELECT 1 FROM dicom_objects y WHERE y.study_instance_uid = o.study_instance_uid AND ${inner})`);
+      parts.push(`EXISTS (SELECT 1 FROM dicom_objects y WHERE y.study_instance_uid = ${a}.study_instance_uid AND ${inner})`);
       continue;
     }
     const { column, kind } = COLUMNS[m.key];
-    parts.push(condition(m, `o.${column}`, kind, params));
+    parts.push(condition(m, `${a}.${column}`, kind, params));
   }
-  return parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '';
+  return parts.length > 0 ? parts.join(' AND ') : '1';
+}
+
+function where(matches: readonly Match[], params: unknown[], sources: readonly string[] | undefined): string {
+  const c = conditions('o', matches, params, sources);
+  return c === '1' ? '' : `WHERE ${c}`;
 }
 
 interface Counted extends ObjectRow {
@@ -79,7 +94,7 @@ interface Counted extends ObjectRow {
 
 export function searchObjects(db: Database.Database, query: ObjectQuery): { rows: SearchRow[]; more: boolean } {
   const params: unknown[] = [];
-  const filter = where(query.matches, params);
+  const filter = where(query.matches, params, query.sources);
   let sql: string;
   if (query.level === 'instance') {
     sql = `SELECT o.* FROM dicom_objects o ${filter}
@@ -90,13 +105,20 @@ export function searchObjects(db: Database.Database, query: ObjectQuery): { rows
            JOIN dicom_objects o ON o.rowid = m.first
            ORDER BY o.study_date DESC, o.study_instance_uid, o.series_number, o.series_instance_uid`;
   } else {
+    // One row per study: a matching object that is its study's first matching one (lowest rowid).
+    // Written as a per-row check rather than GROUP BY so that, ordered by the date index, a page of
+    // the newest studies stops after reading its rows instead of grouping the whole table.
+    const inner: unknown[] = [];
+    const filterX = conditions('x', query.matches, inner, query.sources);
+    params.unshift(...inner); // the inner conditions come first in the statement
     sql = `SELECT o.*,
              (SELECT group_concat(DISTINCT x.modality) FROM dicom_objects x WHERE x.study_instance_uid = o.study_instance_uid AND x.modality <> '') AS modalities,
              (SELECT COUNT(DISTINCT x.series_instance_uid) FROM dicom_objects x WHERE x.study_instance_uid = o.study_instance_uid) AS n_series,
              (SELECT COUNT(*) FROM dicom_objects x WHERE x.study_instance_uid = o.study_instance_uid) AS n_instances
-           FROM (SELECT MIN(o.rowid) AS first FROM dicom_objects o ${filter} GROUP BY o.study_instance_uid) m
-           JOIN dicom_objects o ON o.rowid = m.first
-           ORDER BY o.study_date DESC, o.study_time DESC, o.study_instance_uid`;
+           FROM dicom_objects o
+           WHERE o.rowid = (SELECT MIN(x.rowid) FROM dicom_objects x WHERE x.study_instance_uid = o.study_instance_uid AND ${filterX})
+             ${filter ? `AND ${filter.slice('WHERE '.length)}` : ''}
+           ORDER BY o.study_date DESC, o.study_time DESC, o.study_instance_uid DESC`;
   }
   // One row past the page tells whether more matched.
   const found = db.prepare<unknown[], Counted>(`${sql} LIMIT ? OFFSET ?`).all(...params, query.limit + 1, query.offset);

@@ -16,9 +16,12 @@ export function openObjectIndex(file: string): ObjectIndex {
        AND (@series IS NULL OR series_instance_uid = @series) AND (@instance IS NULL OR sop_instance_uid = @instance)
      ORDER BY series_number, series_instance_uid, instance_number, sop_instance_uid`,
   );
+  const received = (study: string, sources: readonly string[]): boolean =>
+    db.prepare(`SELECT 1 FROM instances WHERE study_instance_uid = ? AND calling_ae_title IN (${sources.map(() => '?').join(', ')}) LIMIT 1`).get(study, ...sources) !== undefined;
   return {
     search: (query) => searchObjects(db, query),
-    objects: (study, series, instance) => under.all({ study, series: series ?? null, instance: instance ?? null }).map(fromRow),
+    objects: (study, series, instance, sources) =>
+      sources && (sources.length === 0 || !received(study, sources)) ? [] : under.all({ study, series: series ?? null, instance: instance ?? null }).map(fromRow),
     put: upsert,
     has: (uid) => has.get(uid) !== undefined,
     close: () => db.close(),
