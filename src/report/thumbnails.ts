@@ -140,7 +140,7 @@ export function buildSimilarCasesSC(input: SimilarCasesSCInput): DicomObject {
   return writeSecondaryCapture(input, page, {
     SeriesDescription: THUMBNAILS_SERIES_DESCRIPTION,
     defaultSeriesNumber: THUMBNAILS_DEFAULT_SERIES_NUMBER,
-    DerivationDescription: `Thumbnails of the ${input.retrieval.cases.length} archived cases most similar to the source image by ${input.model.name} ${input.model.version}; rank, match score, cosine similarity, labels, age, sex, outcomes and the neighbour vote burned in`,
+    DerivationDescription: `Thumbnails of the ${input.retrieval.cases.length} archived cases most similar to the source image by ${input.model.name} ${input.model.version}; rank, match score, cosine similarity, labels, age, sex, outcomes, PUBLIC REF under public reference cases and the neighbour vote burned in`,
     sourceRelation: 'related',
   });
 }
