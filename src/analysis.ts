@@ -16,12 +16,16 @@ import { createResults } from './results.js';
 import { openExportOutbox, openObjectIndex } from './store/index.js';
 import { routeDestinations } from './export/index.js';
 import { describeError } from './shared/errors.js';
+import type { ImportContext } from './commands/import-run.js';
+import { referenceAvailable } from './reference-archive.js';
 
 export interface AnalysisRuntime {
   /** Model name@version and device, for readiness reporting. */
   describe(): string;
   /** The historical archive (case store, similar-case index); absent with an injected analysis. */
   archive?: Archive;
+  /** What an import into this archive needs (the reference archive at start-up); absent with an injected analysis. */
+  importer?: ImportContext;
   close(): Promise<void>;
 }
 
@@ -44,11 +48,12 @@ export function modelPresent(config: Config): boolean {
 const RECENT_IMAGE_BYTES = 256 * 1024 * 1024;
 
 /**
- * A fresh install has no reference cases: every SR then says so. Said at start-up too, so that whoever
- * installs the node learns it before the first study, with what to do about it.
+ * An archive with no cases and no reference archive coming (archive.reference off, or its folder
+ * missing): every SR then says so. Said at start-up too, so that whoever installs the node learns it
+ * before the first study, with what to do about it.
  */
-function warnIfArchiveEmpty(archive: Archive, log: Logger): void {
-  if (archive.cases.count() > 0) return;
+function warnIfArchiveEmpty(archive: Archive, config: Config, log: Logger): void {
+  if (archive.cases.count() > 0 || referenceAvailable(config)) return;
   log.warn(
     { cases: 0 },
     'the similar-case archive has no reference cases: results will say "No reference cases in the archive" until the site archive is imported (`precedent import`, see README)',
@@ -68,6 +73,7 @@ export async function startAnalysis(
   let close = async (): Promise<void> => undefined;
   let description = 'injected analysis';
   let archive: Archive | undefined;
+  let importer: ImportContext | undefined;
   if (!analyze) {
     // Loaded only when a model is used: a node without one never pays for ONNX Runtime and codecs.
     const [{ createDecoderPool, rememberDecoded }, { createEmbedder }, { createResultRenderer }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js'), import('./render/index.js')]);
@@ -97,7 +103,7 @@ export async function startAnalysis(
       now: deps.now,
     });
     const opened = archive;
-    warnIfArchiveEmpty(opened, log);
+    warnIfArchiveEmpty(opened, config, log);
     // Load or rebuild the index file now, in the background: DIMSE does not wait for it.
     opened.index.open().catch((err: unknown) => log.error({ err: describeError(err) }, 'similar-case index cannot be opened; retried on the next search'));
     // Decoding and drawing run on their own threads: never on the event loop that answers associations.
@@ -134,6 +140,7 @@ export async function startAnalysis(
       objects.close();
     };
     description = `${embedder.card.name}@${embedder.card.version} on ${embedder.device}`;
+    importer = { archive: opened, embedder, catalog: deps.catalog, dicomDecoder: decoder };
   }
   const handler = studyJobHandler({ catalog: deps.catalog, log: log.child({ component: 'worker' }), analyze, now: deps.now });
   const isDone = (job: { StudyInstanceUID: string; generation: number }): boolean => {
@@ -142,5 +149,5 @@ export async function startAnalysis(
   };
   deps.queue.process(instrumentStudyHandler(handler, deps.metrics ?? noMetrics, isDone));
   log.info({ analysis: description, queue: deps.queue.backend, concurrency: config.workers.concurrency }, 'analysis workers started');
-  return { describe: () => description, close, ...(archive ? { archive } : {}) };
+  return { describe: () => description, close, ...(archive ? { archive } : {}), ...(importer ? { importer } : {}) };
 }

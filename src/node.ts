@@ -21,6 +21,7 @@ import { createSurfaces } from './surfaces.js';
 import { openExportOutbox, openRetention } from './store/index.js';
 import { createExporter, type Destination } from './export/index.js';
 import { allowedHostsLockout } from './config/hosts.js';
+import { importReferenceArchive } from './reference-archive.js';
 
 export interface NodeOptions {
   /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
@@ -39,6 +40,8 @@ export interface PrecedentNode {
   stop(graceMs?: number): Promise<void>;
   /** For tests: check for complete studies now instead of waiting for the next pass. */
   checkStudies(): Promise<number>;
+  /** Settles when the start-up import of the reference archive is over (at once when there is none). */
+  referenceImported(): Promise<void>;
   /** The historical archive once analysis runs here with a model (case store, similar-case index). */
   archive(): Archive | undefined;
 }
@@ -63,6 +66,8 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   const queue = createQueue(config, log.child({ component: 'queue' }));
   const scheduler = createStudyScheduler({ catalog, queue, studies: config.studies, log: log.child({ component: 'studies' }), now });
   let analysis: AnalysisRuntime | undefined;
+  let referenceImport: Promise<void> | undefined;
+  const stopping = new AbortController();
   // Results reach the PACS from the durable outbox; workers on other machines fill the same outbox.
   const outbox = openExportOutbox(join(dataDir, 'catalog.sqlite'));
   const destinations: Destination[] = config.export.destinations.map((d) =>
@@ -122,11 +127,16 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
         log.warn({ results: join(dataDir, 'results') }, `no export destination and DICOMweb off: results are written as DICOM files under ${join(dataDir, 'results')} only`);
       }
       retention.start();
+      // After the listeners: C-STOREs are accepted while the reference cases are embedded.
+      if (analysis?.importer) referenceImport = importReferenceArchive(config, dataDir, analysis.importer, log.child({ component: 'reference' }), stopping.signal);
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
       return { dimsePort, requeued, dicomwebPort, opsPort };
     },
     async stop(graceMs = 5000) {
       retention.stop();
+      // The import in flight finishes its batch before the embedder and the catalog close under it.
+      stopping.abort();
+      await referenceImport;
       await surfaces.stop();
       await dimse.close(graceMs);
       scheduler.stop();
@@ -139,6 +149,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       log.info('Precedent node stopped');
     },
     checkStudies: () => scheduler.tick(),
+    referenceImported: () => referenceImport ?? Promise.resolve(),
     archive: () => analysis?.archive,
   };
 }

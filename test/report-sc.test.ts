@@ -24,6 +24,7 @@ const WHITE = [255, 255, 255];
 const AMBER = [255, 210, 0];
 const LABEL_BLUE = [170, 220, 255];
 const DETAIL_GREY = [220, 220, 220];
+const REFERENCE_AMBER = [240, 180, 60];
 
 let dir = '';
 const warnings = new Set<string>();
@@ -207,11 +208,21 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
         expect(findText(page, labels, LABEL_BLUE), `${labels}`).not.toBeNull();
         expect(findText(page, details[0] ?? '', DETAIL_GREY), `${details[0]}`).not.toBeNull();
       }
-      expect(caseLabelLines(retrieval.cases[0]!)).toEqual({ head: '#1 COS 0.934', labels: 'COVID-19', details: ['52 Y F', 'INTUBATED Y, ICU Y, SURVIVED Y'] });
+      expect(caseLabelLines(retrieval.cases[0]!)).toEqual({ head: '#1 COS 0.934', labels: 'COVID-19', details: ['52 Y F', 'INTUBATED Y, ICU Y, SURVIVED Y'], reference: null });
+      // No case of this retrieval is a public reference case: no tag anywhere.
+      expect(findText(page, 'PUBLIC REF', REFERENCE_AMBER)).toBeNull();
       expect(findText(page, 'NO IMAGE', [200, 200, 200])).not.toBeNull();
       expectCaptionWithoutIdentity(page, src.source);
       const other = renderSimilarCases({ source: otherPatient(src.source), model: MODEL, retrieval, caseImages });
       expect(Buffer.from(other.data).equals(Buffer.from(page.data)), 'pixels independent of patient identity').toBe(true);
+    });
+
+    it('tags a public reference case PUBLIC REF under its details', () => {
+      const [first, ...rest] = retrieval.cases;
+      const reference = { ...retrieval, cases: [{ ...first!, case: { ...first!.case, publicCollection: 'NIH ChestX-ray14' } }, ...rest] };
+      expect(caseLabelLines(reference.cases[0]!).reference).toBe('PUBLIC REF');
+      const tagged = renderSimilarCases({ source: src.source, model: MODEL, retrieval: reference, caseImages });
+      expect(findText(tagged, 'PUBLIC REF', REFERENCE_AMBER)).not.toBeNull();
     });
 
     it('is rendered by dcmj2pnm, parsed by dcmdump and passes dciodvfy', async () => {

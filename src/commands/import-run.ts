@@ -6,14 +6,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { CaseFacts, NewCase } from '../shared/case-store.js';
-import type { DecodedImage } from '../shared/analysis.js';
+import type { DecodedImage, Embedder, ImageDecoder } from '../shared/analysis.js';
+import type { Catalog } from '../shared/catalog.js';
+import type { Archive } from '../archive.js';
 import { caseFingerprint, derivedUid } from '../shared/case-keys.js';
 import { isValidUid } from '../shared/uid.js';
 import { describeError, PrecedentError } from '../shared/errors.js';
-import { barProgress } from '../shared/progress.js';
+import { barProgress, type ProgressFactory } from '../shared/progress.js';
 import { caseThumbnail, decodeRasterFile, isRasterFile } from '../decode/index.js';
 import { parseAge, parseSex, readLabelsCsv, type LabelsRow } from '../index/index.js';
-import type { ModelContext } from './archive-context.js';
 
 export interface ImportOptions {
   images?: string;
@@ -24,6 +25,20 @@ export interface ImportOptions {
   /** AE title of the archive that holds these studies (--ae): where a viewer retrieves a similar case. */
   ae?: string;
   batch: number;
+  /** The public collection of each CSV row (--images), for the starter reference archive; none: the site's own. */
+  publicCollection?: (row: LabelsRow) => string;
+  /** How progress is shown (default: a bar on stderr; the node logs instead). */
+  progress?: ProgressFactory;
+  /** Aborted: stop after the batch in flight (the node shutting down); the summary says `stopped`. */
+  signal?: AbortSignal;
+}
+
+/** What an import uses: the CLI's model context, or the node's running analysis (reference archive). */
+export interface ImportContext {
+  archive: Archive;
+  embedder: Embedder;
+  catalog: Catalog;
+  dicomDecoder: ImageDecoder;
 }
 
 export interface ImportSummary {
@@ -36,6 +51,8 @@ export interface ImportSummary {
   failed: number;
   failures: string[];
   casesInArchive: number;
+  /** Stopped early by the signal: a re-run embeds the rest. */
+  stopped: boolean;
   index: { size: number; mode: string; rebuilt: boolean; file: string };
   seconds: number;
 }
@@ -65,7 +82,7 @@ function walk(dir: string): string[] {
 
 const posix = (p: string): string => p.split(sep).join('/');
 
-async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefined, issuer: string, ae: string): Promise<{ items: Item[]; ignored: number }> {
+async function rasterItems(ctx: ImportContext, dir: string, csv: string | undefined, issuer: string, ae: string, collectionOf: ImportOptions['publicCollection']): Promise<{ items: Item[]; ignored: number }> {
   let rows: LabelsRow[];
   let root: string;
   let ignored = 0;
@@ -104,6 +121,7 @@ async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefin
         patientKey: ctx.archive.patientKey(r.patientId, issuer),
         source: 'import',
         retrieveAETitle: ae,
+        ...(collectionOf ? { publicCollection: collectionOf(r) } : {}),
       },
       facts: r.facts,
     });
@@ -111,7 +129,7 @@ async function rasterItems(ctx: ModelContext, dir: string, csv: string | undefin
   return { items: [...byPath.values()], ignored };
 }
 
-function dicomItems(ctx: ModelContext, dir: string, csv: string | undefined, ae: string, failures: string[]): { items: Item[]; ignored: number } {
+function dicomItems(ctx: ImportContext, dir: string, csv: string | undefined, ae: string, failures: string[]): { items: Item[]; ignored: number } {
   const lookup = new Map<string, CaseFacts>();
   if (csv) {
     for (const r of readLabelsCsv(csv).rows) {
@@ -166,12 +184,12 @@ function newCase(item: Item): NewCase {
   return { ...item.base, ...(item.facts ? { facts: item.facts } : {}) };
 }
 
-export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<ImportSummary> {
+export async function runImport(ctx: ImportContext, o: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const failures: string[] = [];
   const source = o.images ? 'images' : 'dicom';
   const ae = o.ae ?? '';
-  const { items, ignored } = o.images ? await rasterItems(ctx, o.images, o.labels, o.issuer ?? '', ae) : dicomItems(ctx, o.dicom ?? '', o.labels, ae, failures);
+  const { items, ignored } = o.images ? await rasterItems(ctx, o.images, o.labels, o.issuer ?? '', ae, o.publicCollection) : dicomItems(ctx, o.dicom ?? '', o.labels, ae, failures);
   const { cases, index } = ctx.archive;
   const model = { name: ctx.embedder.card.name, version: ctx.embedder.card.version };
   const summary = { added: 0, updated: 0, unchanged: 0 };
@@ -200,7 +218,7 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
   }
   if (factsOnly.length > 0) account(cases.putCases(factsOnly, Date.now()));
 
-  const bar = barProgress()('import', toEmbed.length + thumbnailOnly.length);
+  const bar = (o.progress ?? barProgress())('import', toEmbed.length + thumbnailOnly.length);
   let done = 0;
   const decode = async (item: Item): Promise<DecodedImage | undefined> => {
     try {
@@ -223,7 +241,7 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
   try {
     // Decoding (this thread) of the next batch overlaps inference (worker threads) of this one.
     let next = batches[0] ? decodeBatch(batches[0]) : undefined;
-    for (let b = 0; b < batches.length; b++) {
+    for (let b = 0; b < batches.length && !o.signal?.aborted; b++) {
       const decoded = (await next) ?? [];
       const embedding = ctx.embedder.embed(decoded.map((d) => d.image));
       const following = batches[b + 1];
@@ -251,7 +269,7 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
       done += batches[b]?.length ?? 0;
       bar.update(done);
     }
-    for (let at = 0; at < thumbnailOnly.length; at += o.batch) {
+    for (let at = 0; at < thumbnailOnly.length && !o.signal?.aborted; at += o.batch) {
       const batch = thumbnailOnly.slice(at, at + o.batch);
       const decoded = await decodeBatch(batch);
       account(cases.putCases(decoded.map(({ item, image }) => ({ ...newCase(item), reindex: false, thumbnail: caseThumbnail(image) })), Date.now()));
@@ -272,6 +290,7 @@ export async function runImport(ctx: ModelContext, o: ImportOptions): Promise<Im
     failed: failures.length,
     failures,
     casesInArchive: cases.count(model),
+    stopped: o.signal?.aborted ?? false,
     index: { size: stats.size, mode: stats.mode, rebuilt: opened.rebuilt, file: index.file },
     seconds: Math.round((Date.now() - started) / 100) / 10,
   };

@@ -173,6 +173,13 @@ export const archiveSchema = z
     indexIncoming: z.boolean().default(false),
     /** Key of the HMAC that turns PatientID + IssuerOfPatientID into the stored patient key; generated under dataDir when unset. */
     patientKeySecret: z.string().min(16).optional(),
+    /**
+     * Import the starter reference archive (public NIH ChestX-ray14 and Kermany 2018 cases) at start-up,
+     * embedded with the installed model, again when the model changes. Off: only the site's own cases.
+     */
+    reference: z.boolean().default(true),
+    /** Folder of the reference archive (labels.csv + images/); default: archive/reference of the installed package. */
+    referenceDir: z.string().min(1).optional(),
   })
   .strict();
 

@@ -150,6 +150,7 @@ export function voteConcept(label: string): Code {
 }
 /** No DCM concept names an AE title in a content tree; the case's archive, where to retrieve it from. */
 export const RETRIEVE_AE = localCode('RETRIEVE_AE', 'Retrieve AE Title');
+export const CASE_SOURCE = localCode('CASE_SOURCE', 'Source');
 
 /** Coding Scheme Identification Sequence items for the non-standard schemes a data set uses. */
 export function localSchemes(designators: ReadonlySet<string>): Array<Record<string, unknown>> {

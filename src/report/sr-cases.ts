@@ -6,7 +6,7 @@ import type { CaseRecord, RetrievalResult, SimilarCase } from '../shared/cases.j
 import { displayScore, formatScore, similarityPhrase, type SimilarityCalibration } from '../shared/similarity.js';
 import { DISCLAIMER } from './common.js';
 import {
-  DCM, labelCode, MATCH_SCORE, NO, OUTCOMES, outcomeConcept, QUALITATIVE_EVALUATIONS, RANK, RETRIEVE_AE, sexCode, SIMILAR_CASE, SIMILARITY, SIMILARITY_RANGE, UCUM, VOTE, YES,
+  CASE_SOURCE, DCM, labelCode, MATCH_SCORE, NO, OUTCOMES, outcomeConcept, QUALITATIVE_EVALUATIONS, RANK, RETRIEVE_AE, sexCode, SIMILAR_CASE, SIMILARITY, SIMILARITY_RANGE, UCUM, VOTE, YES,
 } from './codes.js';
 import { codeItem, container, date, num, text, uidref, type ContentItem } from './sr-items.js';
 import { ageSex, ageText, caseOutcomes, NO_REFERENCE_HINT, outcomeKeys, summarySentences } from './summary.js';
@@ -32,7 +32,13 @@ export function caseSentence(similar: SimilarCase, calibration: SimilarityCalibr
   const r = similar.case;
   const labels = r.labels.length > 0 ? r.labels.join(', ') : 'unlabelled';
   const outcomes = caseOutcomes(r);
-  return `#${similar.rank}: ${labels}; ${ageSex(r)}${outcomes === '' ? '' : `; ${outcomes}`}. ${similarityPhrase(similar.similarity, calibration)}`;
+  const reference = r.publicCollection ? ' (public reference case)' : '';
+  return `#${similar.rank}${reference}: ${labels}; ${ageSex(r)}${outcomes === '' ? '' : `; ${outcomes}`}. ${similarityPhrase(similar.similarity, calibration)}`;
+}
+
+/** Where a public reference case comes from: never to be read as one of this hospital's patients. */
+export function caseSourceText(collection: string): string {
+  return `Public reference case (${collection}), not from this hospital`;
 }
 
 /** One similar case: the sentence first, then the same facts coded, then where to find the study. */
@@ -56,6 +62,7 @@ function caseContainer(similar: SimilarCase, calibration: SimilarityCalibration 
   if (isDA(record.StudyDate)) items.push(date('CONTAINS', DCM.studyDate, record.StudyDate));
   // Truthy test: results stored before the field existed have none.
   if (record.retrieveAETitle) items.push(text('CONTAINS', RETRIEVE_AE, record.retrieveAETitle));
+  if (record.publicCollection) items.push(text('CONTAINS', CASE_SOURCE, caseSourceText(record.publicCollection)));
   return container('CONTAINS', SIMILAR_CASE, items);
 }
 

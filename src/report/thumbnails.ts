@@ -22,13 +22,17 @@ export const LABEL_BLUE: Rgb = [170, 220, 255];
 const DETAIL_GREY: Rgb = [220, 220, 220];
 
 /** Short outcome names for the narrow cells ("ICU Y"); the SR spells them out. */
+/** Under a public reference case; the SR names its collection. */
+export const PUBLIC_REFERENCE_TAG = 'PUBLIC REF';
+const REFERENCE_AMBER: Rgb = [240, 180, 60];
+
 const SHORT_OUTCOME: Record<string, string> = { intubated: 'INTUBATED', went_icu: 'ICU', in_icu: 'IN ICU', survival: 'SURVIVED', needed_supplemental_o2: 'O2' };
 
 /**
  * What is written under one case, one entry per logical line (each wrapped to the cell):
  * "#1 SCORE 0.83" (or "#1 COS 0.934" without a calibration), labels, "52 Y F", outcomes.
  */
-export function caseLabelLines(c: SimilarCase, calibration?: SimilarityCalibration): { head: string; labels: string; details: string[] } {
+export function caseLabelLines(c: SimilarCase, calibration?: SimilarityCalibration): { head: string; labels: string; details: string[]; reference: string | null } {
   const score = displayScore(c.similarity, calibration);
   const cosine = `COS ${formatCosine(c.similarity)}`;
   const head = score === null ? `#${c.rank} ${cosine}` : `#${c.rank} SCORE ${formatScore(score)}`;
@@ -42,7 +46,8 @@ export function caseLabelLines(c: SimilarCase, calibration?: SimilarityCalibrati
     .filter(([, v]) => v !== '')
     .map(([k, v]) => `${SHORT_OUTCOME[k.toLowerCase()] ?? outcomeName(k).summary} ${v.toUpperCase().slice(0, 3)}`);
   if (outcomes.length > 0) details.push(outcomes.join(', '));
-  return { head, labels, details };
+  // A public reference case (archive/reference) is not one of this hospital's patients: tagged so.
+  return { head, labels, details, reference: r.publicCollection ? PUBLIC_REFERENCE_TAG : null };
 }
 
 function columnsFor(n: number): number {
@@ -70,9 +75,14 @@ interface Line {
 
 /** The case's lines wrapped to `width` pixels at `scale`. */
 function caseLines(c: SimilarCase, calibration: SimilarityCalibration | undefined, scale: number, width: number): Line[] {
-  const { head, labels, details } = caseLabelLines(c, calibration);
+  const { head, labels, details, reference } = caseLabelLines(c, calibration);
   const wrap = (text: string, colour: Rgb): Line[] => wrapText(text, scale, width).map((t) => ({ text: t, colour }));
-  return [...wrap(head, [255, 255, 255]), ...wrap(labels, LABEL_BLUE), ...details.flatMap((d) => wrap(d, DETAIL_GREY))];
+  return [
+    ...wrap(head, [255, 255, 255]),
+    ...wrap(labels, LABEL_BLUE),
+    ...details.flatMap((d) => wrap(d, DETAIL_GREY)),
+    ...(reference === null ? [] : wrap(reference, REFERENCE_AMBER)),
+  ];
 }
 
 function drawLines(page: RgbImage, lines: readonly Line[], x: number, y: number, scale: number, step: number): void {
@@ -130,7 +140,7 @@ export function buildSimilarCasesSC(input: SimilarCasesSCInput): DicomObject {
   return writeSecondaryCapture(input, page, {
     SeriesDescription: THUMBNAILS_SERIES_DESCRIPTION,
     defaultSeriesNumber: THUMBNAILS_DEFAULT_SERIES_NUMBER,
-    DerivationDescription: `Thumbnails of the ${input.retrieval.cases.length} archived cases most similar to the source image by ${input.model.name} ${input.model.version}; rank, match score, cosine similarity, labels, age, sex, outcomes and the neighbour vote burned in`,
+    DerivationDescription: `Thumbnails of the ${input.retrieval.cases.length} archived cases most similar to the source image by ${input.model.name} ${input.model.version}; rank, match score, cosine similarity, labels, age, sex, outcomes, PUBLIC REF under public reference cases and the neighbour vote burned in`,
     sourceRelation: 'related',
   });
 }

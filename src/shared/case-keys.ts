@@ -57,6 +57,7 @@ export function caseFingerprint(c: Omit<NewCase, 'facts'> & { facts: NonNullable
     facts: c.facts,
     // Only when set, so that cases stored before the field existed keep their fingerprints.
     ...(c.retrieveAETitle ? { retrieveAETitle: c.retrieveAETitle } : {}),
+    ...(c.publicCollection ? { publicCollection: c.publicCollection } : {}),
   };
   return createHash('sha256').update(JSON.stringify(canonical(payload))).digest('hex').slice(0, 32);
 }

@@ -39,6 +39,8 @@ export interface NewCase {
   source: CaseRecord['source'];
   /** See CaseRecord.retrieveAETitle; default ''. */
   retrieveAETitle?: string;
+  /** See CaseRecord.publicCollection; default '' (a case of this site). */
+  publicCollection?: string;
   /**
    * Facts to store. Undefined keeps the facts a case already has (an archive study embedded again),
    * or starts a new case with the labels loaded for its study (`precedent labels load`), if any.

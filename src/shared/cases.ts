@@ -27,6 +27,11 @@ export interface CaseRecord {
    * unknown (e.g. imported PNG/JPEG files, which exist in no PACS).
    */
   retrieveAETitle: string;
+  /**
+   * A starter reference case (archive/reference, imported at start-up): the public collection it comes
+   * from, e.g. "NIH ChestX-ray14". Absent for the site's own cases: results say which are not local.
+   */
+  publicCollection?: string;
   modelVersion: string;
 }
 

@@ -71,6 +71,8 @@ CREATE TABLE IF NOT EXISTS case_retrieval_refs (
  */
 export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; definition: string }> = [
   { table: 'cases', column: 'retrieve_ae_title', definition: "TEXT NOT NULL DEFAULT ''" },
+  // The public collection of a starter reference case (archive/reference); '' for the site's own cases.
+  { table: 'cases', column: 'public_collection', definition: "TEXT NOT NULL DEFAULT ''" },
 ];
 
 export interface CaseRow {
@@ -89,6 +91,7 @@ export interface CaseRow {
   facts_hash: string;
   source: CaseRecord['source'];
   retrieve_ae_title: string;
+  public_collection: string;
   seq: bigint | null;
   created_at: bigint;
   updated_at: bigint;
@@ -119,6 +122,7 @@ export function toRecord(r: CaseRow, modelVersion: string): { record: CaseRecord
     ...facts,
     source: r.source,
     retrieveAETitle: r.retrieve_ae_title,
+    ...(r.public_collection ? { publicCollection: r.public_collection } : {}),
     modelVersion,
   };
   return { record, facts };

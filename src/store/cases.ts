@@ -39,12 +39,12 @@ export function openCaseStore(file: string): CaseStore {
   const q = {
     bySop: db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE sop_instance_uid = ?').safeIntegers(true),
     insert: db.prepare(`INSERT INTO cases (case_key, sop_instance_uid, instance_version, study_instance_uid, accession_number, study_date,
-      patient_key, labels, age, sex, outcomes, clinical, facts_hash, source, seq, created_at, updated_at, retrieve_ae_title)
+      patient_key, labels, age, sex, outcomes, clinical, facts_hash, source, seq, created_at, updated_at, retrieve_ae_title, public_collection)
       VALUES (@case_key, @sop, @instance_version, @study, @accession, @study_date, @patient_key,
-      @labels, @age, @sex, @outcomes, @clinical, @facts_hash, @source, @seq, @now, @now, @retrieve_ae_title)`),
+      @labels, @age, @sex, @outcomes, @clinical, @facts_hash, @source, @seq, @now, @now, @retrieve_ae_title, @public_collection)`),
     update: db.prepare(`UPDATE cases SET instance_version = @instance_version, study_instance_uid = @study, accession_number = @accession,
       study_date = @study_date, patient_key = @patient_key, labels = @labels, age = @age, sex = @sex, outcomes = @outcomes,
-      clinical = @clinical, facts_hash = @facts_hash, source = @source, retrieve_ae_title = @retrieve_ae_title, seq = COALESCE(@seq, seq),
+      clinical = @clinical, facts_hash = @facts_hash, source = @source, retrieve_ae_title = @retrieve_ae_title, public_collection = @public_collection, seq = COALESCE(@seq, seq),
       updated_at = @now WHERE case_key = @case_key`),
     log: db.prepare('INSERT INTO case_log (case_key, op) VALUES (?, ?)'),
     byKeys: db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE case_key IN (SELECT CAST(value AS INTEGER) FROM json_each(?))').safeIntegers(true),
@@ -161,6 +161,7 @@ export function openCaseStore(file: string): CaseStore {
         facts_hash: factsHash,
         source: c.source,
         retrieve_ae_title: c.retrieveAETitle ?? '',
+        public_collection: c.publicCollection ?? '',
         seq,
         now,
       };

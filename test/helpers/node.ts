@@ -35,6 +35,8 @@ export function testConfig(overrides: DeepPartial<Config> = {}, dataDir = tempDi
     // Tests opt in to a model (testModelDir() or models/default); by default none, as on a bare install.
     model: { dir: join(dataDir, 'no-model'), ...overrides.model },
     log: { level: 'debug', ...overrides.log },
+    // The starter reference archive too (400 cases to embed): only where a test asks for it.
+    archive: { reference: false, ...overrides.archive },
     // Never the fixed default port: test nodes run side by side.
     ops: { port: 0, ...overrides.ops },
   });

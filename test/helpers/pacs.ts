@@ -25,9 +25,14 @@ export interface PacsScenario {
   stop(): Promise<void>;
 }
 
-/** `every`: one archive case per that many rows of the shared labels.csv. */
-export async function startPacsScenario(options: { dicomweb?: boolean; every?: number } = {}): Promise<PacsScenario> {
-  const modelDir = testModelDir();
+/**
+ * `every`: one archive case per that many rows of the shared labels.csv, imported with the CLI.
+ * `modelDir`: a fresh install with that model instead (the docs/images screenshots use models/default):
+ * no CLI import, the starter reference archive embedded at start-up (archive.reference).
+ */
+export async function startPacsScenario(options: { dicomweb?: boolean; every?: number; modelDir?: string } = {}): Promise<PacsScenario> {
+  const fresh = options.modelDir !== undefined;
+  const modelDir = options.modelDir ?? testModelDir();
   const dataDir = tempDir();
   const nodePort = await freePort();
   const orthanc = await startOrthanc({ aeTitle: 'PRECEDENT', port: nodePort }, { dicomweb: options.dicomweb });
@@ -36,6 +41,7 @@ export async function startPacsScenario(options: { dicomweb?: boolean; every?: n
     model: { dir: modelDir },
     inference: { device: 'cpu' as const },
     studies: { completeAfterSeconds: 1 },
+    archive: { reference: fresh },
     export: { destinations: [{ name: 'orthanc', aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort, forCallingAETitles: [] }], backoffSeconds: 0.5 },
   };
   const labels = readFileSync(join(cxrDir(), 'labels.csv'), 'utf8').trim().split('\n');
@@ -45,9 +51,13 @@ export async function startPacsScenario(options: { dicomweb?: boolean; every?: n
   writeFileSync(csv, `${subset}\n`);
   const config = join(dataDir, 'precedent.json');
   writeFileSync(config, JSON.stringify({ ...overrides, storage: { dataDir, minFreeBytes: 0 }, dimse: { port: 0 } }));
-  const imported = await run('node', ['bin/precedent.js', 'import', '--config', config, '--images', cxrDir(), '--labels', csv], { timeoutMs: 300_000 });
-  if (imported.code !== 0) throw new Error(`precedent import failed: ${imported.stderr.slice(-500)}`);
+  if (!fresh) {
+    const imported = await run('node', ['bin/precedent.js', 'import', '--config', config, '--images', cxrDir(), '--labels', csv], { timeoutMs: 300_000 });
+    if (imported.code !== 0) throw new Error(`precedent import failed: ${imported.stderr.slice(-500)}`);
+  }
   const node = await startTestNode(overrides, { dataDir });
+  // A routed study is then compared with the whole reference archive.
+  await node.node.referenceImported();
 
   async function routeCxr(f: { imageIndex: number; patientName: string; patientID: string }) {
     const source = await buildFixture({ variant: 'dx12', syntax: 'ele', ...f }, tempDir());
