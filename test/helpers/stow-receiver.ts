@@ -2,6 +2,7 @@
 // body slowly (bytesPerSecond), or storing only the first part of each request (answering 202 with
 // the others in the Failed SOP Sequence). Records every SOP Instance UID it receives and stores.
 import { createServer, type Server } from 'node:http';
+import { splitMultipart } from './stow.js';
 
 export interface StowReceiver {
   url: string;
@@ -19,21 +20,6 @@ function sopInstanceUid(part: Buffer): string {
   return part.toString('latin1', at + 8, at + 8 + part.readUInt16LE(at + 6)).replace(/\0+$/, '');
 }
 
-function partsOf(body: Buffer, boundary: string): Buffer[] {
-  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
-  const out: Buffer[] = [];
-  let at = body.indexOf(delimiter);
-  while (at >= 0) {
-    const next = body.indexOf(delimiter, at + delimiter.length);
-    if (next < 0) break;
-    const part = body.subarray(at + delimiter.length, next);
-    const headerEnd = part.indexOf('\r\n\r\n');
-    if (headerEnd >= 0) out.push(part.subarray(headerEnd + 4, part.length - 2));
-    at = next;
-  }
-  return out;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function startStowReceiver(opts: { bytesPerSecond?: number; firstPartOnly?: boolean }): Promise<StowReceiver> {
@@ -45,8 +31,7 @@ export async function startStowReceiver(opts: { bytesPerSecond?: number; firstPa
         chunks.push(chunk);
         if (opts.bytesPerSecond) await sleep((chunk.length / opts.bytesPerSecond) * 1000);
       }
-      const boundary = /boundary="?([^";]+)"?/.exec(req.headers['content-type'] ?? '')?.[1] ?? '';
-      const uids = partsOf(Buffer.concat(chunks), boundary).map(sopInstanceUid);
+      const uids = splitMultipart(Buffer.concat(chunks), req.headers['content-type'] ?? '').map((p) => sopInstanceUid(p.bytes));
       state.requests.push(uids);
       const kept = opts.firstPartOnly ? uids.slice(0, 1) : uids;
       state.stored.push(...kept);
