@@ -81,6 +81,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     backoffSeconds: config.export.backoffSeconds,
     maxBackoffSeconds: config.export.maxBackoffSeconds,
     timeoutSeconds: config.export.timeoutSeconds,
+    stowBatchMaxBytes: config.export.stowBatchMaxBytes,
     checkIntervalSeconds: config.export.checkIntervalSeconds,
     log: log.child({ component: 'export' }),
     metrics,

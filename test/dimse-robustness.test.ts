@@ -4,11 +4,10 @@
 // serves real peers (dcmtk's echoscu) and that the catalog and data directory hold exactly what was
 // acknowledged.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
+import { startTestNode, type TestNode } from './helpers/node.js';
+import { outputTail, startServeChild, type ServeChild } from './helpers/serve-child.js';
 import { echo, waitFor, within } from './helpers/wait.js';
 import { cStoreRq, EXPLICIT_VR_LE, RawPeer, type AssociateResult } from './helpers/raw-peer.js';
 import { CR_CONTEXT, CR_IMAGE_STORAGE, crDataset, element, newCrUids, text, ui, uid, type CrUids } from './helpers/raw-dataset.js';
@@ -45,50 +44,9 @@ async function associatedPeer(n: { port: number }): Promise<RawPeer> {
   return peer;
 }
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-interface ServeChild {
-  port: number;
-  child: ChildProcess;
-  output: () => string;
-}
-
-/**
- * `precedent serve` (the built dist/, as test/crash.test.ts runs it) in a child process with a small
- * heap, for inputs that may exhaust memory: an out-of-memory abort in this process would take the
- * whole test worker, and every result of this file, down with it.
- */
-async function startServeChild(): Promise<ServeChild> {
-  const dataDir = tempDir();
-  const config = join(dataDir, 'precedent.yaml');
-  writeFileSync(config, `dimse:\n  port: 0\n  host: 127.0.0.1\nstorage:\n  dataDir: ${dataDir}\n  minFreeBytes: 0\nlog:\n  level: debug\nops:\n  port: 0\nmodel:\n  dir: ${join(dataDir, 'no-model')}\n`);
-  const child = spawn(process.execPath, ['--max-old-space-size=256', join(REPO_ROOT, 'bin/precedent.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      const m = /"dimsePort":(\d+).*"msg":"Precedent node started"/.exec(out);
-      if (m?.[1]) resolve(Number(m[1]));
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code, signal) => reject(new Error(`precedent serve exited (${code ?? signal}): ${out.slice(-1000)}`)));
-  });
-  return { port, child, output: () => out };
-}
-
-/** The last lines a dying child wrote, without V8's native stack frames. */
-const tail = (out: string): string =>
-  out
-    .split('\n')
-    .filter((l) => !/^\s*\d+: 0x/.test(l))
-    .slice(-12)
-    .join('\n');
-
 let node: TestNode | undefined;
 const peers: RawPeer[] = [];
-const children: ChildProcess[] = [];
+const children: ServeChild[] = [];
 
 async function start(): Promise<TestNode> {
   node = await startTestNode();
@@ -105,12 +63,7 @@ afterEach(async () => {
   for (const p of peers.splice(0)) p.destroy();
   await node?.stop();
   node = undefined;
-  for (const child of children.splice(0)) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await within(exited, 5000, 'precedent serve exit').catch(() => child.kill('SIGKILL'));
-  }
+  for (const child of children.splice(0)) await child.stop();
 });
 
 describe('DIMSE robustness against misbehaving peers', () => {
@@ -190,6 +143,7 @@ describe('DIMSE robustness against misbehaving peers', () => {
 
   it('fails a data set whose first element is UN with a length of 0xFFFFFFF0, and keeps serving', async () => {
     const serve = await startServeChild();
+    children.push(serve);
     const peer = await associatedPeer(serve);
     peers.push(peer);
     const uids = newCrUids();
@@ -202,7 +156,7 @@ describe('DIMSE robustness against misbehaving peers', () => {
     if (reply instanceof Error) await within(exited, 5000, 'exit after the connection dropped').catch(() => undefined);
     // The node process must survive whatever a peer sends.
     const { exitCode, signalCode } = serve.child;
-    expect({ exitCode, signalCode }, `precedent serve died:\n${tail(serve.output())}`).toEqual({ exitCode: null, signalCode: null });
+    expect({ exitCode, signalCode }, `precedent serve died:\n${outputTail(serve.output())}`).toEqual({ exitCode: null, signalCode: null });
     expect(reply).toMatchObject({ status: expect.any(Number) as number });
     const status = (reply as { status: number }).status;
     expect(status).toBeGreaterThanOrEqual(0xc000);

@@ -73,6 +73,8 @@ export const dicomwebSchema = z
     publicUrl: z.string().url().optional(),
     /** A request that sends no bytes for this long is aborted. */
     idleTimeoutSeconds: seconds.default(60),
+    /** A STOW-RS body must bring at least this many bytes per second over each idleTimeoutSeconds window; a slower one (a trickle) is answered 408 and closed. */
+    minUploadBytesPerSecond: z.number().int().min(1).default(1024),
   })
   .strict()
   .refine((d) => !d.enabled || d.auth !== undefined, { path: ['auth'], message: 'required when dicomweb.enabled: choose {type: bearer, tokens: [...]}, {type: mtls} or, explicitly, {type: none}' })

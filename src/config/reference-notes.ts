@@ -72,6 +72,7 @@ export const KEY_NOTES: Record<string, string> = {
   'export.maxAttempts': 'Delivery attempts per object and destination before it is marked failed (`precedent exports retry` makes it due again).',
   'export.backoffSeconds': 'First retry delay per object and destination; doubles on each attempt.',
   'export.maxBackoffSeconds': 'Cap of the retry delay.',
-  'export.timeoutSeconds': 'C-STORE: longest silence of a destination within a delivery pass (connecting, association negotiation, each response; every C-STORE response restarts it). STOW-RS: the whole request of one pass.',
+  'export.timeoutSeconds': 'C-STORE: longest silence of a destination within a delivery pass (connecting, association negotiation, each response; every C-STORE response restarts it). STOW-RS: longest time without progress (body bytes taken by the destination, or the response), not the whole request.',
+  'export.stowBatchMaxBytes': 'STOW-RS: largest request body; due objects are sent in successive requests of at most this size, each recorded as it is answered, so a slow destination works through a backlog request by request. An object larger than it goes alone.',
   'export.checkIntervalSeconds': 'How often due deliveries are looked for.',
 };

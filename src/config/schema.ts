@@ -136,6 +136,8 @@ export const exportSchema = z
     backoffSeconds: seconds.default(5),
     maxBackoffSeconds: seconds.default(600),
     timeoutSeconds: seconds.default(30),
+    /** STOW-RS destinations get the due objects in requests of at most this many bytes (an object larger than it goes alone). */
+    stowBatchMaxBytes: z.number().int().positive().default(8 * 1024 * 1024),
     checkIntervalSeconds: seconds.default(2),
   })
   .strict();

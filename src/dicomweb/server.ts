@@ -16,6 +16,7 @@ import { isSafeUidPath } from '../shared/uid.js';
 import { createAuthenticator, type AuthDecision } from './auth.js';
 import { parseMediaType, readMultipart } from './multipart.js';
 import { storeInstances } from './stow.js';
+import { watchUpload } from './upload-watch.js';
 import { registerQidoRoutes } from './routes-qido.js';
 import { registerWadoRoutes } from './routes-wado.js';
 import { registerPixelRoutes } from './routes-pixels.js';
@@ -136,13 +137,18 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
       const caller = callerOf(request) ?? { callingAETitle: config.sourceAETitle, who: 'anonymous' };
       const requestId = randomUUID().slice(0, 8);
       const rlog = log.child({ stow: requestId, callingAETitle: caller.callingAETitle, who: caller.who, peer: request.ip });
-      const result = await storeInstances(readMultipart(request.body as IncomingMessage, media.params.boundary, { maxBytes: config.maxRequestBytes }), {
+      const upload = watchUpload(request.body as IncomingMessage, { windowSeconds: config.idleTimeoutSeconds, minBytesPerSecond: config.minUploadBytesPerSecond });
+      const result = await storeInstances(readMultipart(upload.stream, media.params.boundary, { maxBytes: config.maxRequestBytes }), {
         ingest: deps.ingest,
         log: rlog,
         source: { protocol: 'dicomweb', callingAETitle: caller.callingAETitle, calledAETitle: deps.calledAETitle ?? 'PRECEDENT', remoteAddress: request.ip, associationId: requestId },
         expectedStudyInstanceUID: expected,
         baseUrl: baseUrl(request),
       });
+      if (upload.expired()) {
+        rlog.warn({ code: 'UPLOAD_TOO_SLOW', stored: result.stored.length, min: config.minUploadBytesPerSecond, windowSeconds: config.idleTimeoutSeconds }, 'STOW-RS body too slow: answered 408 and closed');
+        return reply.code(408).header('Connection', 'close').send({ error: `request body slower than dicomweb.minUploadBytesPerSecond (${config.minUploadBytesPerSecond}) over ${config.idleTimeoutSeconds} s` });
+      }
       rlog.info({ stored: result.stored.length, failed: result.failed.length, status: result.status, ms: Math.round(performance.now() - started) }, 'STOW-RS request');
       if (result.status === 413) void reply.header('Connection', 'close');
       return reply.code(result.status).type(JSON_TYPE).send(result.body);

@@ -11,6 +11,7 @@ import { describeError } from '../shared/errors.js';
 import { chooseTransferSyntax } from './syntaxes.js';
 import { decideAssociation, normaliseAddress, type AssociationPolicy } from './policy.js';
 import { STATUS, storeStatusFor } from './status.js';
+import { pauseWhileFull } from './backpressure.js';
 import { PduGate } from './pdu-gate.js';
 
 /** A-ABORT: type 7, length 4, source 2 (service provider), reason 0 (not specified). */
@@ -122,6 +123,7 @@ export class PrecedentScp extends Scp {
           }
         }
       });
+      pauseWhileFull(this.socket_, this.receiver?.stream);
     });
   }
 

@@ -6,7 +6,8 @@ import type { Logger } from '../shared/log.js';
 import { describeError } from '../shared/errors.js';
 import { cStoreFiles, type DimseDestination, type SendOutcome } from './dimse-sender.js';
 import type { Metrics } from '../shared/metrics.js';
-import { stowFiles } from './stow-sender.js';
+import { stowFiles, type StowDestination } from './stow-sender.js';
+import { statSync } from 'node:fs';
 
 export type Destination =
   | { kind: 'dimse'; name: string; aeTitle: string; host: string; port: number; forCallingAETitles: string[]; tls?: DimseDestination['tls'] }
@@ -20,6 +21,8 @@ export interface ExporterOptions {
   backoffSeconds: number;
   maxBackoffSeconds: number;
   timeoutSeconds: number;
+  /** STOW-RS request body limit (export.stowBatchMaxBytes); default 8 MiB. */
+  stowBatchMaxBytes?: number;
   checkIntervalSeconds: number;
   log: Logger;
   now?: () => number;
@@ -43,6 +46,61 @@ export function routeDestinations(destinations: ReadonlyArray<{ name: string; fo
   return destinations.filter((d) => d.forCallingAETitles.length === 0 || d.forCallingAETitles.includes(callingAETitle)).map((d) => d.name);
 }
 
+const DEFAULT_STOW_BATCH_BYTES = 8 * 1024 * 1024;
+
+/** Indexes of `items` in consecutive groups of at most `maxBytes` of files (an object larger than that alone). */
+export function byteBatches(items: ReadonlyArray<{ path: string }>, maxBytes: number): number[][] {
+  const batches: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  items.forEach((item, i) => {
+    let size = 0;
+    try {
+      size = statSync(item.path).size;
+    } catch {
+      // a missing file fails in its batch, with the reason
+    }
+    if (current.length > 0 && bytes + size > maxBytes) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(i);
+    bytes += size;
+  });
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * STOW-RS in byte-sized requests, one after another; what a request stored is recorded (onStored)
+ * before the next starts. When a request fails as a whole (destination unreachable, silent), the
+ * remaining objects are not tried in this pass: they share its error.
+ */
+async function stowBatches(destination: StowDestination, items: readonly ExportItem[], maxBytes: number, onStored: (index: number) => void): Promise<SendOutcome[]> {
+  const outcomes: SendOutcome[] = items.map(() => ({ ok: false, error: 'not sent' }));
+  const batches = byteBatches(items, maxBytes);
+  for (const [n, batch] of batches.entries()) {
+    let got: SendOutcome[];
+    try {
+      got = await stowFiles(destination, batch.map((i) => items[i] as ExportItem));
+    } catch (err) {
+      got = batch.map(() => ({ ok: false, error: describeError(err).message }));
+    }
+    batch.forEach((i, k) => {
+      const outcome = got[k] ?? { ok: false, error: 'no outcome' };
+      outcomes[i] = outcome;
+      if (outcome.ok) onStored(i);
+    });
+    const broken = got.every((o) => !o.ok) ? got.find((o) => !o.ok && o.error.startsWith('STOW-RS request failed')) : undefined;
+    if (broken) {
+      for (const rest of batches.slice(n + 1)) for (const i of rest) outcomes[i] = broken;
+      break;
+    }
+  }
+  return outcomes;
+}
+
 export function createExporter(options: ExporterOptions): Exporter {
   const now = options.now ?? Date.now;
   const byName = new Map(options.destinations.map((d) => [d.name, d]));
@@ -53,7 +111,7 @@ export function createExporter(options: ExporterOptions): Exporter {
   const send = (d: Destination, items: ExportItem[], onStored: (index: number) => void): Promise<SendOutcome[]> =>
     d.kind === 'dimse'
       ? cStoreFiles({ ...d, callingAETitle: options.callingAETitle, timeoutSeconds: options.timeoutSeconds }, items.map((i) => i.path), onStored)
-      : stowFiles({ ...d, timeoutSeconds: options.timeoutSeconds }, items);
+      : stowBatches({ ...d, timeoutSeconds: options.timeoutSeconds }, items, options.stowBatchMaxBytes ?? DEFAULT_STOW_BATCH_BYTES, onStored);
 
   async function deliver(): Promise<void> {
     const due = options.outbox.due(now(), 500);

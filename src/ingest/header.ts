@@ -34,7 +34,7 @@ const IDENTITY_TAGS = {
   SeriesInstanceUID: 0x0020000e,
 } as const;
 type IdentityName = keyof typeof IDENTITY_TAGS;
-const CAPTURE = new Set<number>(Object.values(IDENTITY_TAGS));
+export const IDENTITY_TAG_SET: ReadonlySet<number> = new Set<number>(Object.values(IDENTITY_TAGS));
 
 /**
  * The value as sent, with only its padding removed (a UI is padded with one NUL, PS3.5 6.2; trailing
@@ -62,7 +62,7 @@ function lengthsFit(bytes: Buffer, transferSyntaxUID: string, complete: boolean)
   }
   let raw: Map<number, Buffer[]>;
   try {
-    raw = checkElementLengths(dataset, transferSyntaxUID !== IMPLICIT, complete, CAPTURE);
+    raw = checkElementLengths(dataset, transferSyntaxUID !== IMPLICIT, complete, IDENTITY_TAG_SET);
   } catch (err) {
     if (err instanceof Truncated) return undefined;
     throw err;

@@ -22,6 +22,9 @@ export interface IngestDeps {
 // The header of a CXR (with a VOI LUT Sequence of 64k entries) fits well within 1 MiB; larger
 // headers fall back to reading the file once.
 const HEADER_BYTES = 1024 * 1024;
+// What a header may hold in memory when it does not fit there (long top-level values skipped), and
+// of an inflated data set: far above any real header, far below what a hostile object could make.
+const HEADER_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export function createIngest(deps: IngestDeps): IngestService {
   const now = deps.now ?? Date.now;
@@ -36,6 +39,7 @@ export function createIngest(deps: IngestDeps): IngestService {
           maxInstanceBytes: deps.storage.maxInstanceBytes,
           keepIgnored: deps.storage.keepIgnored,
           headerBytes: HEADER_BYTES,
+          headerBudget: { headerBytes: Math.min(HEADER_BUDGET_BYTES, deps.storage.maxInstanceBytes), maxInflatedBytes: deps.storage.maxInstanceBytes },
           now,
         },
         request,

@@ -1,7 +1,7 @@
 // One object being received. Bytes go straight to a temp file (never held whole in memory); the first
 // bytes are also kept for the header. complete() makes it durable and recorded, and only then does the
 // edge answer Success.
-import { closeSync, fsyncSync, openSync, readFileSync, write as fsWrite, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, write as fsWrite, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -12,8 +12,11 @@ import type { Logger } from '../shared/log.js';
 import { PrecedentError, storageError } from '../shared/errors.js';
 import { isValidUid } from '../shared/uid.js';
 import { fileMetaHeader } from './part10.js';
-import { parseHeader } from './header.js';
+import { parseHeader, type ParsedHeader } from './header.js';
+import { headerFromDeflatedFile, headerFromFile, type HeaderBudget } from './header-file.js';
 import { triage } from './triage.js';
+
+const DEFLATED = '1.2.840.10008.1.2.1.99';
 
 export interface ReceiverDeps {
   catalog: Catalog;
@@ -23,6 +26,8 @@ export interface ReceiverDeps {
   maxInstanceBytes: number;
   keepIgnored: boolean;
   headerBytes: number;
+  /** Memory bounds for headers that do not fit in the first `headerBytes`, and for deflated data sets. */
+  headerBudget: HeaderBudget;
   now: () => number;
 }
 
@@ -114,10 +119,13 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
   // The stream never errors on purpose; an unexpected error must not crash the process.
   stream.on('error', (err) => fail(storageError('receive stream failed', err)));
 
-  const readHeader = () => {
-    const prefix = Buffer.concat(head);
+  const metaFields = { MediaStorageSOPClassUID: request.SOPClassUID, MediaStorageSOPInstanceUID: request.SOPInstanceUID, TransferSyntaxUID: request.TransferSyntaxUID };
+  // From the first bytes when they hold the header, else from the file within deps.headerBudget;
+  // a deflated data set is always inflated as a bounded stream from the file.
+  const readHeader = async (): Promise<ParsedHeader> => {
+    if (request.TransferSyntaxUID === DEFLATED) return headerFromDeflatedFile(tempPath, metaLength, metaFields, deps.headerBudget);
     const complete = headLength === metaLength + datasetBytes;
-    return parseHeader(prefix, complete, request.TransferSyntaxUID) ?? parseHeader(readFileSync(tempPath), true, request.TransferSyntaxUID);
+    return parseHeader(Buffer.concat(head), complete, request.TransferSyntaxUID) ?? headerFromFile(tempPath, metaLength, request.TransferSyntaxUID, deps.headerBudget);
   };
 
   async function complete(): Promise<IngestOutcome> {
@@ -128,16 +136,14 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     }
     if (failure) throw failure;
     try {
-      return record();
+      return record(await readHeader());
     } catch (err) {
       files.remove(tempPath);
       throw err;
     }
   }
 
-  function record(): IngestOutcome {
-    const parsed = readHeader();
-    if (!parsed) throw new PrecedentError('DATASET_MALFORMED', 'data set cannot be parsed');
+  function record(parsed: ParsedHeader): IngestOutcome {
     const h = parsed.header;
     // Identity first, on the values as sent: a UID is refused, never repaired (PS3.5 9.1).
     for (const [name, value] of [['SOP Instance UID', h.SOPInstanceUID], ['Study Instance UID', h.StudyInstanceUID], ['Series Instance UID', h.SeriesInstanceUID], ['SOP Class UID', h.SOPClassUID]] as const) {

@@ -7,7 +7,7 @@ import { PrecedentError } from '../shared/errors.js';
 const UNDEFINED = 0xffffffff;
 const MAX_DEPTH = 32;
 // VRs with a reserved word and a 4-byte length in explicit VR (PS3.5 Table 7.1-1).
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+export const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 
 /** The data set ended before the last element's value: not an error if we hold only a prefix. */
 export class Truncated extends Error {}
@@ -35,55 +35,60 @@ function need(c: Cursor, offset: number, bytes: number, end: number): void {
 function walkElements(c: Cursor, offset: number, end: number, depth: number, delimited: boolean, explicit: boolean, topLevel: boolean): number {
   if (depth > MAX_DEPTH) throw malformed('sequences nested too deeply', offset);
   while (offset < end) {
-    need(c, offset, 8, end);
-    const group = c.buf.readUInt16LE(offset);
-    const element = c.buf.readUInt16LE(offset + 2);
-    if (group === 0xfffe) {
-      if (delimited && element === 0xe00d) return offset + 8; // Item Delimitation Item
-      throw malformed('unexpected item tag in a data set', offset);
-    }
-    if (topLevel && group === 0x7fe0 && element === 0x0010 && !c.complete) return offset; // header prefix ends at Pixel Data
-    let vr = '';
-    let header = 8;
-    let length: number;
-    if (explicit) {
-      vr = c.buf.toString('latin1', offset + 4, offset + 6);
-      if (!/^[A-Z]{2}$/.test(vr)) throw malformed(`invalid VR for (${group.toString(16)},${element.toString(16)})`, offset);
-      if (LONG_VRS.has(vr)) {
-        need(c, offset, 12, end);
-        length = c.buf.readUInt32LE(offset + 8);
-        header = 12;
-      } else {
-        length = c.buf.readUInt16LE(offset + 6);
-      }
-    } else {
-      length = c.buf.readUInt32LE(offset + 4);
-    }
-    const valueStart = offset + header;
-    if (length === UNDEFINED) {
-      if (group === 0x7fe0 && element === 0x0010) {
-        offset = walkItems(c, valueStart, end, depth + 1, explicit, true);
-      } else if (!explicit || vr === 'SQ' || vr === 'UN') {
-        // UN of undefined length is a sequence encoded in implicit VR (PS3.5 6.2.2).
-        offset = walkItems(c, valueStart, end, depth + 1, explicit && vr !== 'UN', false);
-      } else {
-        throw malformed(`undefined length on VR ${vr}`, offset);
-      }
-      continue;
-    }
-    need(c, valueStart, length, end);
-    if (topLevel) {
-      const tag = ((group << 16) | element) >>> 0;
-      if (c.capture.has(tag)) c.raw.set(tag, [...(c.raw.get(tag) ?? []), c.buf.subarray(valueStart, valueStart + length)]);
-    }
-    if (vr === 'SQ') walkItems(c, valueStart, valueStart + length, depth + 1, explicit, false, true);
-    offset = valueStart + length;
+    const next = walkElement(c, offset, end, depth, delimited, explicit, topLevel);
+    if (next === DELIMITER) return offset + 8;
+    if (next === offset) return offset; // top-level Pixel Data of a prefix
+    offset = next;
   }
   if (delimited) {
     if (!c.complete && end === c.buf.length) throw new Truncated();
     throw malformed('missing item delimiter', offset);
   }
   return offset;
+}
+
+const DELIMITER = -1;
+
+/** One element at `offset`: the offset after it, DELIMITER for an Item Delimitation Item, `offset` itself for a prefix's top-level Pixel Data. */
+function walkElement(c: Cursor, offset: number, end: number, depth: number, delimited: boolean, explicit: boolean, topLevel: boolean): number {
+  need(c, offset, 8, end);
+  const group = c.buf.readUInt16LE(offset);
+  const element = c.buf.readUInt16LE(offset + 2);
+  if (group === 0xfffe) {
+    if (delimited && element === 0xe00d) return DELIMITER; // Item Delimitation Item
+    throw malformed('unexpected item tag in a data set', offset);
+  }
+  if (topLevel && group === 0x7fe0 && element === 0x0010 && !c.complete) return offset; // header prefix ends at Pixel Data
+  let vr = '';
+  let header = 8;
+  let length: number;
+  if (explicit) {
+    vr = c.buf.toString('latin1', offset + 4, offset + 6);
+    if (!/^[A-Z]{2}$/.test(vr)) throw malformed(`invalid VR for (${group.toString(16)},${element.toString(16)})`, offset);
+    if (LONG_VRS.has(vr)) {
+      need(c, offset, 12, end);
+      length = c.buf.readUInt32LE(offset + 8);
+      header = 12;
+    } else {
+      length = c.buf.readUInt16LE(offset + 6);
+    }
+  } else {
+    length = c.buf.readUInt32LE(offset + 4);
+  }
+  const valueStart = offset + header;
+  if (length === UNDEFINED) {
+    if (group === 0x7fe0 && element === 0x0010) return walkItems(c, valueStart, end, depth + 1, explicit, true);
+    // UN of undefined length is a sequence encoded in implicit VR (PS3.5 6.2.2).
+    if (!explicit || vr === 'SQ' || vr === 'UN') return walkItems(c, valueStart, end, depth + 1, explicit && vr !== 'UN', false);
+    throw malformed(`undefined length on VR ${vr}`, offset);
+  }
+  need(c, valueStart, length, end);
+  if (topLevel) {
+    const tag = ((group << 16) | element) >>> 0;
+    if (c.capture.has(tag)) c.raw.set(tag, [...(c.raw.get(tag) ?? []), c.buf.subarray(valueStart, valueStart + length)]);
+  }
+  if (vr === 'SQ') walkItems(c, valueStart, valueStart + length, depth + 1, explicit, false, true);
+  return valueStart + length;
 }
 
 /** Items of a sequence (or encapsulated pixel data fragments). */
@@ -122,4 +127,12 @@ export function checkElementLengths(buf: Buffer, explicit: boolean, complete: bo
   const raw = new Map<number, Buffer[]>();
   walkElements({ buf, explicit, complete, capture, raw }, 0, buf.length, 0, false, explicit, true);
   return raw;
+}
+
+/**
+ * Where the top-level element at the start of `buf` ends (its nested items checked as above). Throws
+ * Truncated when `buf` (not `complete`) ends first: the caller reads more, or gives up.
+ */
+export function elementEnd(buf: Buffer, explicit: boolean, complete: boolean): number {
+  return walkElement({ buf, explicit, complete, capture: new Set(), raw: new Map() }, 0, buf.length, 0, false, explicit, false);
 }

@@ -15,6 +15,8 @@ export interface FakeScp {
   port: number;
   /** SOP Instance UIDs of every C-STORE whose data set arrived, in order (duplicates included). */
   received: string[];
+  /** In order: 'received UID' when a data set arrived, 'answered UID' when its Success response was sent. */
+  events: string[];
   associations: number;
   close(): Promise<void>;
 }
@@ -76,7 +78,7 @@ function cStoreRsp(rq: Map<number, Buffer>): Buffer {
 
 export async function startFakeScp(options: FakeScpOptions): Promise<FakeScp> {
   const sockets = new Set<Socket>();
-  const state = { received: [] as string[], associations: 0, stores: 0 };
+  const state = { received: [] as string[], events: [] as string[], associations: 0, stores: 0 };
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -109,8 +111,13 @@ export async function startFakeScp(options: FakeScpOptions): Promise<FakeScp> {
                 commandBytes = [];
               }
             } else if (control & 2 && command) {
-              state.received.push((command.get(0x1000) ?? Buffer.alloc(0)).toString('latin1').replace(/\0+$/, ''));
-              if (options.answer(state.stores++)) socket.write(pDataTf([{ contextId: context, command: true, last: true, data: cStoreRsp(command) }]));
+              const uid = (command.get(0x1000) ?? Buffer.alloc(0)).toString('latin1').replace(/\0+$/, '');
+              state.received.push(uid);
+              state.events.push(`received ${uid}`);
+              if (options.answer(state.stores++)) {
+                socket.write(pDataTf([{ contextId: context, command: true, last: true, data: cStoreRsp(command) }]));
+                state.events.push(`answered ${uid}`);
+              }
               command = undefined;
             }
           }
@@ -123,6 +130,7 @@ export async function startFakeScp(options: FakeScpOptions): Promise<FakeScp> {
   return {
     port: typeof address === 'object' && address ? address.port : 0,
     received: state.received,
+    events: state.events,
     get associations() {
       return state.associations;
     },

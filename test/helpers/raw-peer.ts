@@ -103,7 +103,7 @@ export function decodeResponse(bytes: Buffer): DimseResponse {
   return { commandField: u16(0x0100), messageIdBeingRespondedTo: u16(0x0120), status: u16(0x0900), errorComment: str(0x0902), affectedSopInstanceUid: str(0x1000) };
 }
 
-function pdu(type: number, body: Buffer): Buffer {
+export function pdu(type: number, body: Buffer): Buffer {
   const head = Buffer.alloc(6);
   head.writeUInt8(type, 0);
   head.writeUInt32BE(body.length, 2);
