@@ -1,12 +1,11 @@
 // One object being received. Bytes go straight to a temp file (never held whole in memory); the first
 // bytes are also kept for the header. complete() makes it durable and recorded, and only then does the
 // edge answer Success.
-import { closeSync, fsyncSync, openSync, readFileSync, write as fsWrite, writeSync } from 'node:fs';
+import { closeSync, fdatasync, openSync, readFileSync, write as fsWrite, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { IngestOutcome, InstanceReceiver, StoreRequest } from '../shared/types.js';
-import type { Catalog } from '../shared/catalog.js';
 import { PHI_FILE_MODE, type FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
 import { PrecedentError, storageError } from '../shared/errors.js';
@@ -14,16 +13,16 @@ import { isValidUid } from '../shared/uid.js';
 import { fileMetaHeader } from './part10.js';
 import { parseHeader } from './header.js';
 import { triage } from './triage.js';
+import type { GroupCommitter, PendingObject } from './group-commit.js';
 
 export interface ReceiverDeps {
-  catalog: Catalog;
   files: FileStore;
+  /** Makes checked objects durable in place and catalogued, in batches across associations. */
+  committer: GroupCommitter;
   log: Logger;
   minFreeBytes: number;
   maxInstanceBytes: number;
-  keepIgnored: boolean;
   headerBytes: number;
-  now: () => number;
 }
 
 function writeAll(fd: number, chunk: Buffer, done: (err: Error | null) => void, offset = 0): void {
@@ -100,15 +99,17 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
       });
     },
     final(callback) {
-      if (!failure && fd !== undefined) {
-        try {
-          fsyncSync(fd);
-        } catch (cause) {
-          fail(storageError('cannot fsync the object', cause));
-        }
+      if (failure || fd === undefined) {
+        closeFd();
+        return callback();
       }
-      closeFd();
-      callback();
+      // fdatasync on the thread pool: the data and the file size are durable (what a reader needs),
+      // and the event loop keeps serving other associations meanwhile.
+      fdatasync(fd, (cause) => {
+        if (cause) fail(storageError('cannot fsync the object', cause));
+        closeFd();
+        callback();
+      });
     },
   });
   // The stream never errors on purpose; an unexpected error must not crash the process.
@@ -127,15 +128,18 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
       fail(new PrecedentError('TRANSFER_ABORTED', 'object stream ended early', { cause }));
     }
     if (failure) throw failure;
+    let pending: PendingObject;
     try {
-      return record();
+      pending = check();
     } catch (err) {
       files.remove(tempPath);
       throw err;
     }
+    return deps.committer.submit(pending);
   }
 
-  function record(): IngestOutcome {
+  /** The header's identity checked against the request; what the committer needs to file it. */
+  function check(): PendingObject {
     const parsed = readHeader();
     if (!parsed) throw new PrecedentError('DATASET_MALFORMED', 'data set cannot be parsed');
     const h = parsed.header;
@@ -153,60 +157,22 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     if (request.expectedStudyInstanceUID !== undefined && h.StudyInstanceUID !== request.expectedStudyInstanceUID) {
       throw new PrecedentError('STUDY_MISMATCH', `Study Instance UID in the data set (${h.StudyInstanceUID}) differs from the request (${request.expectedStudyInstanceUID})`);
     }
-    const sha256 = hash.digest('hex');
-    // From here to recordInstance nothing awaits, so two associations cannot interleave on one UID.
-    const versions = deps.catalog.instanceVersions(h.SOPInstanceUID);
-    const base = { SOPInstanceUID: h.SOPInstanceUID, StudyInstanceUID: h.StudyInstanceUID, SeriesInstanceUID: h.SeriesInstanceUID };
-    const same = versions.find((v) => v.sha256 === sha256);
-    if (same) {
-      files.remove(tempPath);
-      return { ...base, disposition: 'duplicate', version: same.version };
-    }
-    if (files.freeBytes() < deps.minFreeBytes) {
-      throw new PrecedentError('OUT_OF_RESOURCES', 'free disk space is below storage.minFreeBytes');
-    }
-    const version = (versions.at(-1)?.version ?? 0) + 1;
     const verdict = triage(h);
-    const place = { ...base, version };
-    let path: string | null = null;
-    if (verdict.analyzable || deps.keepIgnored) {
-      try {
-        path = files.commit(tempPath, place);
-      } catch (cause) {
-        throw storageError('cannot move the object into place', cause);
-      }
-    }
-    const now = deps.now();
-    try {
-      deps.catalog.recordInstance(
-        {
-          ...place,
-          SOPClassUID: h.SOPClassUID,
-          TransferSyntaxUID: parsed.TransferSyntaxUID || request.TransferSyntaxUID,
-          path,
-          size: metaLength + datasetBytes,
-          sha256,
-          status: verdict.analyzable ? 'accepted' : 'ignored',
-          reason: verdict.analyzable ? null : verdict.reason,
-          callingAETitle: request.source.callingAETitle,
-          calledAETitle: request.source.calledAETitle,
-          receivedAt: now,
-          analyzable: verdict.analyzable,
-          query: parsed.query,
-        },
-        now,
-      );
-    } catch (cause) {
-      if (path) files.remove(path);
-      throw storageError('cannot record the object in the catalog', cause);
-    }
-    if (!path) files.remove(tempPath);
-    if (!verdict.analyzable) return { ...base, disposition: 'ignored', version, reason: verdict.reason };
-    if (version > 1) {
-      log.warn({ SOPInstanceUID: h.SOPInstanceUID, version }, 'different object received under an existing SOP Instance UID: kept as a new version');
-      return { ...base, disposition: 'new-version', version };
-    }
-    return { ...base, disposition: 'stored', version };
+    return {
+      tempPath,
+      sha256: hash.digest('hex'),
+      base: { SOPInstanceUID: h.SOPInstanceUID, StudyInstanceUID: h.StudyInstanceUID, SeriesInstanceUID: h.SeriesInstanceUID },
+      verdict,
+      row: {
+        SOPClassUID: h.SOPClassUID,
+        TransferSyntaxUID: parsed.TransferSyntaxUID || request.TransferSyntaxUID,
+        size: metaLength + datasetBytes,
+        callingAETitle: request.source.callingAETitle,
+        calledAETitle: request.source.calledAETitle,
+        query: parsed.query,
+      },
+      log,
+    };
   }
 
   async function discard(): Promise<void> {
