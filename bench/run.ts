@@ -1,10 +1,12 @@
-// Entry of `npm run bench`: every section prints its own table. BENCH_ONLY=pipeline,loop,index,e2e picks sections.
+// Entry of `npm run bench`: every section prints its own table. BENCH_ONLY=ingest,pipeline,loop,index,e2e picks sections.
 import { benchPipeline } from './pipeline.js';
 import { benchIndex } from './index.js';
 import { benchResponsiveness } from './responsiveness.js';
 import { benchEndToEnd } from './e2e.js';
+import { benchIngest } from './ingest.js';
 
-const only = new Set((process.env.BENCH_ONLY ?? 'pipeline,loop,index,e2e').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'ingest,pipeline,loop,index,e2e').split(','));
+if (only.has('ingest')) await benchIngest();
 if (only.has('pipeline')) await benchPipeline();
 if (only.has('loop')) await benchResponsiveness();
 if (only.has('index')) await benchIndex();
