@@ -33,6 +33,8 @@ function writeAll(fd: number, chunk: Buffer, done: (err: Error | null) => void, 
   });
 }
 
+const WRITE_BYTES = 256 * 1024;
+
 export function createReceiver(deps: ReceiverDeps, request: StoreRequest): InstanceReceiver {
   const { files, log } = deps;
   const tempPath = files.tempPath();
@@ -42,6 +44,8 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
   let metaLength = 0;
   let datasetBytes = 0;
   let fd: number | undefined;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   // Set when the object can no longer succeed; the rest of the stream is then read and dropped so the
   // association stays in step, and complete() reports the failure.
   let failure: PrecedentError | undefined;
@@ -79,36 +83,55 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     metaLength = meta.length;
   }
 
+  const writeChunk = (chunk: Buffer, callback: () => void): void => {
+    if (failure || fd === undefined) return callback();
+    datasetBytes += chunk.length;
+    if (datasetBytes > deps.maxInstanceBytes) {
+      fail(new PrecedentError('INSTANCE_TOO_LARGE', `object exceeds storage.maxInstanceBytes (${deps.maxInstanceBytes})`));
+      return callback();
+    }
+    hash.update(chunk);
+    if (headLength < deps.headerBytes) {
+      head.push(chunk);
+      headLength += chunk.length;
+    }
+    // PDUs are gathered up to WRITE_BYTES and written with one pwrite (strace: ~40 writes, each a
+    // thread-pool round trip, per 270 KB object at 16 KB PDUs); at most that much is held in memory.
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes < WRITE_BYTES) return callback();
+    flush(callback);
+  };
+
+  const flush = (callback: () => void): void => {
+    if (failure || fd === undefined || pendingBytes === 0) return callback();
+    const data = pending.length === 1 && pending[0] ? pending[0] : Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    writeAll(fd, data, (err) => {
+      if (err) fail(storageError('cannot write the object to disk', err));
+      callback();
+    });
+  };
+
   const stream = new Writable({
     highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _enc, callback) {
-      if (failure || fd === undefined) return callback();
-      datasetBytes += chunk.length;
-      if (datasetBytes > deps.maxInstanceBytes) {
-        fail(new PrecedentError('INSTANCE_TOO_LARGE', `object exceeds storage.maxInstanceBytes (${deps.maxInstanceBytes})`));
-        return callback();
-      }
-      hash.update(chunk);
-      if (headLength < deps.headerBytes) {
-        head.push(chunk);
-        headLength += chunk.length;
-      }
-      writeAll(fd, chunk, (err) => {
-        if (err) fail(storageError('cannot write the object to disk', err));
-        callback();
-      });
+      writeChunk(chunk, callback);
     },
     final(callback) {
-      if (failure || fd === undefined) {
-        closeFd();
-        return callback();
-      }
-      // fdatasync on the thread pool: the data and the file size are durable (what a reader needs),
-      // and the event loop keeps serving other associations meanwhile.
-      fdatasync(fd, (cause) => {
-        if (cause) fail(storageError('cannot fsync the object', cause));
-        closeFd();
-        callback();
+      flush(() => {
+        if (failure || fd === undefined) {
+          closeFd();
+          return callback();
+        }
+        // fdatasync on the thread pool: the data and the file size are durable (what a reader
+        // needs), and the event loop keeps serving other associations meanwhile.
+        fdatasync(fd, (cause) => {
+          if (cause) fail(storageError('cannot fsync the object', cause));
+          closeFd();
+          callback();
+        });
       });
     },
   });
