@@ -2,7 +2,7 @@
 // the SR arriving at a PACS (dcmtk storescp), with the study completion timeout reported separately.
 // The archive is a slice of the shared radiographs imported with the default model.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildFixtures, type FixtureSpec } from '../test/fixtures/build.js';
@@ -57,13 +57,14 @@ async function measure(pacsDir: string, pacsPort: number): Promise<void> {
   if (imported.code !== 0) throw new Error(`import failed: ${imported.stderr.slice(-300)}`);
   const node = await startTestNode({ ...overrides, log: { level: 'warn' } }, { dataDir });
   try {
-    await sendAll(node, pacsDir, labels.slice(1).filter((_, i) => i % 5 === 0).length);
+    const sent = await sendAll(node, pacsDir, labels.slice(1).filter((_, i) => i % 5 === 0).length);
+    await printResultSizes(dataDir, sent);
   } finally {
     await node.stop();
   }
 }
 
-async function sendAll(node: TestNode, pacsDir: string, archive: number): Promise<void> {
+async function sendAll(node: TestNode, pacsDir: string, archive: number): Promise<number> {
   const queries = await buildFixtures(queryImageIndexes(STUDIES, readSharedLabels().length).map((imageIndex) => ({ variant: 'dx12', syntax: 'jpegls', imageIndex, maxSize: 512 }) as FixtureSpec), tempDir());
   const totals: number[] = [];
   const seen = new Set<string>();
@@ -91,4 +92,42 @@ async function sendAll(node: TestNode, pacsDir: string, archive: number): Promis
     ['studies with an SR', 'median last C-STORE → SR at PACS (s)', 'completion timeout (s)', 'median after completion (s)', 'max after completion (s)'],
     [[`${totals.length}/${STUDIES}`, (median(totals) / 1000).toFixed(2), COMPLETE_AFTER.toFixed(2), (median(totals) / 1000 - COMPLETE_AFTER).toFixed(2), (Math.max(...totals) / 1000 - COMPLETE_AFTER).toFixed(2)]],
   );
+  return queries.reduce((sum, q) => sum + statSync(q.path).size, 0);
+}
+
+/**
+ * What the results cost on disk per study: the files under results/ as written (Secondary Captures in
+ * JPEG Baseline), next to what the same captures take uncompressed (Rows x Columns x 3 each).
+ */
+async function printResultSizes(dataDir: string, receivedBytes: number): Promise<void> {
+  const root = join(dataDir, 'results');
+  let written = 0;
+  let uncompressed = 0;
+  const studies = readdirSync(root);
+  for (const study of studies) {
+    for (const name of readdirSync(join(root, study))) {
+      const file = join(root, study, name);
+      const size = statSync(file).size;
+      written += size;
+      const dims = await run('dcmdump', ['-q', '+P', '0028,0010', '+P', '0028,0011', '+P', '0028,0002', file]);
+      const values = [...dims.stdout.matchAll(/US (\d+)/g)].map((m) => Number(m[1]));
+      // An SC: the same object with RGB pixel data in place of the JPEG frame; the SR as it is.
+      uncompressed += values.length === 3 ? size + Math.max(0, values.reduce((a, b) => a * b, 1) - pixelBytes(file)) : size;
+    }
+  }
+  const n = Math.max(1, studies.length);
+  const mb = (bytes: number): string => (bytes / n / 1e6).toFixed(2);
+  console.log(`\n## Result size per study — ${studies.length} studies (SR + heatmap SC + similar-cases SC)\n`);
+  printTable(
+    ['received per study (MB)', 'results written per study (MB)', 'same with uncompressed captures (MB)', 'results / received', 'saved by JPEG Baseline'],
+    [[mb(receivedBytes), mb(written), mb(uncompressed), (written / Math.max(1, receivedBytes)).toFixed(1), `${(100 * (1 - written / Math.max(1, uncompressed))).toFixed(0)} %`]],
+  );
+}
+
+/** Bytes of the encapsulated Pixel Data element's value (its fragments), 0 when there is none. */
+function pixelBytes(file: string): number {
+  const bytes = readFileSync(file);
+  // (7FE0,0010) OB with undefined length: the last top-level element of the file.
+  const at = bytes.lastIndexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42]));
+  return at < 0 ? 0 : bytes.length - at - 12;
 }

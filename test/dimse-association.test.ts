@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { associateRq, EXPLICIT_VR_LE, PDU, pDataTf, RawPeer, cStoreRq, type ProposedContext } from './helpers/raw-peer.js';
-import { CR_CONTEXT, CR_IMAGE_STORAGE, crDataset, newCrUids } from './helpers/raw-dataset.js';
+import { CR_CONTEXT, CR_IMAGE_STORAGE, crDataset, element, newCrUids, text } from './helpers/raw-dataset.js';
 import { startTestNode, type TestNode } from './helpers/node.js';
 import { echo, within } from './helpers/wait.js';
 import { createDimseServer, type DimseServer } from '../src/dimse/server.js';
@@ -108,17 +108,24 @@ describe('P-DATA-TF checks', () => {
     expect(await echo(node)).toBe(0);
   });
 
-  it('aborts a P-DATA-TF longer than the maximum length it announced, and takes one within it', async () => {
-    node = await startTestNode();
+  it('announces dimse.maxPduLength whatever the requestor proposes, takes PDUs up to it and aborts a longer one', async () => {
+    node = await startTestNode({ dimse: { maxPduLength: 65536 } });
+    for (const proposed of [16384, 0, 1_048_576]) {
+      const probe = await peerOf(node.port);
+      // Each side announces what it receives (PS3.8 D.1): the requestor's maximum does not change ours.
+      expect(await probe.associate({ contexts: [CR_CONTEXT], maxPduLength: proposed })).toMatchObject({ accepted: true, maxPduLength: 65536 });
+      probe.destroy();
+    }
     const peer = await peerOf(node.port);
-    const accepted = await peer.associate({ contexts: [CR_CONTEXT], maxPduLength: 16384 });
-    // The node announces the smaller of the two maxima (dcmjs-dimse): 16384 here.
-    expect(accepted).toMatchObject({ accepted: true, maxPduLength: 16384 });
+    expect(await peer.associate({ contexts: [CR_CONTEXT], maxPduLength: 16384 })).toMatchObject({ accepted: true, maxPduLength: 65536 });
     const uids = newCrUids();
-    const fine = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, dataset: crDataset(uids), fragment: 16384 - 6 });
+    // Image Comments (UT) long enough that two P-DATA-TF PDUs are exactly 65536 bytes long: the
+    // announced Maximum Length covers the PDV items, the 6-byte PDU header excluded.
+    const filler = element(0x0020, 0x4000, 'UT', text('x'.repeat(150_000)));
+    const fine = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, dataset: crDataset(uids, filler), fragment: 65536 - 6 });
     expect(fine.status).toBe(0);
     await peer.sendCommand(1, cStoreRq({ sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: newCrUids().sop, messageId: 2 }));
-    await peer.send(pDataTf([{ contextId: 1, command: false, last: false, data: Buffer.alloc(16384 + 100) }])).catch(() => undefined);
+    await peer.send(pDataTf([{ contextId: 1, command: false, last: false, data: Buffer.alloc(65536 + 100) }])).catch(() => undefined);
     await expectAbort(peer);
     expect(await echo(node)).toBe(0);
   });

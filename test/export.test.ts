@@ -8,10 +8,13 @@ import { pino } from 'pino';
 import { buildFixtures, type Fixture, type FixtureSpec } from './fixtures/build.js';
 import { tempDir } from './helpers/node.js';
 import { freePort } from './helpers/process.js';
-import { dcmdumpValue, requireTool } from './helpers/tools.js';
+import { dcmdumpValue, requireTool, run } from './helpers/tools.js';
 import { openExportOutbox } from '../src/store/index.js';
 import dcmjsDimse from 'dcmjs-dimse';
 import { cStoreFiles, createExporter, type Destination } from '../src/export/index.js';
+import { writeFileSync } from 'node:fs';
+import { buildHeatmapSC, sourceFromDataset } from '../src/report/index.js';
+import { createJpegBaselineEncoder } from '../src/decode/index.js';
 
 let fixtures: Fixture[];
 const scps: ChildProcess[] = [];
@@ -23,11 +26,11 @@ afterAll(() => {
   for (const s of scps) s.kill('SIGKILL');
 });
 
-async function startStorescp(port: number, dir: string): Promise<ChildProcess> {
+async function startStorescp(port: number, dir: string, syntaxes = '+xa'): Promise<ChildProcess> {
   requireTool('storescp');
   mkdirSync(dir, { recursive: true });
-  // +xa: accept every transfer syntax dcmtk knows (JPEG-LS included).
-  const child = spawn('storescp', ['-aet', 'PACS', '+xa', '-od', dir, String(port)], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
+  // +xa: accept every transfer syntax dcmtk knows (JPEG-LS included); +xe: Explicit VR Little Endian first, uncompressed only.
+  const child = spawn('storescp', ['-aet', 'PACS', syntaxes, '-od', dir, String(port)], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
   scps.push(child);
   await new Promise((r) => setTimeout(r, 300));
   return child;
@@ -168,4 +171,26 @@ describe('C-STORE outcomes', () => {
       pacs.close();
     }
   }, 60_000);
+
+  it('sends a JPEG Baseline capture as it is where accepted, and transcoded to Little Endian where only uncompressed is', async () => {
+    const source = sourceFromDataset({
+      SOPClassUID: '1.2.840.10008.5.1.4.1.1.1', SOPInstanceUID: '2.25.11', SeriesInstanceUID: '2.25.12', StudyInstanceUID: '2.25.13', PatientID: 'EXPORT-SC', PatientOrientation: ['L', 'F'],
+    });
+    const pixels = new Float32Array(256 * 256).map((_, i) => (i % 256) / 256);
+    const attention = { width: 8, height: 8, data: new Float32Array(64).map((_, i) => i / 64) };
+    const sc = buildHeatmapSC({ source, model: { name: 'm', version: '1', deviceUID: '2.25.14' }, image: { width: 256, height: 256, pixels, notes: [] }, attention, encodeJpegBaseline: await createJpegBaselineEncoder() });
+    const file = join(tempDir('precedent-export-sc-'), 'sc.dcm');
+    writeFileSync(file, sc.bytes);
+    for (const [syntaxes, expected] of [['+xa', '1.2.840.10008.1.2.4.50'], ['+xe', '1.2.840.10008.1.2.1']] as const) {
+      const port = await freePort();
+      const dir = tempDir('precedent-scp-');
+      await startStorescp(port, dir, syntaxes);
+      expect(await cStoreFiles(destination(port, 10), [file])).toEqual([{ ok: true }]);
+      const [stored] = readdirSync(dir);
+      const path = join(dir, stored ?? '');
+      expect(await dcmdumpValue(path, '0008,0018')).toBe(sc.SOPInstanceUID);
+      expect((await run('dcmdump', ['-q', '-Un', '+P', '0002,0010', path])).stdout).toContain(`[${expected}]`);
+      expect(await dcmdumpValue(path, '0028,0004')).toBe(expected === '1.2.840.10008.1.2.1' ? 'RGB' : 'YBR_FULL_422');
+    }
+  });
 });

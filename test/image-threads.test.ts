@@ -3,6 +3,7 @@
 // a full-size radiograph is decoded and drawn.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseThumbnail, createDecoderPool, createImageDecoder, type DecoderPool } from '../src/decode/index.js';
 import { createResultRenderer, renderResults, type RenderRequest, type ResultRenderer } from '../src/render/index.js';
@@ -123,10 +124,14 @@ describe('result drawing threads', () => {
       const { dataset } = readPart10(bytes);
       const pixelData = dataset['PixelData'];
       const buffer = (Array.isArray(pixelData) ? pixelData[0] : pixelData) as ArrayBuffer;
-      return { width: Number(dataset['Columns']), height: Number(dataset['Rows']), data: new Uint8Array(buffer) };
+      // The page is stored as JPEG Baseline: decoded here (jpeg-js) and the text found near its colour.
+      const rgba = jpeg.decode(Buffer.from(buffer), { useTArray: true, formatAsRGBA: true });
+      const data = new Uint8Array(rgba.width * rgba.height * 3);
+      for (let i = 0, j = 0; j < data.length; i += 4, j += 3) data.set(rgba.data.subarray(i, i + 3), j);
+      return { width: Number(dataset['Columns']), height: Number(dataset['Rows']), data };
     };
-    expect(findText(await page(req), 'NO IMAGE', [200, 200, 200]), 'placeholder without a thumbnail').not.toBeNull();
-    expect(findText(await page({ ...req, caseThumbnails: { [third]: thumbnail } }), 'NO IMAGE', [200, 200, 200])).toBeNull();
+    expect(findText(await page(req), 'NO IMAGE', [200, 200, 200], [1, 2, 3, 4], 48), 'placeholder without a thumbnail').not.toBeNull();
+    expect(findText(await page({ ...req, caseThumbnails: { [third]: thumbnail } }), 'NO IMAGE', [200, 200, 200], [1, 2, 3, 4], 48)).toBeNull();
   });
 
   it('leave the event loop turning while the results of a full-size radiograph are drawn', async () => {

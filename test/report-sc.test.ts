@@ -2,10 +2,11 @@
 // report/, read back by dcmjs and dcmtk (dcmj2pnm renders them pixel for pixel, dcmdump parses),
 // validated by dciodvfy; the burned-in text shows the model and the disclaimer, never the patient.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as jpeg from 'jpeg-js';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImageDecoder } from '../src/decode/index.js';
+import { createImageDecoder, createJpegBaselineEncoder, type JpegBaselineEncoder } from '../src/decode/index.js';
 import { parseHeader, triage } from '../src/ingest/index.js';
 import type { InstanceHeader } from '../src/shared/types.js';
 import {
@@ -28,9 +29,11 @@ const REFERENCE_AMBER = [240, 180, 60];
 
 let dir = '';
 const warnings = new Set<string>();
+let encodeJpegBaseline: JpegBaselineEncoder;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'precedent-report-sc-'));
+  encodeJpegBaseline = await createJpegBaselineEncoder();
 });
 afterAll(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
@@ -56,19 +59,39 @@ function otherPatient(source: SourceImage): SourceImage {
   });
 }
 
-function pixelBytes(ds: Record<string, unknown>): Uint8Array {
+/** The one JPEG Baseline frame, decoded by jpeg-js (an independent reader of the codestream). */
+function decodedFrame(ds: Record<string, unknown>): RgbImage {
   const value = (ds['PixelData'] as ArrayBuffer[])[0] as ArrayBuffer;
-  return new Uint8Array(value);
+  const frame = Buffer.from(value);
+  // SOI, then a baseline SOF0 (0xFFC0) of 8 bits, 3 components, Y sampled 2x1 and Cb, Cr 1x1 (4:2:2).
+  expect(frame.subarray(0, 2).toString('hex')).toBe('ffd8');
+  const sof = frame.indexOf(Buffer.from([0xff, 0xc0]));
+  expect(sof).toBeGreaterThan(0);
+  expect([frame[sof + 4], frame[sof + 9], frame[sof + 11], frame[sof + 14], frame[sof + 17]]).toEqual([8, 3, 0x21, 0x11, 0x11]);
+  const rgba = jpeg.decode(frame, { useTArray: true, formatAsRGBA: true });
+  const data = new Uint8Array(rgba.width * rgba.height * 3);
+  for (let i = 0, j = 0; j < data.length; i += 4, j += 3) data.set(rgba.data.subarray(i, i + 3), j);
+  return { width: rgba.width, height: rgba.height, data };
+}
+
+/** Lossy but faithful: the mean absolute error per sample at JPEG quality 90 stays small. */
+function expectClose(actual: RgbImage, expected: RgbImage, what: string): void {
+  expect({ [what]: [actual.width, actual.height] }).toEqual({ [what]: [expected.width, expected.height] });
+  let sum = 0;
+  for (let i = 0; i < expected.data.length; i++) sum += Math.abs((actual.data[i] ?? 0) - (expected.data[i] ?? 0));
+  expect(sum / expected.data.length, `${what}: mean absolute error`).toBeLessThan(2.5);
 }
 
 /** What every SC must carry, whatever its pixels. */
 function expectSecondaryCapture(ds: Record<string, unknown>, page: RgbImage, src: SourceFixture, seriesDescription: string): void {
   expect(ds['SOPClassUID']).toBe('1.2.840.10008.5.1.4.1.1.7');
   expect(ds).toMatchObject({
-    SamplesPerPixel: 3, PhotometricInterpretation: 'RGB', PlanarConfiguration: 0, BitsAllocated: 8, BitsStored: 8, HighBit: 7, PixelRepresentation: 0,
+    SamplesPerPixel: 3, PhotometricInterpretation: 'YBR_FULL_422', PlanarConfiguration: 0, BitsAllocated: 8, BitsStored: 8, HighBit: 7, PixelRepresentation: 0,
     Rows: page.height, Columns: page.width, ImageType: ['DERIVED', 'SECONDARY'], ConversionType: 'WSD', BurnedInAnnotation: 'YES', Modality: 'OT',
+    LossyImageCompression: '01', LossyImageCompressionMethod: 'ISO_10918_1',
   });
-  expect(Buffer.from(pixelBytes(ds)).equals(Buffer.from(page.data))).toBe(true);
+  expect(Number(ds['LossyImageCompressionRatio'])).toBeGreaterThan(3);
+  expectClose(decodedFrame(ds), page, 'jpeg-js decodes the page');
   expect(ds['StudyInstanceUID']).toBe(src.fixture.studyInstanceUID);
   expect(ds['SeriesInstanceUID']).not.toBe(src.fixture.seriesInstanceUID);
   expect(isValidUid(String(ds['SeriesInstanceUID']))).toBe(true);
@@ -104,11 +127,11 @@ async function expectReadersAgree(obj: DicomObject, page: RgbImage, name: string
   const file = path.join(dir, `${name}.dcm`);
   await writeFile(file, obj.bytes);
   const rendered = await renderWithDcmj2pnm(file, path.join(dir, `${name}.ppm`));
-  expect([rendered.width, rendered.height]).toEqual([page.width, page.height]);
-  expect(Buffer.from(rendered.data).equals(Buffer.from(page.data)), 'dcmj2pnm renders our exact pixels').toBe(true);
+  expectClose(rendered, page, 'dcmj2pnm renders the page');
   const dump = await run('dcmdump', ['-q', file]);
   expect(dump.code === 0 ? '' : `exit ${dump.code}: ${dump.stderr}`).toBe('');
-  expect(dump.stdout).toContain('(0028,0004) CS [RGB]');
+  expect(dump.stdout).toContain('(0028,0004) CS [YBR_FULL_422]');
+  expect(dump.stdout).toContain('(0002,0010) UI =JPEGBaseline');
   const v = await dciodvfy(file);
   for (const w of v.warnings) warnings.add(w);
   // Any error line makes the assertion print dciodvfy's whole output.
@@ -137,13 +160,13 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
     let page: RgbImage;
 
     beforeAll(() => {
-      const input = { source: src.source, model: MODEL, image, attention: attentionMap() };
+      const input = { source: src.source, model: MODEL, image, attention: attentionMap(), encodeJpegBaseline };
       obj = buildHeatmapSC(input);
       page = renderHeatmap(input);
       ds = readPart10(obj.bytes).dataset;
     });
 
-    it('is an 8-bit RGB Secondary Capture in the source study, referencing the source image', () => {
+    it('is an 8-bit colour JPEG Baseline Secondary Capture in the source study, referencing the source image', () => {
       expectSecondaryCapture(ds, page, src, HEATMAP_SERIES_DESCRIPTION);
       expect(ds['SourceImageSequence']).toMatchObject([
         {
@@ -188,13 +211,13 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
     let page: RgbImage;
 
     beforeAll(() => {
-      const input = { source: src.source, model: MODEL, retrieval, caseImages };
+      const input = { source: src.source, model: MODEL, retrieval, caseImages, encodeJpegBaseline };
       obj = buildSimilarCasesSC(input);
       page = renderSimilarCases(input);
       ds = readPart10(obj.bytes).dataset;
     });
 
-    it('is an 8-bit RGB Secondary Capture in the source study, related to the source image', () => {
+    it('is an 8-bit colour JPEG Baseline Secondary Capture in the source study, related to the source image', () => {
       expectSecondaryCapture(ds, page, src, THUMBNAILS_SERIES_DESCRIPTION);
       expect(ds['ReferencedImageSequence']).toMatchObject([{ ReferencedSOPClassUID: src.fixture.sopClassUID, ReferencedSOPInstanceUID: src.fixture.sopInstanceUID }]);
     });
@@ -258,7 +281,7 @@ describe('Secondary Capture limits', () => {
   }
 
   it('caps a heatmap of a 2500 x 3000 radiograph at 1024 pixels on the long side', async () => {
-    const input = { source: src.source, model: MODEL, image: bigImage(2500, 3000), attention: attentionMap(128, 128) };
+    const input = { source: src.source, model: MODEL, image: bigImage(2500, 3000), attention: attentionMap(128, 128), encodeJpegBaseline };
     const ds = readPart10(buildHeatmapSC(input).bytes).dataset;
     expect(Math.max(Number(ds['Rows']), Number(ds['Columns']))).toBeLessThanOrEqual(1024);
     expect(Number(ds['Rows'])).toBeGreaterThan(900);
@@ -296,7 +319,7 @@ describe('Secondary Capture limits', () => {
     expect(findText(page, 'IMPORT REFERENCE CASES (PRECEDENT IMPORT) TO GET SIMILAR-CASE RESULTS', LABEL_BLUE)).not.toBeNull();
     expect(page.height).toBeLessThan(400);
     const file = path.join(dir, 'empty-thumbnails.dcm');
-    await writeFile(file, buildSimilarCasesSC({ source: src.source, model: MODEL, retrieval }).bytes);
+    await writeFile(file, buildSimilarCasesSC({ source: src.source, model: MODEL, retrieval, encodeJpegBaseline }).bytes);
     expect((await dciodvfy(file)).errors).toEqual([]);
   });
 
@@ -305,6 +328,14 @@ describe('Secondary Capture limits', () => {
     const page = renderSimilarCases({ source: src.source, model: MODEL, retrieval, maxSize: 512 });
     expect(Math.max(page.width, page.height)).toBeLessThanOrEqual(512);
     expect(findText(page, 'NO IMAGE', [200, 200, 200])).not.toBeNull();
+  });
+
+  it('writes uncompressed RGB (Explicit VR Little Endian) when no JPEG encoder is given', () => {
+    const page = renderSimilarCases({ source: src.source, model: MODEL, retrieval: retrievalFor(src.source), maxSize: 256 });
+    const { meta, dataset } = readPart10(buildSimilarCasesSC({ source: src.source, model: MODEL, retrieval: retrievalFor(src.source), maxSize: 256 }).bytes);
+    expect(meta['TransferSyntaxUID']).toBe('1.2.840.10008.1.2.1');
+    expect(dataset).toMatchObject({ PhotometricInterpretation: 'RGB', LossyImageCompression: '00' });
+    expect(Buffer.from((dataset['PixelData'] as ArrayBuffer[])[0] as ArrayBuffer).equals(Buffer.from(page.data))).toBe(true);
   });
 
   it('rejects an attention map whose data does not match its size', () => {

@@ -184,11 +184,15 @@ export class PrecedentScp extends Scp {
       }
     }
     this.log.info({ accepted, proposed: association.getPresentationContexts().length }, 'association accepted');
-    // The library announces the smaller of the requestor's maximum and ours (and sends within it); a
-    // requestor's 0 ("no limit") would make ours unlimited too, so ours is announced instead.
-    if (association.getMaxPduLength() === 0) association.setMaxPduLength(this.deps.maxPduLength);
+    // dcmjs-dimse keeps one maximum per association, the requestor's, and announces min(theirs, ours):
+    // a requestor's 16384 would shrink what we receive, and its 0 ("no limit") would make ours
+    // unlimited. Each side announces what it receives (PS3.8 D.1), so ours goes into the
+    // A-ASSOCIATE-AC, and the requestor's is put back because the library also sends within it.
+    const requestorMaxPdu = association.getMaxPduLength();
+    association.setMaxPduLength(this.deps.maxPduLength);
     this.sendAssociationAccept();
     this.announcedMaxPdu = association.getMaxPduLength();
+    association.setMaxPduLength(requestorMaxPdu);
     this.acceptedContexts = new Set(
       association
         .getPresentationContexts()

@@ -6,6 +6,7 @@ import type { FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
 import type { StorageConfig } from '../config/schema.js';
 import { createReceiver } from './receiver.js';
+import { createGroupCommitter } from './group-commit.js';
 
 export { triage, SOP_CLASS } from './triage.js';
 export { parseHeader } from './header.js';
@@ -28,19 +29,19 @@ const HEADER_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export function createIngest(deps: IngestDeps): IngestService {
   const now = deps.now ?? Date.now;
+  // One committer for every association and STOW-RS request of the node: they share its batches.
+  const committer = createGroupCommitter({ catalog: deps.catalog, files: deps.files, minFreeBytes: deps.storage.minFreeBytes, keepIgnored: deps.storage.keepIgnored, now });
   return {
     begin: (request, log: Logger) =>
       createReceiver(
         {
-          catalog: deps.catalog,
           files: deps.files,
+          committer,
           log,
           minFreeBytes: deps.storage.minFreeBytes,
           maxInstanceBytes: deps.storage.maxInstanceBytes,
-          keepIgnored: deps.storage.keepIgnored,
           headerBytes: HEADER_BYTES,
           headerBudget: { headerBytes: Math.min(HEADER_BUDGET_BYTES, deps.storage.maxInstanceBytes), maxInflatedBytes: deps.storage.maxInstanceBytes },
-          now,
         },
         request,
       ),

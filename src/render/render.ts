@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { AttentionMap, DecodedImage, ImageDecoder } from '../shared/analysis.js';
 import type { RetrievalResult } from '../shared/cases.js';
 import type { CaseThumbnail } from '../shared/case-store.js';
-import { caseThumbnail, thumbnailImage } from '../decode/index.js';
+import { caseThumbnail, createJpegBaselineEncoder, thumbnailImage } from '../decode/index.js';
 import { buildHeatmapSC, buildSimilarCasesSC, buildSimilarCasesSR, readSourceImage, type ModelIdentity, type ProducerIdentity } from '../report/index.js';
 
 export type ResultKind = 'sr' | 'heatmap' | 'cases';
@@ -81,11 +81,13 @@ export async function renderResults(request: RenderRequest, decoder: ImageDecode
   out.push({ kind: 'sr', bytes: sr.bytes, SOPInstanceUID: sr.SOPInstanceUID, StudyInstanceUID: sr.StudyInstanceUID });
   if (attention) {
     const image = request.sourceImage ?? (await decoder.decodeFile(request.sourcePath));
-    const sc = buildHeatmapSC({ ...common, image, attention, ...uids('heatmap') });
+    // The captures are stored JPEG Baseline; the encoder is fetched right before each build because a
+    // codec error while decoding reloads the codecs.
+    const sc = buildHeatmapSC({ ...common, image, attention, ...uids('heatmap'), encodeJpegBaseline: await createJpegBaselineEncoder() });
     out.push({ kind: 'heatmap', bytes: sc.bytes, SOPInstanceUID: sc.SOPInstanceUID, StudyInstanceUID: sc.StudyInstanceUID });
   }
   const cases = await caseImages(request, decoder);
-  const page = buildSimilarCasesSC({ ...common, retrieval, caseImages: cases.images, ...uids('cases') });
+  const page = buildSimilarCasesSC({ ...common, retrieval, caseImages: cases.images, ...uids('cases'), encodeJpegBaseline: await createJpegBaselineEncoder() });
   out.push({ kind: 'cases', bytes: page.bytes, SOPInstanceUID: page.SOPInstanceUID, StudyInstanceUID: page.StudyInstanceUID });
   return { objects: out, madeThumbnails: cases.made };
 }

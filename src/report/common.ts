@@ -143,7 +143,11 @@ export function hasNonAscii(value: unknown): boolean {
 }
 
 /** Writes a naturalized data set as a Part 10 file (Explicit VR Little Endian). */
-export function writePart10(dataset: NaturalDataset): DicomObject {
+/**
+ * Writes a Part 10 file in `transferSyntaxUID`. For an encapsulated syntax PixelData holds one
+ * compressed frame, written as one fragment (some readers mishandle a frame split across fragments).
+ */
+export function writePart10(dataset: NaturalDataset, transferSyntaxUID: string = EXPLICIT_VR_LITTLE_ENDIAN): DicomObject {
   const schemes = localSchemes(designatorsIn(dataset));
   const full: NaturalDataset = { ...dataset };
   // Required (Type 1C) whenever a coding scheme outside PS3.16 Table 8-1 is used.
@@ -158,19 +162,19 @@ export function writePart10(dataset: NaturalDataset): DicomObject {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
     MediaStorageSOPClassUID: SOPClassUID,
     MediaStorageSOPInstanceUID: SOPInstanceUID,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntaxUID: transferSyntaxUID,
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
   });
   const dict = new dcmjs.data.DicomDict(meta);
   dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(full);
   return {
-    bytes: Buffer.from(dict.write()),
+    bytes: Buffer.from(dict.write({ fragmentMultiframe: false })),
     SOPClassUID,
     SOPInstanceUID,
     SeriesInstanceUID: String(full['SeriesInstanceUID']),
     StudyInstanceUID: String(full['StudyInstanceUID']),
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntaxUID: transferSyntaxUID,
   };
 }
 

@@ -1,6 +1,8 @@
 // Secondary Capture Image IOD (PS3.3 A.8.1) around an 8-bit RGB raster: what every viewer shows,
-// with the patient and study of the analysed image so it files into the same study.
-import { commonModules, dicomDate, dicomTime, lo, SOP_CLASS, writePart10, type NaturalDataset } from './common.js';
+// with the patient and study of the analysed image so it files into the same study. Written as JPEG
+// Baseline when the caller hands an encoder (the node does: uncompressed captures were ~13x the
+// received image); export transcodes to Little Endian for a destination that accepts only that.
+import { commonModules, dicomDate, dicomTime, EXPLICIT_VR_LITTLE_ENDIAN, lo, SOP_CLASS, writePart10, type NaturalDataset } from './common.js';
 import { DCM } from './codes.js';
 import type { RgbImage } from './raster.js';
 import type { DicomObject, ObjectOptions } from './types.js';
@@ -23,7 +25,7 @@ export function writeSecondaryCapture(options: ObjectOptions, image: RgbImage, s
   if ((image.width * image.height * 3) % 2 !== 0) throw new RangeError('RGB pixel data must have an even length (use an even width)');
   const now = options.now ?? new Date();
   const reference = { ReferencedSOPClassUID: source.SOPClassUID, ReferencedSOPInstanceUID: source.SOPInstanceUID };
-  const pixels = image.data.buffer.slice(image.data.byteOffset, image.data.byteOffset + image.data.byteLength);
+  const pixels = pixelModule(image, options.encodeJpegBaseline);
   const dataset: NaturalDataset = {
     ...commonModules(options, {
       SOPClassUID: SOP_CLASS.secondaryCapture,
@@ -51,10 +53,9 @@ export function writeSecondaryCapture(options: ObjectOptions, image: RgbImage, s
     // The caption is burned in; it names the model and the disclaimer, never the patient.
     BurnedInAnnotation: 'YES',
     RecognizableVisualFeatures: 'NO',
-    LossyImageCompression: '00',
+    ...pixels.attributes,
     // Image Pixel (C.7.6.3)
     SamplesPerPixel: 3,
-    PhotometricInterpretation: 'RGB',
     PlanarConfiguration: 0,
     Rows: image.height,
     Columns: image.width,
@@ -65,8 +66,31 @@ export function writeSecondaryCapture(options: ObjectOptions, image: RgbImage, s
     // SC Image (C.8.6.2)
     DateOfSecondaryCapture: dicomDate(now),
     TimeOfSecondaryCapture: dicomTime(now),
-    PixelData: [pixels],
+    PixelData: [pixels.data],
     _vrMap: { PixelData: 'OB' },
   };
-  return writePart10(dataset);
+  return writePart10(dataset, pixels.transferSyntaxUID);
+}
+
+const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+
+/** Pixel Data, its Photometric Interpretation and lossy compression attributes, and the transfer syntax. */
+function pixelModule(image: RgbImage, encode: ObjectOptions['encodeJpegBaseline']): { data: ArrayBuffer; attributes: NaturalDataset; transferSyntaxUID: string } {
+  if (!encode) {
+    const data = image.data.buffer.slice(image.data.byteOffset, image.data.byteOffset + image.data.byteLength) as ArrayBuffer;
+    return { data, attributes: { LossyImageCompression: '00', PhotometricInterpretation: 'RGB' }, transferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN };
+  }
+  const frame = encode(image);
+  return {
+    data: frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength) as ArrayBuffer,
+    attributes: {
+      // Lossy compression is declared with its ratio and method (C.7.6.1.1.5).
+      LossyImageCompression: '01',
+      LossyImageCompressionRatio: [Number((image.data.length / frame.byteLength).toFixed(2))],
+      LossyImageCompressionMethod: ['ISO_10918_1'],
+      // A YCbCr codestream with 4:2:2 chrominance (PS3.5 8.2.1).
+      PhotometricInterpretation: 'YBR_FULL_422',
+    },
+    transferSyntaxUID: JPEG_BASELINE,
+  };
 }

@@ -58,6 +58,11 @@ export interface ObjectOptions {
   InstanceNumber?: number;
   /** Content / instance creation date and time; default now. */
   now?: Date;
+  /**
+   * JPEG Baseline encoder of RGB rasters (4:2:2 YCbCr codestream, decode/'s createJpegBaselineEncoder):
+   * Secondary Captures are then written compressed; without one, as uncompressed RGB.
+   */
+  encodeJpegBaseline?: (image: { width: number; height: number; data: Uint8Array }) => Uint8Array;
 }
 
 export interface SimilarCasesSRInput extends ObjectOptions {

@@ -29,6 +29,11 @@ export interface Catalog {
    * (opening a new round if the study had completed). One transaction; durable when it returns.
    */
   recordInstance(instance: NewInstance & { version: number }, now: number): void;
+  /**
+   * Records several instances in one transaction (durable when it returns); per instance, null or
+   * the error that kept it out. A failed commit throws and records none.
+   */
+  recordInstances(batch: ReadonlyArray<{ instance: NewInstance & { version: number }; now: number }>): Array<Error | null>;
   instanceCount(): number;
   study(StudyInstanceUID: string): StudyRecord | undefined;
   studiesInState(state: StudyRecord['state']): StudyRecord[];

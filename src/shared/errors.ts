@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'STORAGE_FAILED' // I/O error while making the object durable
   | 'TRANSFER_ABORTED' // association ended before the object was complete
   | 'DECODE_FAILED' // pixels cannot be decoded (never succeeds on retry)
+  | 'ENCODE_FAILED' // a result image could not be compressed (codecs not loaded; may succeed on retry)
   | 'MODEL_INVALID' // model folder, card or ONNX graph do not match the contract
   | 'INFERENCE_FAILED' // the runtime failed on valid input (may succeed on retry)
   | 'QUEUE_UNAVAILABLE' // Redis unreachable or misconfigured

@@ -19,6 +19,13 @@ export interface FileStore {
   tempPath(): string;
   /** Moves a fsynced temp file to its final place; returns the path relative to dataDir. */
   commit(tempFile: string, place: InstancePlace): string;
+  /**
+   * Moves a fsynced temp file to its final place without syncing directories: returns the path
+   * relative to dataDir and the directories whose entries changed, for one syncDirectories per batch.
+   */
+  move(tempFile: string, place: InstancePlace): { path: string; dirs: string[] };
+  /** fsyncs each directory once, in parallel, off the event loop. */
+  syncDirectories(dirs: Iterable<string>): Promise<void>;
   absolute(relativePath: string): string;
   remove(relativePathOrTemp: string): void;
   freeBytes(): number;

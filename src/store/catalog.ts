@@ -249,6 +249,18 @@ export function openCatalog(file: string): Catalog {
   return {
     instanceVersions: (uid) => q.versions.all(uid).map(toInstance),
     recordInstance: (inst, now) => record(inst, now),
+    // Group commit: one transaction (one WAL fsync) for objects of several associations; each row
+    // in its own savepoint, so one bad row fails alone.
+    recordInstances: db.transaction((batch: ReadonlyArray<{ instance: NewInstance & { version: number }; now: number }>) =>
+      batch.map(({ instance, now }) => {
+        try {
+          record(instance, now);
+          return null;
+        } catch (err) {
+          return err instanceof Error ? err : new Error(String(err));
+        }
+      }),
+    ),
     instanceCount: () => q.count.get()?.n ?? 0,
     study: (uid) => {
       const row = q.study.get(uid);

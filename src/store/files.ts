@@ -1,6 +1,7 @@
 // Durable files: every object is written to tmp/, fsynced, renamed into its UID-based place and the
 // directory fsynced, so after a crash a file is either whole at its final path or not there at all.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
@@ -42,6 +43,29 @@ export function openFileStore(dataDir: string): FileStore {
         for (let d = dir; d !== dirname(created); d = dirname(d)) fsyncDir(dirname(d));
       }
       return rel;
+    },
+    move(tempFile, place) {
+      const rel = instanceRelativePath(place);
+      const target = join(dataDir, rel);
+      const dir = dirname(target);
+      const created = mkdirSync(dir, dirs);
+      renameSync(tempFile, target);
+      const changed = [dir];
+      // Each directory created here must itself be a durable entry in its parent.
+      if (created) for (let d = dir; d !== dirname(created); d = dirname(d)) changed.push(dirname(d));
+      return { path: rel, dirs: changed };
+    },
+    async syncDirectories(list) {
+      await Promise.all(
+        [...new Set(list)].map(async (dir) => {
+          const handle = await open(dir, 'r');
+          try {
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        }),
+      );
     },
     absolute: (rel) => (rel.startsWith('/') ? rel : join(dataDir, rel)),
     remove: (p) => rmSync(p.startsWith('/') ? p : join(dataDir, p), { force: true }),

@@ -29,7 +29,7 @@ end
 /** Debian's orthanc-dicomweb plugin: the DICOMweb root a web viewer (OHIF) reads the PACS through. */
 export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
-export async function startOrthanc(precedent: { aeTitle: string; port: number }, options: { dicomweb?: boolean } = {}): Promise<TestOrthanc> {
+export async function startOrthanc(precedent: { aeTitle: string; port: number }, options: { dicomweb?: boolean; route?: boolean } = {}): Promise<TestOrthanc> {
   requireTool('Orthanc');
   if (options.dicomweb === true && !existsSync(DICOMWEB_PLUGIN)) throw new Error(`${DICOMWEB_PLUGIN} is missing: run scripts/install-test-peers.sh (Debian package orthanc-dicomweb)`);
   const dir = tempDir('precedent-orthanc-');
@@ -48,7 +48,8 @@ export async function startOrthanc(precedent: { aeTitle: string; port: number },
     DicomCheckCalledAet: true,
     DicomAlwaysAllowStore: true,
     DicomModalities: { precedent: [precedent.aeTitle, '127.0.0.1', precedent.port] },
-    LuaScripts: [join(dir, 'route.lua')],
+    // route: false (the ingest bench): Orthanc only stores, as a PACS receiving a burst does.
+    LuaScripts: options.route === false ? [] : [join(dir, 'route.lua')],
     Plugins: options.dicomweb === true ? [DICOMWEB_PLUGIN] : [],
     DicomWeb: { Enable: options.dicomweb === true, Root: '/dicom-web/' },
     StableAge: 2,

@@ -89,11 +89,13 @@ export function simplify(item: Record<string, unknown>): Item {
  * Where a text is burned into an image in one colour at one scale, or null. Lit pixels must have the
  * colour and the unlit pixels of its box must not (a saturated white lung is not "text").
  */
-export function findText(img: RgbImage, text: string, colour: readonly number[], scales = [1, 2, 3, 4]): { x: number; y: number; scale: number } | null {
+export function findText(img: RgbImage, text: string, colour: readonly number[], scales = [1, 2, 3, 4], tolerance = 0): { x: number; y: number; scale: number } | null {
+  // tolerance > 0: a lossy (JPEG) copy of the page, whose text pixels are near the colour, not on it.
+  const near = (a: number | undefined, b: number | undefined): boolean => Math.abs((a ?? -1000) - (b ?? 1000)) <= tolerance;
   const isColour = (x: number, y: number): boolean => {
     if (x < 0 || y < 0 || x >= img.width || y >= img.height) return false;
     const i = (y * img.width + x) * 3;
-    return img.data[i] === colour[0] && img.data[i + 1] === colour[1] && img.data[i + 2] === colour[2];
+    return near(img.data[i], colour[0]) && near(img.data[i + 1], colour[1]) && near(img.data[i + 2], colour[2]);
   };
   for (const scale of scales) {
     const lit = new Set<number>();

@@ -1,0 +1,129 @@
+// npm run bench, ingest section: C-STORE throughput of the node (`precedent serve`, analysis held
+// off), a real Orthanc (fsync per file) and dcmtk storescp (no fsync), side by side in the same run,
+// with 1 and 4 associations from dcmsend. Every run sends fresh UIDs (a copy of one fixture set with
+// the UIDs' last digits replaced, lengths kept), so no receiver sees a duplicate. Runs are
+// interleaved (node, Orthanc, storescp for each association count) so that load on the machine hits
+// all three alike; the load average is printed with the table.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomInt } from 'node:crypto';
+import { buildFixtures, type FixtureSpec, type PixelVariant } from '../test/fixtures/build.js';
+import { readSharedLabels } from '../test/fixtures/shared.js';
+import { tempDir } from '../test/helpers/node.js';
+import { startOrthanc } from '../test/helpers/orthanc.js';
+import { freePort } from '../test/helpers/process.js';
+import { run } from '../test/helpers/tools.js';
+import { printTable } from './table.js';
+
+const IMAGES = Number(process.env.BENCH_INGEST_IMAGES ?? 200);
+const ASSOCIATIONS = (process.env.BENCH_INGEST_ASSOCIATIONS ?? '1,4').split(',').map(Number);
+const VARIANTS: PixelVariant[] = ['dx12', 'cr12m1', 'dx8', 'dx16'];
+
+interface Receiver {
+  name: string;
+  aeTitle: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function benchIngest(): Promise<void> {
+  const available = readSharedLabels().length;
+  // A mix of pixel formats and sizes (256-1024 px, uncompressed), like a PACS routing a morning's CXRs.
+  const specs = Array.from({ length: IMAGES }, (_, i): FixtureSpec => ({ variant: VARIANTS[i % VARIANTS.length] ?? 'dx12', syntax: 'ele', imageIndex: (i * 37) % available, maxSize: [256, 512, 1024][i % 3] }));
+  const base = await buildFixtures(specs, tempDir('precedent-bench-ingest-fix-'));
+  const files = base.map((f) => ({ bytes: readFileSync(f.path), uids: [f.studyInstanceUID, f.seriesInstanceUID, f.sopInstanceUID] }));
+  const megabytes = files.reduce((s, f) => s + f.bytes.length, 0) / 1e6;
+  const receivers = [await startNode(), await startOrthancReceiver(), await startStorescp()];
+  const rates = new Map<string, number>();
+  const loads: number[] = [];
+  try {
+    for (const associations of ASSOCIATIONS) {
+      for (const receiver of receivers) {
+        const dir = freshCopy(files);
+        loads.push(loadavg()[0] ?? 0);
+        rates.set(`${receiver.name}/${associations}`, await send(receiver, dir, associations));
+      }
+    }
+  } finally {
+    for (const r of receivers) await r.stop();
+  }
+  console.log(`\n## Ingest — ${IMAGES} CXR objects (${megabytes.toFixed(1)} MB, fresh UIDs per run) with dcmsend; load average during the runs ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n`);
+  printTable(
+    ['associations', 'Precedent (img/s)', 'Orthanc (img/s)', 'storescp, no fsync (img/s)', 'Precedent / Orthanc', 'Precedent / storescp'],
+    ASSOCIATIONS.map((a) => {
+      const [p, o, s] = ['precedent', 'orthanc', 'storescp'].map((n) => rates.get(`${n}/${a}`) ?? NaN) as [number, number, number];
+      return [String(a), p.toFixed(0), o.toFixed(0), s.toFixed(0), (p / o).toFixed(2), (p / s).toFixed(2)];
+    }),
+  );
+}
+
+/** The same objects under new UIDs of the same length (only the last digits change). */
+function freshCopy(files: ReadonlyArray<{ bytes: Buffer; uids: string[] }>): string {
+  const dir = tempDir('precedent-bench-ingest-run-');
+  files.forEach((f, i) => {
+    const bytes = Buffer.from(f.bytes);
+    for (const uid of f.uids) {
+      const fresh = uid.slice(0, -6) + String(randomInt(100000, 999999));
+      const from = Buffer.from(uid, 'latin1');
+      for (let at = bytes.indexOf(from); at >= 0; at = bytes.indexOf(from, at + from.length)) bytes.write(fresh, at, 'latin1');
+    }
+    writeFileSync(join(dir, `${i}.dcm`), bytes);
+  });
+  return dir;
+}
+
+/** Wall time for `associations` dcmsend processes to send the folder's files between them. */
+async function send(receiver: Receiver, dir: string, associations: number): Promise<number> {
+  const names = readdirSync(dir).map((n) => join(dir, n));
+  const groups = Array.from({ length: associations }, (_, g) => names.filter((_, i) => i % associations === g));
+  const t0 = performance.now();
+  const results = await Promise.all(groups.map((g) => run('dcmsend', ['-aet', 'BENCHSCU', '-aec', receiver.aeTitle, '127.0.0.1', String(receiver.port), ...g], { timeoutMs: 600_000 })));
+  const seconds = (performance.now() - t0) / 1000;
+  const failed = results.find((r) => r.code !== 0);
+  if (failed) throw new Error(`dcmsend to ${receiver.name} failed: ${failed.stderr.slice(-300)}`);
+  return names.length / seconds;
+}
+
+async function waitForPort(port: number, child: ChildProcess, what: string): Promise<void> {
+  const end = Date.now() + 60_000;
+  while ((await run('echoscu', ['-aec', what, '127.0.0.1', String(port)])).code !== 0) {
+    if (child.exitCode !== null || Date.now() > end) throw new Error(`${what} did not start`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const stopChild = (child: ChildProcess) => async (): Promise<void> => {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+};
+
+/** `precedent serve` as deployed: its own process, the default model, analysis held off for the burst. */
+async function startNode(): Promise<Receiver> {
+  const dataDir = tempDir('precedent-bench-ingest-node-');
+  const port = await freePort();
+  const config = join(dataDir, 'precedent.json');
+  writeFileSync(config, JSON.stringify({ dimse: { port, host: '127.0.0.1' }, storage: { dataDir, minFreeBytes: 0 }, studies: { completeAfterSeconds: 3600, maxWaitSeconds: 7200 }, log: { level: 'warn' }, ops: { enabled: false } }));
+  const child = spawn('node', ['bin/precedent.js', 'serve', '--config', config], { stdio: 'ignore', env: { ...process.env, PRECEDENT_SHARED_DIR: undefined } });
+  await waitForPort(port, child, 'PRECEDENT');
+  return { name: 'precedent', aeTitle: 'PRECEDENT', port, stop: stopChild(child) };
+}
+
+async function startOrthancReceiver(): Promise<Receiver> {
+  const orthanc = await startOrthanc({ aeTitle: 'PRECEDENT', port: 1 }, { route: false });
+  return { name: 'orthanc', aeTitle: orthanc.aeTitle, port: orthanc.dicomPort, stop: () => orthanc.stop() };
+}
+
+async function startStorescp(): Promise<Receiver> {
+  const dir = tempDir('precedent-bench-ingest-scp-');
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const child = spawn('storescp', ['-aet', 'STORESCP', '+xa', '-od', dir, String(port)], { stdio: 'ignore', env: { ...process.env, TCP_NODELAY: '1' } });
+  await waitForPort(port, child, 'STORESCP');
+  return { name: 'storescp', aeTitle: 'STORESCP', port, stop: stopChild(child) };
+}
