@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import type { StudyLabels } from '../shared/case-store.js';
 import { PrecedentError } from '../shared/errors.js';
 import { readLabelsCsv } from '../index/index.js';
-import { openCaseContext, runCommand } from './archive-context.js';
+import { openCaseContext, positiveInt, runCommand, UsageError } from './archive-context.js';
+import { runScoreOpenI } from './labels-openi.js';
 
 export function registerLabelsCommands(program: Command): void {
   const labels = program.command('labels').description('labels and clinical data of archive cases');
@@ -30,6 +31,20 @@ export function registerLabelsCommands(program: Command): void {
         } finally {
           ctx.close();
         }
+      }),
+    );
+  labels
+    .command('score-openi')
+    .description('measure the report labeller against the Open-i MeSH indexing (NLMCXR_reports.tgz): sensitivity, specificity, PPV, F1 with intervals')
+    .argument('<tgz>', 'NLMCXR_reports.tgz as published')
+    .option('--rules <file>', 'report rules (YAML or JSON); default: the shipped config/report-rules.yaml')
+    .option('--uncertain <how>', 'count uncertain mentions as positive or ignore them (overrides the rules)')
+    .option('--resamples <n>', 'bootstrap resamples', '1000')
+    .option('--seed <n>', 'bootstrap seed', '1')
+    .action((tgz: string, opts: { rules?: string; uncertain?: string; resamples: string; seed: string }) =>
+      runCommand(async () => {
+        if (opts.uncertain !== undefined && opts.uncertain !== 'positive' && opts.uncertain !== 'ignore') throw new UsageError('--uncertain must be positive or ignore');
+        process.stdout.write(runScoreOpenI(tgz, { ...opts, resamples: positiveInt(opts.resamples, '--resamples'), seed: positiveInt(opts.seed, '--seed') }));
       }),
     );
 }
