@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Installs the real peers the tests talk to (Debian packages): dcmtk (echoscu, storescu, dcmsend,
 # dcmdump, dcmcjpeg, dcmcjpls, dcmcrle, dcmconv), dicom3tools (dciodvfy), libgdcm-tools (gdcmconv for
-# JPEG 2000 fixtures), redis-server (BullMQ tests), python3-onnx + numpy (the suite builds a small ONNX
+# JPEG 2000 fixtures), redis-server (BullMQ tests), python3-hl7 (mllp_send, the HL7 v2 sender of the report tests), python3-onnx + numpy (the suite builds a small ONNX
 # test model), orthanc (the PACS of the end-to-end test), libfaiss-dev + a C++ tool chain (the optional
 # FAISS backend, built by scripts/build-faiss-node.sh, which this script then runs). Skips apt when
 # everything is already there.
 set -euo pipefail
 need=()
-for pair in echoscu:dcmtk dciodvfy:dicom3tools gdcmconv:libgdcm-tools redis-server:redis-server Orthanc:orthanc; do
+for pair in echoscu:dcmtk dciodvfy:dicom3tools gdcmconv:libgdcm-tools redis-server:redis-server Orthanc:orthanc mllp_send:python3-hl7; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 /usr/bin/python3 -c 'import onnx, numpy' >/dev/null 2>&1 || need+=(python3-onnx python3-numpy)
 [ -f /usr/include/faiss/IndexFlat.h ] || need+=(libfaiss-dev)
 command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || need+=(g++ make)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test peers present: dcmtk, dicom3tools, libgdcm-tools, redis-server, python3-onnx, orthanc, libfaiss-dev"
+  echo "test peers present: dcmtk, dicom3tools, libgdcm-tools, redis-server, python3-onnx, orthanc, python3-hl7, libfaiss-dev"
 else
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -18,6 +18,9 @@ import { createPromMetrics } from './ops/index.js';
 import { createSurfaces } from './surfaces.js';
 import { openExportOutbox } from './store/index.js';
 import { createExporter, type Destination } from './export/index.js';
+import { openReportStore } from './store/index.js';
+import type { ReportStore } from './shared/reports.js';
+import { createLabeller, createMllpServer, createReportIntake, matchReportsOnIngest, reportRules } from './reports/index.js';
 
 export interface NodeOptions {
   /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
@@ -30,8 +33,10 @@ export interface PrecedentNode {
   readonly catalog: Catalog;
   readonly queue: JobQueue;
   readonly dataDir: string;
+  /** Radiology reports received (HL7 MLLP, FHIR), with their labels and study matches. */
+  readonly reports: ReportStore;
   /** dicomwebPort / opsPort: undefined when that listener is disabled (dicomweb.enabled, ops.enabled). */
-  start(): Promise<{ dimsePort: number; requeued: number; dicomwebPort: number | undefined; opsPort: number | undefined }>;
+  start(): Promise<{ dimsePort: number; requeued: number; dicomwebPort: number | undefined; opsPort: number | undefined; mllpPort: number | undefined }>;
   /** Graceful: stop accepting, let open associations finish (up to graceMs), finish running jobs. */
   stop(graceMs?: number): Promise<void>;
   /** For tests: check for complete studies now instead of waiting for the next pass. */
@@ -48,7 +53,13 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
   // One registry per node (ops/); every object either edge receives is counted in ingest's wrapper.
   const metrics = createPromMetrics();
-  const ingest = instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics);
+  // Reports live in the catalog database; every stored object lets waiting reports find their study.
+  const reports = openReportStore(join(dataDir, 'catalog.sqlite'));
+  const reportLog = log.child({ component: 'reports' });
+  const intake = createReportIntake({ store: reports, labeller: createLabeller(reportRules(config.reports.rulesFile)), log: reportLog, now });
+  const ingest = matchReportsOnIngest(instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics), reports, reportLog);
+  const { port: mllpPortSetting, ...mllpOptions } = config.reports.mllp;
+  const mllp = mllpPortSetting === undefined ? undefined : createMllpServer({ ...mllpOptions, port: mllpPortSetting, intake, log: reportLog, now });
   const dimse = createDimseServer({
     config: config.dimse,
     // The archive AE title (if set) is answered too: what it receives becomes archive cases (archive.ts).
@@ -86,6 +97,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     catalog,
     queue,
     dataDir,
+    reports,
     async start() {
       const opsPort = await surfaces.startOps();
       const swept = files.sweepTemp();
@@ -111,15 +123,17 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       exporter.start();
       const dimsePort = await dimse.listen();
       const dicomwebPort = await surfaces.startDicomweb();
+      const mllpPort = await mllp?.listen();
       if (destinations.length === 0 && !config.dicomweb.enabled) {
         // The defaults: results are nowhere but on disk, and a first user would otherwise not find them.
         log.warn({ results: join(dataDir, 'results') }, `no export destination and DICOMweb off: results are written as DICOM files under ${join(dataDir, 'results')} only`);
       }
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
-      return { dimsePort, requeued, dicomwebPort, opsPort };
+      return { dimsePort, requeued, dicomwebPort, opsPort, mllpPort };
     },
     async stop(graceMs = 5000) {
       await surfaces.stop();
+      await mllp?.close();
       await dimse.close(graceMs);
       scheduler.stop();
       await queue.close();
@@ -127,6 +141,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       await exporter.stop();
       outbox.close();
       objects.close();
+      reports.close();
       catalog.close();
       log.info('Precedent node stopped');
     },

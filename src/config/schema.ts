@@ -157,6 +157,27 @@ export const archiveSchema = z
   })
   .strict();
 
+export const reportsSchema = z
+  .object({
+    /** Report labeller rules (YAML or JSON, docs/reports.md); unset: the shipped config/report-rules.yaml. */
+    rulesFile: z.string().min(1).optional(),
+    mllp: z
+      .object({
+        /** HL7 v2 ORU^R01 over MLLP listener port (commonly 2575); unset: no listener. */
+        port: z.number().int().min(0).max(65535).optional(),
+        host: z.string().default('0.0.0.0'),
+        /** A framed message larger than this closes the connection. */
+        maxMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        idleTimeoutSeconds: seconds.default(300),
+        /** MSH-3 and MSH-4 of the acknowledgements. */
+        application: z.string().min(1).default('PRECEDENT'),
+        facility: z.string().default(''),
+      })
+      .strict()
+      .default({ host: '0.0.0.0', maxMessageBytes: 1024 * 1024, idleTimeoutSeconds: 300, application: 'PRECEDENT', facility: '' }),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -175,6 +196,7 @@ export const configSchema = z
     index: indexSchema.default(indexSchema.parse({})),
     archive: archiveSchema.default(archiveSchema.parse({})),
     export: exportSchema.default(exportSchema.parse({})),
+    reports: reportsSchema.default(reportsSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     dicomweb: dicomwebSchema.default(dicomwebSchema.parse({})),
     ops: opsSchema.default(opsSchema.parse({})),
@@ -190,4 +212,5 @@ export type InferenceConfig = Config['inference'];
 export type IndexConfig = Config['index'];
 export type ArchiveConfig = Config['archive'];
 export type ExportConfig = Config['export'];
+export type ReportsConfig = Config['reports'];
 export type { DicomwebConfig, OpsConfig, TlsClientConfig, TlsServerConfig } from './network.js';

@@ -5,3 +5,4 @@ export { openCaseStore } from './cases.js';
 export { openStatusReader } from './status.js';
 export { openObjectIndex } from './objects.js';
 export { backfillObjectIndex } from './objects-backfill.js';
+export { openReportStore } from './reports.js';
