@@ -20,7 +20,7 @@ import { openExportOutbox } from './store/index.js';
 import { createExporter, type Destination } from './export/index.js';
 import { openReportStore } from './store/index.js';
 import type { ReportStore } from './shared/reports.js';
-import { createLabeller, createMllpServer, createReportIntake, matchReportsOnIngest, reportRules } from './reports/index.js';
+import { createLabeller, createMllpServer, createReportIntake, matchReportsOnIngest, registerFhirRoutes, reportRules } from './reports/index.js';
 
 export interface NodeOptions {
   /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
@@ -91,7 +91,9 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   });
   // What QIDO-RS searches and WADO-RS serves: every stored object (catalog.ts and results.ts fill it).
   const objects = openObjectIndex(join(dataDir, 'catalog.sqlite'));
-  const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis });
+  const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis,
+    dicomwebRoutes: (app) => registerFhirRoutes(app, { intake, log: reportLog }),
+  });
 
   return {
     catalog,

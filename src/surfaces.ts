@@ -2,6 +2,7 @@
 // (node.ts, worker.ts): the DICOMweb edge (STOW-RS into ingest, QIDO/WADO of results) and the
 // operations API (health, readiness, Prometheus metrics, study status).
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Logger } from './shared/log.js';
 import type { Catalog } from './shared/catalog.js';
@@ -24,6 +25,8 @@ export interface SurfaceDeps {
   objects: ObjectIndex;
   /** Describes the analysis runtime once started (undefined: none in this process). */
   analysis: () => { describe(): string } | undefined;
+  /** More DICOMweb routes behind its authentication (FHIR DiagnosticReport intake). */
+  dicomwebRoutes?: (app: FastifyInstance) => void;
 }
 
 export interface Surfaces {
@@ -60,6 +63,7 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
         minFreeBytes: config.storage.minFreeBytes,
         diskFreeBytes: () => files.freeBytes(),
         calledAETitle: config.dimse.aeTitle,
+        ...(deps.dicomwebRoutes ? { routes: deps.dicomwebRoutes } : {}),
       })
     : undefined;
 

@@ -31,6 +31,8 @@ export interface DicomwebServerDeps {
   diskFreeBytes?: () => number;
   /** Recorded as the called AE title of STOW-RS objects (default PRECEDENT: they are clinical studies). */
   calledAETitle?: string;
+  /** More routes behind the same authentication (the FHIR report intake, reports/fhir.ts). */
+  routes?: (app: FastifyInstance) => void;
 }
 
 export interface DicomwebServer {
@@ -143,6 +145,7 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
     instance.post('/dicomweb/studies/:study', stow);
     registerQidoRoutes(instance, deps.objects, baseUrl, log);
     registerWadoRoutes(instance, deps.objects, deps.dataDir, baseUrl);
+    deps.routes?.(instance);
     return instance;
   }
 

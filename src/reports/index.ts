@@ -8,3 +8,4 @@ export { createReportIntake, matchReportsOnIngest, type ReportIntake, type Incom
 export { createMllpServer, MllpDeframer, frame, type MllpServer, type MllpOptions } from './mllp.js';
 export { parseHl7, unescapeHl7, buildAck, type Hl7Message } from './hl7.js';
 export { readOru, resultStatus, type OruReport } from './oru.js';
+export { registerFhirRoutes, readDiagnosticReport, fhirStatus } from './fhir.js';
