@@ -6,6 +6,8 @@ import { PrecedentError } from '../shared/errors.js';
 import { readLabelsCsv } from '../index/index.js';
 import { openCaseContext, positiveInt, runCommand, UsageError } from './archive-context.js';
 import { runScoreOpenI } from './labels-openi.js';
+import { labelsFromReports } from './labels-reports.js';
+import { DEFAULT_RULES_FILE, reportRules } from '../reports/index.js';
 
 export function registerLabelsCommands(program: Command): void {
   const labels = program.command('labels').description('labels and clinical data of archive cases');
@@ -23,11 +25,29 @@ export function registerLabelsCommands(program: Command): void {
           if (r.StudyInstanceUID) return { match: { StudyInstanceUID: r.StudyInstanceUID }, facts: r.facts };
           if (r.AccessionNumber) return { match: { AccessionNumber: r.AccessionNumber }, facts: r.facts };
           throw new PrecedentError('INPUT_INVALID', `${csv} line ${r.line}: needs AccessionNumber, StudyInstanceUID or SOPInstanceUID`);
-        });
+        }).map((e) => ({ ...e, facts: { ...e.facts, clinical: { ...e.facts.clinical, label_source: 'csv' } } }));
         const ctx = openCaseContext(opts);
         try {
           const result = ctx.cases.loadLabels(entries, Date.now());
           process.stdout.write(`${result.rows} row(s): ${result.casesUpdated} case(s) updated, ${result.pending} row(s) wait for their study\n`);
+        } finally {
+          ctx.close();
+        }
+      }),
+    );
+  labels
+    .command('from-reports')
+    .description('label archive studies from their stored reports (HL7, FHIR) with the report rules; provenance: clinical.label_source = report-rules')
+    .option('-c, --config <file>', 'configuration file (reports.rulesFile chooses the rules)')
+    .action((opts: { config?: string }) =>
+      runCommand(async () => {
+        const ctx = openCaseContext(opts);
+        try {
+          const file = ctx.config.reports.rulesFile ?? DEFAULT_RULES_FILE;
+          const entries = labelsFromReports(ctx.dataDir, reportRules(file), file === DEFAULT_RULES_FILE ? 'default' : file);
+          const result = ctx.cases.loadLabels(entries, Date.now());
+          const abnormal = entries.filter((e) => e.facts.labels.includes('abnormal')).length;
+          process.stdout.write(`${entries.length} reported studies (${abnormal} abnormal, ${entries.length - abnormal} normal): ${result.casesUpdated} case(s) updated, ${result.pending} wait for their cases\n`);
         } finally {
           ctx.close();
         }

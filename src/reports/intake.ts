@@ -43,7 +43,7 @@ export function matchReportsOnIngest(ingest: IngestService, store: ReportStore, 
           const outcome = await receiver.complete();
           try {
             const matched = store.matchStudy(outcome.StudyInstanceUID);
-            if (matched > 0) log.info({ matched }, 'waiting reports matched to an arriving study');
+            if (matched > 0) log.info({ matched }, 'waiting reports (with their history) matched to an arriving study');
           } catch (err) {
             // Matching is retried with the next object of the study; never fail a stored object for it.
             log.warn({ err: err instanceof Error ? err.message : String(err) }, 'report matching failed');

@@ -41,7 +41,7 @@ export interface ReportStore {
    * except that a preliminary report never replaces a final or corrected one.
    */
   put(report: NewReport, now: number): StoredReport;
-  /** Matches waiting reports to the study, by its Study Instance UID or the Accession Numbers of its objects. */
+  /** Matches waiting reports (replaced ones too: the history) to the study, by its Study Instance UID or its objects' Accession Numbers; returns how many. */
   matchStudy(StudyInstanceUID: string): number;
   /** The current (not superseded, not cancelled) report of a study. */
   currentForStudy(StudyInstanceUID: string): StoredReport | undefined;
