@@ -58,8 +58,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   const reportLog = log.child({ component: 'reports' });
   const intake = createReportIntake({ store: reports, labeller: createLabeller(reportRules(config.reports.rulesFile)), log: reportLog, now });
   const ingest = matchReportsOnIngest(instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics), reports, reportLog);
-  const { port: mllpPortSetting, ...mllpOptions } = config.reports.mllp;
-  const mllp = mllpPortSetting === undefined ? undefined : createMllpServer({ ...mllpOptions, port: mllpPortSetting, intake, log: reportLog, now });
+  const mllp = config.reports.mllp ? createMllpServer({ ...config.reports.mllp, intake, log: reportLog, now }) : undefined;
   const dimse = createDimseServer({
     config: config.dimse,
     // The archive AE title (if set) is answered too: what it receives becomes archive cases (archive.ts).

@@ -45,7 +45,7 @@ beforeAll(async () => {
   requireTool('storescu');
   dir = tempDir('precedent-mllp-');
   fixture = await buildFixture({ variant: 'dx12', syntax: 'ele', imageIndex: 1, accessionNumber: 'ACC-MLLP-1', patientName: PATIENT }, join(dir, 'study'));
-  node = await startTestNode({ reports: { mllp: { port: 0, host: '127.0.0.1' } } });
+  node = await startTestNode({ reports: { mllp: { port: 0, host: '127.0.0.1', maxMessageBytes: 1 << 20, idleTimeoutSeconds: 30, application: 'PRECEDENT', facility: 'TEST' } } });
 });
 
 afterAll(async () => {

@@ -161,10 +161,11 @@ export const reportsSchema = z
   .object({
     /** Report labeller rules (YAML or JSON, docs/reports.md); unset: the shipped config/report-rules.yaml. */
     rulesFile: z.string().min(1).optional(),
+    /** HL7 v2 ORU^R01 over MLLP listener (docs/conformance.md 10.1); unset: no listener. */
     mllp: z
       .object({
-        /** HL7 v2 ORU^R01 over MLLP listener port (commonly 2575); unset: no listener. */
-        port: z.number().int().min(0).max(65535).optional(),
+        /** Listener port (commonly 2575). */
+        port: z.number().int().min(0).max(65535),
         host: z.string().default('0.0.0.0'),
         /** A framed message larger than this closes the connection. */
         maxMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
@@ -174,7 +175,7 @@ export const reportsSchema = z
         facility: z.string().default(''),
       })
       .strict()
-      .default({ host: '0.0.0.0', maxMessageBytes: 1024 * 1024, idleTimeoutSeconds: 300, application: 'PRECEDENT', facility: '' }),
+      .optional(),
   })
   .strict();
 
