@@ -18,7 +18,8 @@ import { createPromMetrics } from './ops/index.js';
 import { createSurfaces } from './surfaces.js';
 import { openExportOutbox } from './store/index.js';
 import { createExporter, type Destination } from './export/index.js';
-import { openReportStore } from './store/index.js';
+import { openCaseStore, openReportStore } from './store/index.js';
+import { createRunningMonitor } from './monitor/index.js';
 import type { ReportStore } from './shared/reports.js';
 import { createLabeller, createMllpServer, createReportIntake, matchReportsOnIngest, registerFhirRoutes, reportRules } from './reports/index.js';
 
@@ -88,10 +89,14 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     metrics,
     now,
   });
+  // The node's calls against the radiologists' reports (monitor/), on the stored retrieval results.
+  const monitorCases = openCaseStore(join(dataDir, 'catalog.sqlite'));
+  const monitor = createRunningMonitor({ reports, retrievals: (study) => monitorCases.retrievals(study), config: config.monitor, registry: metrics.registry, log: log.child({ component: 'monitor' }), now });
   // What QIDO-RS searches and WADO-RS serves: every stored object (catalog.ts and results.ts fill it).
   const objects = openObjectIndex(join(dataDir, 'catalog.sqlite'));
   const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis,
     dicomwebRoutes: (app) => registerFhirRoutes(app, { intake, log: reportLog }),
+    extraChecks: [{ name: 'reports', run: () => monitor.check() }],
   });
 
   return {
@@ -125,6 +130,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       const dimsePort = await dimse.listen();
       const dicomwebPort = await surfaces.startDicomweb();
       const mllpPort = await mllp?.listen();
+      monitor.start();
       if (destinations.length === 0 && !config.dicomweb.enabled) {
         // The defaults: results are nowhere but on disk, and a first user would otherwise not find them.
         log.warn({ results: join(dataDir, 'results') }, `no export destination and DICOMweb off: results are written as DICOM files under ${join(dataDir, 'results')} only`);
@@ -134,6 +140,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     },
     async stop(graceMs = 5000) {
       await surfaces.stop();
+      monitor.stop();
       await mllp?.close();
       await dimse.close(graceMs);
       scheduler.stop();
@@ -142,6 +149,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       await exporter.stop();
       outbox.close();
       objects.close();
+      monitorCases.close();
       reports.close();
       catalog.close();
       log.info('Precedent node stopped');

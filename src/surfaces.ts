@@ -12,7 +12,7 @@ import type { ObjectIndex } from './shared/dicom-objects.js';
 import type { StatusReader } from './shared/status.js';
 import { openStatusReader } from './store/index.js';
 import { createDicomwebServer, type DicomwebServer } from './dicomweb/index.js';
-import { createOpsServer, nodeChecks, type CheckResult, type OpsServer, type PromMetrics } from './ops/index.js';
+import { createOpsServer, nodeChecks, type CheckResult, type OpsServer, type PromMetrics, type ReadinessCheck } from './ops/index.js';
 
 export interface SurfaceDeps {
   metrics: PromMetrics;
@@ -25,6 +25,8 @@ export interface SurfaceDeps {
   objects: ObjectIndex;
   /** Describes the analysis runtime once started (undefined: none in this process). */
   analysis: () => { describe(): string } | undefined;
+  /** More readiness checks (the report monitor). */
+  extraChecks?: ReadinessCheck[];
   /** More DICOMweb routes behind its authentication (FHIR DiagnosticReport intake). */
   dicomwebRoutes?: (app: FastifyInstance) => void;
 }
@@ -81,13 +83,16 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
         metrics,
         status: reader,
         log: log.child({ component: 'ops' }),
-        checks: nodeChecks({
-          catalog: () => catalog.instanceCount(),
-          queueDepth: () => queue.depth(),
-          diskFreeBytes: () => files.freeBytes(),
-          minFreeBytes: config.storage.minFreeBytes,
-          model: () => modelState(config, deps.analysis()),
-        }),
+        checks: [
+          ...nodeChecks({
+            catalog: () => catalog.instanceCount(),
+            queueDepth: () => queue.depth(),
+            diskFreeBytes: () => files.freeBytes(),
+            minFreeBytes: config.storage.minFreeBytes,
+            model: () => modelState(config, deps.analysis()),
+          }),
+          ...(deps.extraChecks ?? []),
+        ],
       });
       try {
         return await ops.listen();

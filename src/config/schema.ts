@@ -179,6 +179,25 @@ export const reportsSchema = z
   })
   .strict();
 
+export const monitorSchema = z
+  .object({
+    /** The node calls a study abnormal when its vote's probability of abnormal (1 - P(normal)) reaches this. */
+    threshold: z.number().min(0).max(1).default(0.5),
+    /** The running figures (gauges, alert, `precedent monitor` default) cover pairs of the last this many days. */
+    windowDays: z.number().positive().default(28),
+    /** Alert (log line, gauge) when the window's F1 against the reports falls below this; unset: no alert. */
+    f1Floor: z.number().min(0).max(1).optional(),
+    /** No alert on fewer pairs than this in the window. */
+    minPairs: z.number().int().min(1).default(30),
+    /** Below the floor, /readyz reports not ready (a load balancer then stops sending work). */
+    degradeReadiness: z.boolean().default(false),
+    /** How often `precedent serve` recomputes the running figures. */
+    intervalSeconds: seconds.default(300),
+    /** Bootstrap resamples of the intervals. */
+    resamples: z.number().int().min(0).max(100000).default(200),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -198,6 +217,7 @@ export const configSchema = z
     archive: archiveSchema.default(archiveSchema.parse({})),
     export: exportSchema.default(exportSchema.parse({})),
     reports: reportsSchema.default(reportsSchema.parse({})),
+    monitor: monitorSchema.default(monitorSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     dicomweb: dicomwebSchema.default(dicomwebSchema.parse({})),
     ops: opsSchema.default(opsSchema.parse({})),
@@ -214,4 +234,5 @@ export type IndexConfig = Config['index'];
 export type ArchiveConfig = Config['archive'];
 export type ExportConfig = Config['export'];
 export type ReportsConfig = Config['reports'];
+export type MonitorConfig = Config['monitor'];
 export type { DicomwebConfig, OpsConfig, TlsClientConfig, TlsServerConfig } from './network.js';
