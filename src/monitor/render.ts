@@ -17,7 +17,7 @@ const cell = (f: MonitorFigures, m: (typeof MONITOR_METRICS)[number]): string =>
 };
 
 export function monitorTable(report: MonitorReport): string {
-  const head = `| period | pairs | abnormal by report | ${MONITOR_METRICS.map((m) => (m === 'ppv' ? 'PPV' : m === 'auc' ? 'AUC' : m)).join(' | ')} |`;
+  const head = `| period | pairs | abnormal by report | ${MONITOR_METRICS.map((m) => ({ sensitivity: 'sensitivity', specificity: 'specificity', ppv: 'PPV', f1: 'F1', auc: 'AUC' })[m]).join(' | ')} |`;
   const row = (name: string, f: MonitorFigures) => `| ${name} | ${f.pairs} | ${f.confusion.tp + f.confusion.fn} | ${MONITOR_METRICS.map((m) => cell(f, m)).join(' | ')} |`;
   return [head, `|---|---:|---:|${MONITOR_METRICS.map(() => '---').join('|')}|`, row(`since ${report.since}`, report.window), ...report.weeks.map((w) => row(w.week, w.figures))].join('\n');
 }
