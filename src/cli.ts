@@ -8,6 +8,7 @@ import { registerLabelsCommands } from './commands/labels.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerExportCommands } from './commands/exports.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerMonitorCommand } from './commands/monitor.js';
 
 const program = new Command();
 program.name('precedent').description('DICOM node returning similar historical chest radiograph cases into the PACS study');
@@ -19,5 +20,6 @@ registerLabelsCommands(program);
 registerEvalCommand(program);
 registerExportCommands(program);
 registerStatusCommand(program);
+registerMonitorCommand(program);
 
 await program.parseAsync(process.argv);

@@ -18,10 +18,13 @@ import type { Archive } from './archive.js';
 import { instrumentIngest } from './shared/metrics.js';
 import { createPromMetrics } from './ops/index.js';
 import { createSurfaces } from './surfaces.js';
-import { openExportOutbox, openRetention } from './store/index.js';
+import { openCaseStore, openExportOutbox, openReportStore, openRetention } from './store/index.js';
 import { createExporter, type Destination } from './export/index.js';
 import { allowedHostsLockout } from './config/hosts.js';
 import { importReferenceArchive } from './reference-archive.js';
+import { createRunningMonitor } from './monitor/index.js';
+import type { ReportStore } from './shared/reports.js';
+import { createLabeller, createMllpServer, createReportIntake, matchReportsOnIngest, registerFhirRoutes, reportRules } from './reports/index.js';
 
 export interface NodeOptions {
   /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
@@ -34,8 +37,10 @@ export interface PrecedentNode {
   readonly catalog: Catalog;
   readonly queue: JobQueue;
   readonly dataDir: string;
+  /** Radiology reports received (HL7 MLLP, FHIR), with their labels and study matches. */
+  readonly reports: ReportStore;
   /** dicomwebPort / opsPort: undefined when that listener is disabled (dicomweb.enabled, ops.enabled). */
-  start(): Promise<{ dimsePort: number; requeued: number; dicomwebPort: number | undefined; opsPort: number | undefined }>;
+  start(): Promise<{ dimsePort: number; requeued: number; dicomwebPort: number | undefined; opsPort: number | undefined; mllpPort: number | undefined }>;
   /** Graceful: stop accepting, let open associations finish (up to graceMs), finish running jobs. */
   stop(graceMs?: number): Promise<void>;
   /** For tests: check for complete studies now instead of waiting for the next pass. */
@@ -54,7 +59,12 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
   // One registry per node (ops/); every object either edge receives is counted in ingest's wrapper.
   const metrics = createPromMetrics();
-  const ingest = instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics);
+  // Reports live in the catalog database; every stored object lets waiting reports find their study.
+  const reports = openReportStore(join(dataDir, 'catalog.sqlite'));
+  const reportLog = log.child({ component: 'reports' });
+  const intake = createReportIntake({ store: reports, labeller: createLabeller(reportRules(config.reports.rulesFile)), log: reportLog, now });
+  const ingest = matchReportsOnIngest(instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics), reports, reportLog);
+  const mllp = config.reports.mllp ? createMllpServer({ ...config.reports.mllp, intake, log: reportLog, now }) : undefined;
   const dimse = createDimseServer({
     config: config.dimse,
     // The archive AE title (if set) is answered too: what it receives becomes archive cases (archive.ts).
@@ -87,15 +97,22 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     metrics,
     now,
   });
+  // The node's calls against the radiologists' reports (monitor/), on the stored retrieval results.
+  const monitorCases = openCaseStore(join(dataDir, 'catalog.sqlite'));
+  const monitor = createRunningMonitor({ reports, retrievals: (study) => monitorCases.retrievals(study), config: config.monitor, registry: metrics.registry, log: log.child({ component: 'monitor' }), now });
   // What QIDO-RS searches and WADO-RS serves: every stored object (catalog.ts and results.ts fill it).
   const objects = openObjectIndex(join(dataDir, 'catalog.sqlite'));
-  const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis });
+  const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis,
+    dicomwebRoutes: (app) => registerFhirRoutes(app, { intake, log: reportLog }),
+    extraChecks: [{ name: 'reports', run: () => monitor.check() }],
+  });
   const retention = startRetention(config, files, join(dataDir, 'catalog.sqlite'), log.child({ component: 'retention' }), now);
 
   return {
     catalog,
     queue,
     dataDir,
+    reports,
     async start() {
       const lockout = allowedHostsLockout(config.dimse.host, config.dimse.allowedHosts);
       if (lockout) log.warn({ allowedHosts: config.dimse.allowedHosts, why: lockout }, 'dimse.allowedHosts lets no peer in: every association will be rejected');
@@ -123,6 +140,8 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       exporter.start();
       const dimsePort = await dimse.listen();
       const dicomwebPort = await surfaces.startDicomweb();
+      const mllpPort = await mllp?.listen();
+      monitor.start();
       if (destinations.length === 0 && !config.dicomweb.enabled) {
         // The defaults: results are nowhere but on disk, and a first user would otherwise not find them.
         log.warn({ results: join(dataDir, 'results') }, `no export destination and DICOMweb off: results are written as DICOM files under ${join(dataDir, 'results')} only`);
@@ -131,7 +150,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       // After the listeners: C-STOREs are accepted while the reference cases are embedded.
       if (analysis?.importer) referenceImport = importReferenceArchive(config, dataDir, analysis.importer, log.child({ component: 'reference' }), stopping.signal);
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
-      return { dimsePort, requeued, dicomwebPort, opsPort };
+      return { dimsePort, requeued, dicomwebPort, opsPort, mllpPort };
     },
     async stop(graceMs = 5000) {
       retention.stop();
@@ -139,6 +158,8 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       stopping.abort();
       await referenceImport;
       await surfaces.stop();
+      monitor.stop();
+      await mllp?.close();
       await dimse.close(graceMs);
       scheduler.stop();
       await queue.close();
@@ -146,6 +167,8 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       await exporter.stop();
       outbox.close();
       objects.close();
+      monitorCases.close();
+      reports.close();
       catalog.close();
       log.info('Precedent node stopped');
     },

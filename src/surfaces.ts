@@ -2,6 +2,7 @@
 // (node.ts, worker.ts): the DICOMweb edge (STOW-RS into ingest, QIDO/WADO of results) and the
 // operations API (health, readiness, Prometheus metrics, study status).
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Logger } from './shared/log.js';
 import type { Catalog } from './shared/catalog.js';
@@ -12,7 +13,7 @@ import type { StatusReader } from './shared/status.js';
 import { openStatusReader } from './store/index.js';
 import { createDicomwebServer, type DicomwebServer } from './dicomweb/index.js';
 import { createPixelPool, type PixelPool } from './decode/index.js';
-import { createOpsServer, nodeChecks, type CheckResult, type OpsServer, type PromMetrics } from './ops/index.js';
+import { createOpsServer, nodeChecks, type CheckResult, type OpsServer, type PromMetrics, type ReadinessCheck } from './ops/index.js';
 
 export interface SurfaceDeps {
   metrics: PromMetrics;
@@ -25,6 +26,10 @@ export interface SurfaceDeps {
   objects: ObjectIndex;
   /** Describes the analysis runtime once started (undefined: none in this process). */
   analysis: () => { describe(): string } | undefined;
+  /** More readiness checks (the report monitor). */
+  extraChecks?: ReadinessCheck[];
+  /** More DICOMweb routes behind its authentication (FHIR DiagnosticReport intake). */
+  dicomwebRoutes?: (app: FastifyInstance) => void;
 }
 
 export interface Surfaces {
@@ -65,6 +70,7 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
         minFreeBytes: config.storage.minFreeBytes,
         diskFreeBytes: () => files.freeBytes(),
         calledAETitle: config.dimse.aeTitle,
+        ...(deps.dicomwebRoutes ? { routes: deps.dicomwebRoutes } : {}),
       })
     : undefined;
 
@@ -82,13 +88,16 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
         metrics,
         status: reader,
         log: log.child({ component: 'ops' }),
-        checks: nodeChecks({
-          catalog: () => catalog.instanceCount(),
-          queueDepth: () => queue.depth(),
-          diskFreeBytes: () => files.freeBytes(),
-          minFreeBytes: config.storage.minFreeBytes,
-          model: () => modelState(config, deps.analysis()),
-        }),
+        checks: [
+          ...nodeChecks({
+            catalog: () => catalog.instanceCount(),
+            queueDepth: () => queue.depth(),
+            diskFreeBytes: () => files.freeBytes(),
+            minFreeBytes: config.storage.minFreeBytes,
+            model: () => modelState(config, deps.analysis()),
+          }),
+          ...(deps.extraChecks ?? []),
+        ],
       });
       try {
         return await ops.listen();

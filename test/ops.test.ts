@@ -75,7 +75,7 @@ describe('operations API', () => {
     expect(ready.status).toBe(200);
     const readyJson = (await ready.json()) as Readiness;
     expect(readyJson.ready).toBe(true);
-    expect(readyJson.checks.map((c) => c.name).sort()).toEqual(['catalog', 'disk', 'model', 'queue']);
+    expect(readyJson.checks.map((c) => c.name).sort()).toEqual(['catalog', 'disk', 'model', 'queue', 'reports']);
     expect(readyJson.checks.find((c) => c.name === 'model')?.detail).toMatch(/loaded: injected analysis/);
 
     // Known traffic: 4 frontal chest images from METRICSSCU, the same 4 again (duplicates), one

@@ -4,7 +4,10 @@ import type { Command } from 'commander';
 import type { StudyLabels } from '../shared/case-store.js';
 import { PrecedentError } from '../shared/errors.js';
 import { readLabelsCsv } from '../index/index.js';
-import { openCaseContext, runCommand } from './archive-context.js';
+import { openCaseContext, positiveInt, runCommand, UsageError } from './archive-context.js';
+import { runScoreOpenI } from './labels-openi.js';
+import { labelsFromReports } from './labels-reports.js';
+import { DEFAULT_RULES_FILE, reportRules } from '../reports/index.js';
 
 export function registerLabelsCommands(program: Command): void {
   const labels = program.command('labels').description('labels and clinical data of archive cases');
@@ -22,7 +25,7 @@ export function registerLabelsCommands(program: Command): void {
           if (r.StudyInstanceUID) return { match: { StudyInstanceUID: r.StudyInstanceUID }, facts: r.facts };
           if (r.AccessionNumber) return { match: { AccessionNumber: r.AccessionNumber }, facts: r.facts };
           throw new PrecedentError('INPUT_INVALID', `${csv} line ${r.line}: needs AccessionNumber, StudyInstanceUID or SOPInstanceUID`);
-        });
+        }).map((e) => ({ ...e, facts: { ...e.facts, clinical: { ...e.facts.clinical, label_source: 'csv' } } }));
         const ctx = openCaseContext(opts);
         try {
           const result = ctx.cases.loadLabels(entries, Date.now());
@@ -30,6 +33,38 @@ export function registerLabelsCommands(program: Command): void {
         } finally {
           ctx.close();
         }
+      }),
+    );
+  labels
+    .command('from-reports')
+    .description('label archive studies from their stored reports (HL7, FHIR) with the report rules; provenance: clinical.label_source = report-rules')
+    .option('-c, --config <file>', 'configuration file (reports.rulesFile chooses the rules)')
+    .action((opts: { config?: string }) =>
+      runCommand(async () => {
+        const ctx = openCaseContext(opts);
+        try {
+          const file = ctx.config.reports.rulesFile ?? DEFAULT_RULES_FILE;
+          const entries = labelsFromReports(ctx.dataDir, reportRules(file), file === DEFAULT_RULES_FILE ? 'default' : file);
+          const result = ctx.cases.loadLabels(entries, Date.now());
+          const abnormal = entries.filter((e) => e.facts.labels.includes('abnormal')).length;
+          process.stdout.write(`${entries.length} reported studies (${abnormal} abnormal, ${entries.length - abnormal} normal): ${result.casesUpdated} case(s) updated, ${result.pending} wait for their cases\n`);
+        } finally {
+          ctx.close();
+        }
+      }),
+    );
+  labels
+    .command('score-openi')
+    .description('measure the report labeller against the Open-i MeSH indexing (NLMCXR_reports.tgz): sensitivity, specificity, PPV, F1 with intervals')
+    .argument('<tgz>', 'NLMCXR_reports.tgz as published')
+    .option('--rules <file>', 'report rules (YAML or JSON); default: the shipped config/report-rules.yaml')
+    .option('--uncertain <how>', 'count uncertain mentions as positive or ignore them (overrides the rules)')
+    .option('--resamples <n>', 'bootstrap resamples', '1000')
+    .option('--seed <n>', 'bootstrap seed', '1')
+    .action((tgz: string, opts: { rules?: string; uncertain?: string; resamples: string; seed: string }) =>
+      runCommand(async () => {
+        if (opts.uncertain !== undefined && opts.uncertain !== 'positive' && opts.uncertain !== 'ignore') throw new UsageError('--uncertain must be positive or ignore');
+        process.stdout.write(runScoreOpenI(tgz, { ...opts, resamples: positiveInt(opts.resamples, '--resamples'), seed: positiveInt(opts.seed, '--seed') }));
       }),
     );
 }

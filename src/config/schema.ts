@@ -185,6 +185,47 @@ export const archiveSchema = z
   })
   .strict();
 
+export const reportsSchema = z
+  .object({
+    /** Report labeller rules (YAML or JSON, docs/reports.md); unset: the shipped config/report-rules.yaml. */
+    rulesFile: z.string().min(1).optional(),
+    /** HL7 v2 ORU^R01 over MLLP listener (docs/conformance.md 10.1); unset: no listener. */
+    mllp: z
+      .object({
+        /** Listener port (commonly 2575). */
+        port: z.number().int().min(0).max(65535),
+        host: z.string().default('0.0.0.0'),
+        /** A framed message larger than this closes the connection. */
+        maxMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        idleTimeoutSeconds: seconds.default(300),
+        /** MSH-3 and MSH-4 of the acknowledgements. */
+        application: z.string().min(1).default('PRECEDENT'),
+        facility: z.string().default(''),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const monitorSchema = z
+  .object({
+    /** The node calls a study abnormal when its vote's probability of abnormal (1 - P(normal)) reaches this. */
+    threshold: z.number().min(0).max(1).default(0.5),
+    /** The running figures (gauges, alert, `precedent monitor` default) cover pairs of the last this many days. */
+    windowDays: z.number().positive().default(28),
+    /** Alert (log line, gauge) when the window's F1 against the reports falls below this; unset: no alert. */
+    f1Floor: z.number().min(0).max(1).optional(),
+    /** No alert on fewer pairs than this in the window. */
+    minPairs: z.number().int().min(1).default(30),
+    /** Below the floor, /readyz reports not ready (a load balancer then stops sending work). */
+    degradeReadiness: z.boolean().default(false),
+    /** How often `precedent serve` recomputes the running figures. */
+    intervalSeconds: seconds.default(300),
+    /** Bootstrap resamples of the intervals. */
+    resamples: z.number().int().min(0).max(100000).default(200),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -203,6 +244,8 @@ export const configSchema = z
     index: indexSchema.default(indexSchema.parse({})),
     archive: archiveSchema.default(archiveSchema.parse({})),
     export: exportSchema.default(exportSchema.parse({})),
+    reports: reportsSchema.default(reportsSchema.parse({})),
+    monitor: monitorSchema.default(monitorSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     dicomweb: dicomwebSchema.default(dicomwebSchema.parse({})),
     ops: opsSchema.default(opsSchema.parse({})),
@@ -223,4 +266,6 @@ export type InferenceConfig = Config['inference'];
 export type IndexConfig = Config['index'];
 export type ArchiveConfig = Config['archive'];
 export type ExportConfig = Config['export'];
+export type ReportsConfig = Config['reports'];
+export type MonitorConfig = Config['monitor'];
 export type { DicomwebConfig, OpsConfig, TlsClientConfig, TlsServerConfig } from './network.js';

@@ -40,6 +40,8 @@ export interface DicomwebServerDeps {
   diskFreeBytes?: () => number;
   /** Recorded as the called AE title of STOW-RS objects (default PRECEDENT: they are clinical studies). */
   calledAETitle?: string;
+  /** More routes behind the same authentication (the FHIR report intake, reports/fhir.ts). */
+  routes?: (app: FastifyInstance) => void;
 }
 
 export interface DicomwebServer {
@@ -162,6 +164,7 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
     const wado = { objects: deps.objects, pixels: deps.pixels, dataDir: deps.dataDir, baseUrl, scope };
     registerWadoRoutes(instance, wado);
     registerPixelRoutes(instance, wado);
+    deps.routes?.(instance);
     return instance;
   }
 

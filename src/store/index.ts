@@ -6,3 +6,4 @@ export { openStatusReader } from './status.js';
 export { openRetention, type Retention, type RetentionPolicy } from './retention.js';
 export { openObjectIndex } from './objects.js';
 export { backfillObjectIndex } from './objects-backfill.js';
+export { openReportStore } from './reports.js';

@@ -14,6 +14,8 @@ export interface TestNode {
   /** Set when dicomweb.enabled / ops.enabled. */
   dicomwebPort: number | undefined;
   opsPort: number | undefined;
+  /** Set when reports.mllp.port is. */
+  mllpPort: number | undefined;
   dataDir: string;
   config: Config;
   logs: string[];
@@ -53,8 +55,8 @@ export async function startTestNode(overrides: DeepPartial<Config> = {}, options
   });
   const log = createLogger(config.log.level, sink);
   const node = buildNode(config, log, options);
-  const { dimsePort, dicomwebPort, opsPort } = await node.start();
-  return { node, port: dimsePort, dicomwebPort, opsPort, dataDir: node.dataDir, config, logs, stop: () => node.stop(1000) };
+  const { dimsePort, dicomwebPort, opsPort, mllpPort } = await node.start();
+  return { node, port: dimsePort, dicomwebPort, opsPort, mllpPort, dataDir: node.dataDir, config, logs, stop: () => node.stop(1000) };
 }
 
 /** Stops a node and returns everything it logged, for the no-patient-data-in-logs assertions. */

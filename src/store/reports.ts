@@ -1,0 +1,110 @@
+// The report store (shared/reports.ts) in the catalog database: reports keep their history (an amended
+// report supersedes, never deletes, the earlier one) and are matched to studies through the object
+// index's Study Instance UID and Accession Number columns (object-rows.ts).
+import Database from 'better-sqlite3';
+import type { NewReport, ReportStore, StoredReport } from '../shared/reports.js';
+import { OBJECTS_SCHEMA } from './object-rows.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS reports (
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  accession_number TEXT NOT NULL,
+  study_instance_uid TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('preliminary', 'final', 'corrected', 'cancelled')),
+  report_text TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  matched_study_instance_uid TEXT,
+  superseded_by INTEGER
+);
+CREATE INDEX IF NOT EXISTS reports_by_accession ON reports (accession_number) WHERE accession_number <> '';
+CREATE INDEX IF NOT EXISTS reports_by_study ON reports (study_instance_uid) WHERE study_instance_uid <> '';
+CREATE INDEX IF NOT EXISTS reports_by_match ON reports (matched_study_instance_uid);
+`;
+
+interface Row {
+  id: number;
+  source: NewReport['source'];
+  accession_number: string;
+  study_instance_uid: string;
+  status: NewReport['status'];
+  report_text: string;
+  message_id: string;
+  labels: string;
+  received_at: number;
+  matched_study_instance_uid: string | null;
+  superseded_by: number | null;
+}
+
+const fromRow = (r: Row): StoredReport => ({
+  id: r.id,
+  source: r.source,
+  AccessionNumber: r.accession_number,
+  StudyInstanceUID: r.study_instance_uid,
+  status: r.status,
+  text: r.report_text,
+  messageId: r.message_id,
+  labels: JSON.parse(r.labels) as StoredReport['labels'],
+  receivedAt: r.received_at,
+  matchedStudyInstanceUID: r.matched_study_instance_uid ?? undefined,
+  supersededBy: r.superseded_by ?? undefined,
+});
+
+export function openReportStore(file: string): ReportStore {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(OBJECTS_SCHEMA);
+  db.exec(SCHEMA);
+  const insert = db.prepare(
+    `INSERT INTO reports (source, accession_number, study_instance_uid, status, report_text, message_id, labels, received_at)
+     VALUES (@source, @accession, @study, @status, @text, @messageId, @labels, @now)`,
+  );
+  // Same key: the same accession (when both have one), else the same Study Instance UID.
+  const sameKey = `superseded_by IS NULL AND id <> @id AND (
+      (@accession <> '' AND accession_number = @accession) OR (@study <> '' AND study_instance_uid = @study))`;
+  const finalExists = db.prepare<{ id: number; accession: string; study: string }, { one: number }>(`SELECT 1 AS one FROM reports WHERE ${sameKey} AND status IN ('final', 'corrected')`);
+  const supersede = db.prepare(`UPDATE reports SET superseded_by = @id WHERE ${sameKey}`);
+  const supersedeSelf = db.prepare('UPDATE reports SET superseded_by = id WHERE id = ?');
+  // A study's keys: its own UID and the Accession Numbers its objects carry.
+  const match = db.prepare(
+    `UPDATE reports SET matched_study_instance_uid = @study
+     WHERE matched_study_instance_uid IS NULL AND (study_instance_uid = @study OR (study_instance_uid = '' AND accession_number <> '' AND accession_number IN
+       (SELECT accession_number FROM dicom_objects WHERE study_instance_uid = @study AND accession_number <> '')))`,
+  );
+  const studyOfAccession = db.prepare<[string], { study: string }>("SELECT study_instance_uid AS study FROM dicom_objects WHERE accession_number = ? AND origin = 'received' LIMIT 1");
+  const studyExists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM dicom_objects WHERE study_instance_uid = ? LIMIT 1');
+  const byId = db.prepare<[number], Row>('SELECT * FROM reports WHERE id = ?');
+  const current = db.prepare<[string], Row>(
+    "SELECT * FROM reports WHERE matched_study_instance_uid = ? AND superseded_by IS NULL AND status <> 'cancelled' ORDER BY id DESC LIMIT 1",
+  );
+  const allCurrent = db.prepare<[], Row>("SELECT * FROM reports WHERE matched_study_instance_uid IS NOT NULL AND superseded_by IS NULL AND status <> 'cancelled' ORDER BY id");
+  const waiting = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM reports WHERE matched_study_instance_uid IS NULL AND superseded_by IS NULL');
+
+  const put = db.transaction((report: NewReport, now: number): StoredReport => {
+    const params = { accession: report.AccessionNumber, study: report.StudyInstanceUID };
+    const info = insert.run({ ...params, source: report.source, status: report.status, text: report.text, messageId: report.messageId, labels: JSON.stringify(report.labels), now });
+    const id = Number(info.lastInsertRowid);
+    if (report.status === 'preliminary' && finalExists.get({ id, ...params })) supersedeSelf.run(id);
+    else supersede.run({ id, ...params });
+    // Match now when the study is here: by the UID the sender gave, else by the accession's study.
+    const study = report.StudyInstanceUID && studyExists.get(report.StudyInstanceUID) ? report.StudyInstanceUID : report.AccessionNumber ? studyOfAccession.get(report.AccessionNumber)?.study : undefined;
+    if (study) db.prepare('UPDATE reports SET matched_study_instance_uid = ? WHERE id = ?').run(study, id);
+    return fromRow(byId.get(id)!);
+  });
+
+  return {
+    put,
+    matchStudy: (study) => match.run({ study }).changes,
+    currentForStudy: (study) => {
+      const row = current.get(study);
+      return row ? fromRow(row) : undefined;
+    },
+    currentMatched: () => allCurrent.all().map(fromRow),
+    waitingCount: () => waiting.get()!.n,
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,82 @@
+// `labels from-reports`: stored reports become study labels with their provenance, read again with the
+// rules given; report store history (amendment, preliminary after final, waiting and matching).
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openCaseStore, openCatalog, openObjectIndex, openReportStore } from '../src/store/index.js';
+import type { NewReport, ReportStore } from '../src/shared/reports.js';
+import type { IndexedObject } from '../src/shared/dicom-objects.js';
+import { labelsFromReports, REPORT_LABEL_SOURCE } from '../src/commands/labels-reports.js';
+import { createLabeller, reportRules } from '../src/reports/index.js';
+import { tempDir } from './helpers/node.js';
+
+const opened: Array<{ close(): void }> = [];
+afterEach(() => opened.splice(0).forEach((o) => o.close()));
+
+function arrived(file: string, study: string, accession: string): void {
+  const objects = openObjectIndex(file);
+  const uid = `${study}.1.1`;
+  const o: IndexedObject = {
+    origin: 'received', version: 1, path: 'x.dcm', size: 1, TransferSyntaxUID: '1.2.840.10008.1.2.1',
+    StudyInstanceUID: study, SeriesInstanceUID: `${study}.1`, SOPInstanceUID: uid, SOPClassUID: '1.2.840.10008.5.1.4.1.1.1', Modality: 'CR',
+    PatientID: '', PatientName: '', PatientBirthDate: '', PatientSex: '', StudyDate: '', StudyTime: '', AccessionNumber: accession,
+    ReferringPhysicianName: '', StudyID: '', StudyDescription: '', SeriesDescription: '', SeriesNumber: null, InstanceNumber: null, Rows: null, Columns: null, BitsAllocated: null, NumberOfFrames: null,
+  };
+  objects.put(o);
+  objects.close();
+}
+
+const labeller = createLabeller(reportRules());
+const report = (accession: string, text: string, status: NewReport['status'] = 'final'): NewReport => {
+  const l = labeller.label(text);
+  return { source: 'hl7', AccessionNumber: accession, StudyInstanceUID: '', status, text, messageId: 'm', labels: { status: l.status, findings: l.findings, uncertain: l.uncertain } };
+};
+
+function store(): { file: string; reports: ReportStore; dir: string } {
+  const dir = tempDir('precedent-reports-');
+  const file = join(dir, 'catalog.sqlite');
+  const catalog = openCatalog(file);
+  const reports = openReportStore(file);
+  opened.push(reports, catalog);
+  return { file, reports, dir };
+}
+
+describe('report store', () => {
+  it('keeps history: an amendment replaces, a later preliminary does not, a waiting report matches on arrival', () => {
+    const { file, reports } = store();
+    const first = reports.put(report('A1', 'IMPRESSION: Right pleural effusion.'), 1);
+    expect(first.matchedStudyInstanceUID).toBeUndefined();
+    const amended = reports.put(report('A1', 'IMPRESSION: Normal chest.', 'corrected'), 2);
+    reports.put(report('A1', 'IMPRESSION: Pneumothorax.', 'preliminary'), 3);
+    expect(reports.waitingCount()).toBe(1);
+    arrived(file, '1.2.3.4', 'A1');
+    // The replaced reports are matched too: the study keeps its report history.
+    expect(reports.matchStudy('1.2.3.4')).toBe(3);
+    expect(reports.currentForStudy('1.2.3.4')?.id).toBe(amended.id);
+    expect(reports.waitingCount()).toBe(0);
+    // A report whose study is already here is matched as it is stored.
+    expect(reports.put(report('A1', 'IMPRESSION: Cardiomegaly.', 'corrected'), 4).matchedStudyInstanceUID).toBe('1.2.3.4');
+  });
+});
+
+describe('labels from-reports', () => {
+  it('labels each reported study with provenance, and the case store keeps them for cases to come', () => {
+    const { file, reports, dir } = store();
+    arrived(file, '1.2.3.5', 'B1');
+    arrived(file, '1.2.3.6', 'B2');
+    reports.put(report('B1', 'FINDINGS: Enlarged cardiac silhouette. Possible small left effusion.\nIMPRESSION: Cardiomegaly.'), 1);
+    reports.put(report('B2', 'IMPRESSION: No acute cardiopulmonary abnormality. No pneumothorax.'), 2);
+    reports.put(report('B3', 'IMPRESSION: Pneumonia.'), 3); // no study yet: not labelled
+    const entries = labelsFromReports(dir, reportRules(), 'default');
+    expect(entries.map((e) => [e.match, e.facts.labels])).toEqual([
+      [{ StudyInstanceUID: '1.2.3.5' }, ['abnormal', 'cardiomegaly', 'effusion']],
+      [{ StudyInstanceUID: '1.2.3.6' }, ['normal']],
+    ]);
+    expect(entries[0]?.facts.clinical).toEqual({ label_source: REPORT_LABEL_SOURCE, label_rules: 'default', report_status: 'final', report_source: 'hl7', uncertain_findings: 'effusion' });
+    // Other rules give other labels from the same stored text.
+    const strict = labelsFromReports(dir, { ...reportRules(), uncertainAs: 'ignore' }, 'strict');
+    expect(strict[0]?.facts.labels).toEqual(['abnormal', 'cardiomegaly']);
+    const cases = openCaseStore(file);
+    opened.push(cases);
+    expect(cases.loadLabels(entries, 5)).toEqual({ rows: 2, casesUpdated: 0, pending: 2 });
+  });
+});
