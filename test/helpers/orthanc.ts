@@ -29,7 +29,11 @@ end
 /** Debian's orthanc-dicomweb plugin: the DICOMweb root a web viewer (OHIF) reads the PACS through. */
 export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
-export async function startOrthanc(precedent: { aeTitle: string; port: number }, options: { dicomweb?: boolean } = {}): Promise<TestOrthanc> {
+/**
+ * `dicomweb`: load the DICOMweb plugin. `dicomwebServers`: its remote DICOMweb servers (name → root URL
+ * ending in `/`), which Orthanc can then query and retrieve from (/dicom-web/servers/<name>/...).
+ */
+export async function startOrthanc(precedent: { aeTitle: string; port: number }, options: { dicomweb?: boolean; dicomwebServers?: Record<string, string> } = {}): Promise<TestOrthanc> {
   requireTool('Orthanc');
   if (options.dicomweb === true && !existsSync(DICOMWEB_PLUGIN)) throw new Error(`${DICOMWEB_PLUGIN} is missing: run scripts/install-test-peers.sh (Debian package orthanc-dicomweb)`);
   const dir = tempDir('precedent-orthanc-');
@@ -50,7 +54,11 @@ export async function startOrthanc(precedent: { aeTitle: string; port: number },
     DicomModalities: { precedent: [precedent.aeTitle, '127.0.0.1', precedent.port] },
     LuaScripts: [join(dir, 'route.lua')],
     Plugins: options.dicomweb === true ? [DICOMWEB_PLUGIN] : [],
-    DicomWeb: { Enable: options.dicomweb === true, Root: '/dicom-web/' },
+    DicomWeb: {
+      Enable: options.dicomweb === true,
+      Root: '/dicom-web/',
+      Servers: Object.fromEntries(Object.entries(options.dicomwebServers ?? {}).map(([name, root]) => [name, [root]])),
+    },
     StableAge: 2,
     DicomScuTimeout: 30,
   };
