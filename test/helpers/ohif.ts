@@ -1,7 +1,7 @@
 // The built OHIF viewer (dist/ of @ohif/app, unpacked by scripts/fetch-ohif.sh) served by a small node
-// http server, with an app-config.js whose only data source is the test Orthanc's DICOMweb root. The
-// server also forwards /dicom-web/ to Orthanc, so the viewer reads the PACS from its own origin (Orthanc
-// sends no CORS headers) — as a site's reverse proxy in front of both would.
+// http server, with an app-config.js whose only data source is one DICOMweb root: the test Orthanc's or
+// Precedent's own. The server forwards that root's path to its server, so the viewer reads it from its
+// own origin (neither Orthanc nor Precedent sends CORS headers) — as a site's reverse proxy would.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -66,13 +66,17 @@ export interface OhifServer {
   stop(): Promise<void>;
 }
 
-/** Serves OHIF on a free port; `orthancUrl` is Orthanc's HTTP root (its DICOMweb plugin at /dicom-web/). */
-export async function startOhif(orthancUrl: string): Promise<OhifServer> {
+/**
+ * Serves OHIF on a free port. `dicomwebRoot` is the DICOMweb root URL: Orthanc's plugin
+ * (`<orthanc>/dicom-web`) or Precedent's (`<node>/dicomweb`); its path is proxied unchanged.
+ */
+export async function startOhif(dicomwebRoot: string): Promise<OhifServer> {
   if (!existsSync(join(OHIF_DIST, 'index.html'))) throw new Error(`${OHIF_DIST} is missing: run scripts/install-test-peers.sh (it runs scripts/fetch-ohif.sh)`);
-  const upstream = new URL(orthancUrl);
+  const upstream = new URL(dicomwebRoot);
+  const rootPath = upstream.pathname.replace(/\/+$/, '');
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
-    if (path.startsWith('/dicom-web/')) {
+    if (path.startsWith(`${rootPath}/`)) {
       const forward = request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
         (up) => {
@@ -85,7 +89,7 @@ export async function startOhif(orthancUrl: string): Promise<OhifServer> {
       return;
     }
     if (path === '/app-config.js') {
-      res.writeHead(200, { 'content-type': TYPES['.js'] }).end(appConfig('/dicom-web'));
+      res.writeHead(200, { 'content-type': TYPES['.js'] }).end(appConfig(rootPath));
       return;
     }
     const file = join(OHIF_DIST, normalize(path).replace(/^(\.\.[/\\])+/, ''));

@@ -29,7 +29,12 @@ end
 /** Debian's orthanc-dicomweb plugin: the DICOMweb root a web viewer (OHIF) reads the PACS through. */
 export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
-export async function startOrthanc(precedent: { aeTitle: string; port: number }, options: { dicomweb?: boolean; route?: boolean } = {}): Promise<TestOrthanc> {
+/**
+ * `dicomweb`: load the DICOMweb plugin. `dicomwebServers`: its remote DICOMweb servers (name → root URL
+ * ending in `/`), which Orthanc can then query and retrieve from (/dicom-web/servers/<name>/...).
+ * `route: false` (the ingest bench): no Lua routing rule.
+ */
+export async function startOrthanc(precedent: { aeTitle: string; port: number }, options: { dicomweb?: boolean; dicomwebServers?: Record<string, string>; route?: boolean } = {}): Promise<TestOrthanc> {
   requireTool('Orthanc');
   if (options.dicomweb === true && !existsSync(DICOMWEB_PLUGIN)) throw new Error(`${DICOMWEB_PLUGIN} is missing: run scripts/install-test-peers.sh (Debian package orthanc-dicomweb)`);
   const dir = tempDir('precedent-orthanc-');
@@ -51,7 +56,11 @@ export async function startOrthanc(precedent: { aeTitle: string; port: number },
     // route: false (the ingest bench): Orthanc only stores, as a PACS receiving a burst does.
     LuaScripts: options.route === false ? [] : [join(dir, 'route.lua')],
     Plugins: options.dicomweb === true ? [DICOMWEB_PLUGIN] : [],
-    DicomWeb: { Enable: options.dicomweb === true, Root: '/dicom-web/' },
+    DicomWeb: {
+      Enable: options.dicomweb === true,
+      Root: '/dicom-web/',
+      Servers: Object.fromEntries(Object.entries(options.dicomwebServers ?? {}).map(([name, root]) => [name, [root]])),
+    },
     StableAge: 2,
     DicomScuTimeout: 30,
   };

@@ -20,24 +20,35 @@ export interface PacsScenario {
   orthanc: TestOrthanc;
   node: TestNode;
   dataDir: string;
+  /** Precedent's own DICOMweb root (no auth), when asked for with `precedentDicomweb`; Orthanc knows it as server `precedent`. */
+  precedentDicomweb: string | undefined;
   /** Sends a CXR to Orthanc as a modality would and waits for the node's results in its study. */
   routeCxr(fixture: { imageIndex: number; patientName: string; patientID: string }): Promise<{ source: Fixture; studyId: string; instances: OrthancInstance[] }>;
   stop(): Promise<void>;
 }
 
 /**
+ * `dicomweb`: Orthanc's DICOMweb plugin. `precedentDicomweb`: the node's DICOMweb listener too (auth none),
+ * registered in Orthanc's plugin as remote server `precedent` (which needs the plugin: it implies `dicomweb`).
  * `every`: one archive case per that many rows of the shared labels.csv, imported with the CLI.
  * `modelDir`: a fresh install with that model instead (the docs/images screenshots use models/default):
  * no CLI import, the starter reference archive embedded at start-up (archive.reference).
  */
-export async function startPacsScenario(options: { dicomweb?: boolean; every?: number; modelDir?: string } = {}): Promise<PacsScenario> {
+export async function startPacsScenario(options: { dicomweb?: boolean; precedentDicomweb?: boolean; every?: number; modelDir?: string } = {}): Promise<PacsScenario> {
   const fresh = options.modelDir !== undefined;
   const modelDir = options.modelDir ?? testModelDir();
   const dataDir = tempDir();
   const nodePort = await freePort();
-  const orthanc = await startOrthanc({ aeTitle: 'PRECEDENT', port: nodePort }, { dicomweb: options.dicomweb });
+  // Orthanc's remote-server entry is written before the node starts, so the node's port is chosen here.
+  const dicomwebPort = options.precedentDicomweb === true ? await freePort() : undefined;
+  const precedentDicomweb = dicomwebPort === undefined ? undefined : `http://127.0.0.1:${dicomwebPort}/dicomweb`;
+  const orthanc = await startOrthanc(
+    { aeTitle: 'PRECEDENT', port: nodePort },
+    { dicomweb: options.dicomweb === true || precedentDicomweb !== undefined, ...(precedentDicomweb ? { dicomwebServers: { precedent: `${precedentDicomweb}/` } } : {}) },
+  );
   const overrides = {
     dimse: { port: nodePort },
+    ...(dicomwebPort === undefined ? {} : { dicomweb: { enabled: true, host: '127.0.0.1', port: dicomwebPort, auth: { type: 'none' as const } } }),
     model: { dir: modelDir },
     inference: { device: 'cpu' as const },
     studies: { completeAfterSeconds: 1 },
@@ -83,6 +94,7 @@ export async function startPacsScenario(options: { dicomweb?: boolean; every?: n
     orthanc,
     node,
     dataDir,
+    precedentDicomweb,
     routeCxr,
     async stop() {
       await node.stop();
