@@ -25,7 +25,7 @@ from common import device_uid, sha256_file  # noqa: E402
 from evaluate import probe  # noqa: E402
 from metrics import neighbours, per_query, summarise  # noqa: E402
 from head_v2 import ProbeHead  # noqa: E402
-from sets import LABELS, read_items, read_split  # noqa: E402
+from sets import LABELS, add_common_args, items_and_split  # noqa: E402
 from vote import auc, vote_probabilities  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -143,16 +143,10 @@ def spread(e, groups, mask, cal) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="../shared/data/cxr")
-    ap.add_argument("--data-nih", default="../shared/data/cxr-nih")
-    ap.add_argument("--out", default="models/default")
-    ap.add_argument("--work", default=os.path.join(HERE, "runs", "v2"))
+    add_common_args(ap, HERE)
     a = ap.parse_args()
     torch.set_num_threads(2)
-    cxr, nih = read_items(a.data), read_items(a.data_nih)
-    s1, s2 = read_split(os.path.join(a.out, "split.csv")), read_split(os.path.join(a.out, "split-nih.csv"))
-    items = cxr + nih
-    split = np.array([s1[i.image_path] for i in cxr] + [s2[i.image_path] for i in nih])
+    items, split = items_and_split(a)
     ck = torch.load(os.path.join(a.work, "head.pt"), map_location="cpu")
     stage = ProbeHead(**ck["head"])
     stage.eval()

@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sets import LABELS, read_items, read_split  # noqa: E402
+from sets import LABELS, add_common_args, items_and_split  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -79,18 +79,12 @@ def fit_probe(x, keys, n_keys: int, reg: float):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="../shared/data/cxr")
-    ap.add_argument("--data-nih", default="../shared/data/cxr-nih")
-    ap.add_argument("--out", default="models/default")
-    ap.add_argument("--work", default=os.path.join(HERE, "runs", "v2"))
+    add_common_args(ap, HERE)
     ap.add_argument("--views", type=int, default=4)
     ap.add_argument("--reg", type=float, default=1e-3)
     ap.add_argument("--gamma", type=float, default=1.0)
     a = ap.parse_args()
-    cxr, nih = read_items(a.data), read_items(a.data_nih)
-    s1, s2 = read_split(os.path.join(a.out, "split.csv")), read_split(os.path.join(a.out, "split-nih.csv"))
-    items = cxr + nih
-    split = np.array([s1[i.image_path] for i in cxr] + [s2[i.image_path] for i in nih])
+    items, split = items_and_split(a)
     tr = np.where((split == "train") & np.array([i.y >= 0 for i in items]))[0]
     pairs = sorted({(items[i].collection, items[i].y) for i in tr})
     key = {p: n for n, p in enumerate(pairs)}

@@ -66,3 +66,21 @@ def read_items(data_dir: str) -> list[Item]:
 def read_split(path: str) -> dict[str, str]:
     with open(path, newline="") as f:
         return {r["image_path"]: r["split"] for r in csv.DictReader(f)}
+
+
+def add_common_args(ap, here: str) -> None:
+    """The folders every 2.x script reads: the two collections, the model folder, the run folder."""
+    ap.add_argument("--data", default="../shared/data/cxr")
+    ap.add_argument("--data-nih", default="../shared/data/cxr-nih")
+    ap.add_argument("--out", default="models/default")
+    ap.add_argument("--work", default=os.path.join(here, "runs", "v2"))
+
+
+def items_and_split(a):
+    """Both collections' items (first collection, then NIH) and each item's split, from the model
+    folder's split.csv and split-nih.csv."""
+    import numpy as np
+
+    cxr, nih = read_items(a.data), read_items(a.data_nih)
+    s1, s2 = read_split(os.path.join(a.out, "split.csv")), read_split(os.path.join(a.out, "split-nih.csv"))
+    return cxr + nih, np.array([s1[i.image_path] for i in cxr] + [s2[i.image_path] for i in nih])

@@ -30,6 +30,12 @@ def make_split(items, seed: int = SEED) -> dict[str, str]:
     for g, its in groups.items():
         rarest = min({it.cls or "excluded" for it in its}, key=lambda c: (freq[(its[0].collection, c)], c))
         strata[(its[0].dataset, rarest)].append(g)
+    return {it.image_path: s for it, s in zip(items, assign_groups(groups, strata, seed, [it.patient_group for it in items]))}
+
+
+def assign_groups(groups: dict, strata: dict, seed: int, order: list[str]) -> list[str]:
+    """Within each stratum, groups shuffled with the seed, taken largest first, each to the split
+    furthest below its share of images; returns the split of each group named in `order`."""
     rng = random.Random(seed)
     assign: dict[str, str] = {}
     for key in sorted(strata):
@@ -43,7 +49,7 @@ def make_split(items, seed: int = SEED) -> dict[str, str]:
             best = max(SHARES, key=lambda s: SHARES[s] * total - have[s])
             assign[g] = best
             have[best] += len(groups[g])
-    return {it.image_path: assign[it.patient_group] for it in items}
+    return [assign[g] for g in order]
 
 
 def write_split(items, split: dict[str, str], path: str) -> None:

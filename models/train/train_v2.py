@@ -25,15 +25,15 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import INPUT_SIZE, RESIZE, load_display, to_input  # noqa: E402
-from data import augment  # noqa: E402
+from data import PKSampler, augment  # noqa: E402
 from loss import MultiSimilarityLoss  # noqa: E402
 from metrics import retrieval  # noqa: E402
 from net_v2 import Stage, Trunk  # noqa: E402
-from sets import LABELS, read_items, read_split  # noqa: E402
+from sets import LABELS, add_common_args, read_items, read_split  # noqa: E402
+from split import assign_groups  # noqa: E402
 from vote import vote_auc  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARES = {"train": 0.70, "val": 0.15, "test": 0.15}
 
 
 def make_group_split(items, seed: int) -> dict[str, str]:
@@ -45,19 +45,7 @@ def make_group_split(items, seed: int) -> dict[str, str]:
     strata: dict[tuple, list[str]] = defaultdict(list)
     for g, its in groups.items():
         strata[(min(it.label for it in its), (its[0].age or 99) >= 18)].append(g)
-    rng = random.Random(seed)
-    assign = {}
-    for key in sorted(strata):
-        gs = sorted(strata[key])
-        rng.shuffle(gs)
-        gs.sort(key=lambda g: -len(groups[g]))
-        have = {s: 0 for s in SHARES}
-        for g in gs:
-            total = sum(have.values()) + len(groups[g])
-            best = max(SHARES, key=lambda s: SHARES[s] * total - have[s])
-            assign[g] = best
-            have[best] += len(groups[g])
-    return {it.image_path: assign[it.patient_group] for it in items}
+    return dict(zip([it.image_path for it in items], assign_groups(groups, strata, seed, [it.patient_group for it in items])))
 
 
 def nih_split(items, path: str, seed: int) -> dict[str, str]:
@@ -106,31 +94,18 @@ def trunk_views(trunk: Trunk, x01: np.ndarray, views: int, seed: int, work: str,
     return np.stack(out)
 
 
-class MixedPK:
+class MixedPK(PKSampler):
     """P labels x K images; a label's K are spread evenly over the collections that have it, so adult
-    COVID-era, NIH and pediatric films of one label are positives of each other in every batch."""
+    COVID-era, NIH and pediatric films of one label are positives of each other in every batch. Pools
+    and per-pool queues are PKSampler's."""
 
     def __init__(self, ys, cols, k: int, seed: int):
-        self.rng = np.random.default_rng(seed)
-        self.pools: dict[tuple[int, str], list[int]] = defaultdict(list)
-        for i, (y, c) in enumerate(zip(ys, cols)):
-            self.pools[(int(y), c)].append(i)
-        self.labels = sorted({int(y) for y in ys})
-        self.k = k
-        self.queues = {key: [] for key in self.pools}
-
-    def _draw(self, key, n):
-        out = []
-        while len(out) < n:
-            if not self.queues[key]:
-                self.queues[key] = list(self.rng.permutation(self.pools[key]))
-            out.append(int(self.queues[key].pop()))
-        return out
+        super().__init__([int(y) for y in ys], list(cols), p=len(set(ys)), k=k, adult_share=0.5, seed=seed)
 
     def batch(self):
         idx = []
-        for y in self.labels:
-            keys = [k for k in self.pools if k[0] == y]
+        for y in self.classes:
+            keys = [key for key in self.pools if key[0] == y]
             share = [self.k // len(keys) + (1 if i < self.k % len(keys) else 0) for i in range(len(keys))]
             for key, n in zip(keys, share):
                 idx += self._draw(key, n)
@@ -148,10 +123,7 @@ def embed_stage(stage: Stage, feats: np.ndarray, idx, bs: int = 256) -> np.ndarr
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="../shared/data/cxr")
-    ap.add_argument("--data-nih", default="../shared/data/cxr-nih")
-    ap.add_argument("--out", default="models/default")
-    ap.add_argument("--work", default=os.path.join(HERE, "runs", "v2"))
+    add_common_args(ap, HERE)
     ap.add_argument("--weights", default=os.path.join(HERE, "runs", "mobilenet_v2"), help="extract_nsfwjs.cjs output")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--views", type=int, default=8)
