@@ -15,6 +15,7 @@ import { patientKeyOf } from '../src/shared/case-keys.js';
 import { createLogger } from '../src/shared/log.js';
 import type { RetrievalResult } from '../src/shared/cases.js';
 import type { Archive } from '../src/archive.js';
+import { waitFor } from './helpers/wait.js';
 
 let model: string;
 let node: TestNode | undefined;
@@ -28,13 +29,6 @@ afterEach(async () => {
 
 const log = createLogger('silent');
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function send(port: number, calledAE: string, files: Fixture[]): Promise<void> {
   const r = await run('dcmsend', ['-aet', 'MODALITY', '-aec', calledAE, '-nh', '127.0.0.1', String(port), ...files.map((f) => f.path)]);

@@ -7,6 +7,7 @@ import { buildFixture, buildFixtures, type Fixture, type FixtureSpec, type Synta
 import { startTestNode, tempDir, type TestNode, stopAndCollectLogs } from './helpers/node.js';
 import { dcmdumpValue, run } from './helpers/tools.js';
 import { datasetContent, fileTransferSyntax } from './helpers/files.js';
+import { waitFor } from './helpers/wait.js';
 
 const PHI = { patientName: 'SECRETNAME^NOTINLOGS', patientID: 'PHI-ID-987654' };
 const COMPRESSED: SyntaxName[] = ['deflate', 'jpeg-baseline', 'jpeg-extended', 'jpeg-lossless', 'jpeg-sv1', 'jpegls', 'jpegls-near', 'rle', 'j2k-lossless', 'j2k'];
@@ -249,10 +250,3 @@ describe('studies', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

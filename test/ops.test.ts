@@ -17,6 +17,7 @@ import { openCatalog, openFileStore } from '../src/store/index.js';
 import { createInProcessQueue } from '../src/queue/index.js';
 import { createPromMetrics } from '../src/ops/index.js';
 import { createWorkerSurfaces } from '../src/surfaces.js';
+import { waitFor } from './helpers/wait.js';
 
 const TOKEN = 'ops-test-token-0123456789';
 let dir: string;
@@ -27,13 +28,6 @@ let redis: TestRedis | undefined;
 
 const ops = (n: TestNode, path: string): Promise<Response> => fetch(`http://127.0.0.1:${n.opsPort}${path}`);
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Readiness {
   ready: boolean;

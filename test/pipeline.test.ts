@@ -13,6 +13,7 @@ import { startRedis, type TestRedis } from './helpers/redis.js';
 import { testModelDir } from './helpers/model-fixture.js';
 import { run } from './helpers/tools.js';
 import { STORED_ATTENTION_SIZE } from '../src/jobs/index.js';
+import { waitFor } from './helpers/wait.js';
 
 const SYNTAXES: SyntaxName[] = ['ele', 'ile', 'deflate', 'jpeg-baseline', 'jpeg-extended', 'jpeg-lossless', 'jpeg-sv1', 'jpegls', 'jpegls-near', 'rle', 'j2k-lossless', 'j2k'];
 
@@ -34,13 +35,6 @@ afterEach(async () => {
   node = undefined;
 });
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function study(n: number, syntaxes: SyntaxName[], base: number): Promise<Fixture[]> {
   const uid = `2.25.${Date.now()}${base}`;
@@ -110,7 +104,9 @@ describe('analysis pipeline', () => {
   it('a separate `precedent worker` (BullMQ) takes over a job from a worker killed with SIGKILL mid-job', async () => {
     const dataDir = tempDir();
     const prefix = `pipe${process.pid}`;
-    const shared = { queue: { redisUrl: redis.url, prefix, lockSeconds: 1, backoffSeconds: 0.2 }, model: { dir: modelDir }, inference: { device: 'cpu' as const, batchSize: 1 } };
+    // lockSeconds 3: a killed worker's job is taken over within seconds, while a live worker on a loaded CI
+    // machine still renews its lock in time (at 1 s it was once declared stalled twice and failed).
+    const shared = { queue: { redisUrl: redis.url, prefix, lockSeconds: 3, backoffSeconds: 0.2 }, model: { dir: modelDir }, inference: { device: 'cpu' as const, batchSize: 1 } };
     node = await startTestNode({ ...shared, studies: { completeAfterSeconds: 0.3 }, workers: { inProcess: false } }, { dataDir });
     const config = join(dataDir, 'worker.json');
     writeFileSync(config, JSON.stringify({ ...shared, storage: { dataDir, minFreeBytes: 0 }, log: { level: 'info' } }));

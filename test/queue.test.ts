@@ -9,6 +9,7 @@ import { run } from './helpers/tools.js';
 import { PrecedentError } from '../src/shared/errors.js';
 import type { StudyAnalysis } from '../src/jobs/index.js';
 import type { AnalyzeStudyJob } from '../src/shared/types.js';
+import { waitFor } from './helpers/wait.js';
 
 let redis: TestRedis;
 let fixtures: Fixture[];
@@ -28,13 +29,6 @@ afterEach(async () => {
   node = undefined;
 });
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function send(n: TestNode, f: Fixture): Promise<void> {
   expect((await run('storescu', ['-aet', 'Q', '-aec', 'PRECEDENT', '127.0.0.1', String(n.port), f.path])).code).toBe(0);

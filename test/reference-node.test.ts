@@ -14,6 +14,7 @@ import { dciodvfy } from './helpers/report-tools.js';
 import { parseCsv } from '../src/shared/csv.js';
 import { run } from './helpers/tools.js';
 import { createLogger } from '../src/shared/log.js';
+import { waitFor } from './helpers/wait.js';
 
 const PER_COLLECTION = 3;
 let model: string;
@@ -52,13 +53,6 @@ afterEach(async () => {
   node = undefined;
 });
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function sendStudy(port: number, imageIndex: number): Promise<Fixture[]> {
   const files = await buildFixtures([{ variant: 'dx12', syntax: 'ele', imageIndex, patientID: `PREF${imageIndex}`, accessionNumber: `ACC-REF${imageIndex}` } as FixtureSpec], tempDir('precedent-reference-study-'));

@@ -1,8 +1,13 @@
 // Waiting on the node without timing assertions: bounded polls and deadlines that fail loudly.
 import { run } from './tools.js';
 
-export async function waitFor(condition: () => boolean, ms: number): Promise<void> {
-  for (const deadline = Date.now() + ms; !condition() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+/** Polls `condition` (sync or async) every 20 ms; throws when it does not hold within `ms`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
