@@ -108,7 +108,7 @@ async function startNode(): Promise<Receiver> {
   const dataDir = tempDir('precedent-bench-ingest-node-');
   const port = await freePort();
   const config = join(dataDir, 'precedent.json');
-  writeFileSync(config, JSON.stringify({ dimse: { port, host: '127.0.0.1' }, storage: { dataDir, minFreeBytes: 0 }, studies: { completeAfterSeconds: 3600, maxWaitSeconds: 7200 }, log: { level: 'warn' }, ops: { enabled: false } }));
+  writeFileSync(config, JSON.stringify({ dimse: { port, host: '127.0.0.1' }, storage: { dataDir, minFreeBytes: 0 }, studies: { completeAfterSeconds: 3600, maxWaitSeconds: 7200 }, log: { level: 'warn' }, ops: { enabled: false }, archive: { reference: false } }));
   const child = spawn('node', ['bin/precedent.js', 'serve', '--config', config], { stdio: 'ignore', env: { ...process.env, PRECEDENT_SHARED_DIR: undefined } });
   await waitForPort(port, child, 'PRECEDENT');
   return { name: 'precedent', aeTitle: 'PRECEDENT', port, stop: stopChild(child) };

@@ -54,6 +54,8 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
   // Set when the object can no longer succeed; the rest of the stream is then read and dropped so the
   // association stays in step, and complete() reports the failure.
   let failure: PrecedentError | undefined;
+  /** Started by the stream's final(); complete() awaits it. */
+  let headerRead: Promise<ParsedHeader> | undefined;
 
   const closeFd = (): void => {
     if (fd !== undefined) {
@@ -137,6 +139,10 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
           closeFd();
           callback();
         });
+        // Every byte is written (not yet durable): the header is parsed while the fdatasync runs
+        // instead of after it, one parse less on each object's path to its C-STORE response.
+        headerRead = readHeader();
+        headerRead.catch(() => undefined);
       });
     },
   });
@@ -161,7 +167,7 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     if (failure) throw failure;
     let pending: PendingObject;
     try {
-      pending = check(await readHeader());
+      pending = check(await (headerRead ?? readHeader()));
     } catch (err) {
       files.remove(tempPath);
       throw err;

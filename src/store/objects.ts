@@ -1,14 +1,11 @@
 // The object index (QIDO-RS search, WADO-RS lookup) on its own connection to the catalog database.
-import Database from 'better-sqlite3';
+import { openDatabase } from './sqlite.js';
 import type { ObjectIndex } from '../shared/dicom-objects.js';
 import { fromRow, objectUpsert, type ObjectRow } from './object-rows.js';
 import { searchObjects } from './objects-query.js';
 
 export function openObjectIndex(file: string): ObjectIndex {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  const db = openDatabase(file);
   const upsert = objectUpsert(db);
   const has = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM dicom_objects WHERE sop_instance_uid = ?');
   const under = db.prepare<[{ study: string; series: string | null; instance: string | null }], ObjectRow>(

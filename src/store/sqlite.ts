@@ -15,5 +15,8 @@ export function openDatabase(file: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
+  // Statement journals and sorts in memory: on a file they cost an open, writes and an unlink in
+  // /var/tmp for every object's catalog commit.
+  db.pragma('temp_store = MEMORY');
   return db;
 }
