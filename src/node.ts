@@ -63,7 +63,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   const reports = openReportStore(join(dataDir, 'catalog.sqlite'));
   const reportLog = log.child({ component: 'reports' });
   const intake = createReportIntake({ store: reports, labeller: createLabeller(reportRules(config.reports.rulesFile)), log: reportLog, now });
-  const ingest = matchReportsOnIngest(instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics), reports, reportLog);
+  const ingest = matchReportsOnIngest(instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics), reports, reportLog, intake);
   const mllp = config.reports.mllp ? createMllpServer({ ...config.reports.mllp, intake, log: reportLog, now }) : undefined;
   const dimse = createDimseServer({
     config: config.dimse,
