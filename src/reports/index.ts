@@ -9,3 +9,4 @@ export { createMllpServer, MllpDeframer, frame, type MllpServer, type MllpOption
 export { parseHl7, unescapeHl7, buildAck, type Hl7Message } from './hl7.js';
 export { readOru, resultStatus, type OruReport } from './oru.js';
 export { registerFhirRoutes, readDiagnosticReport, fhirStatus } from './fhir.js';
+export { reportCaseLabels } from './case-labels.js';
