@@ -188,7 +188,7 @@ describe('a simulated week of studies and reports', () => {
     const config = join(dir, 'precedent.yaml');
     writeFileSync(config, `storage:\n  dataDir: ${node.dataDir}\nlog:\n  level: warn\nmonitor:\n  threshold: ${THRESHOLD}\n`);
     const r = await cli(['monitor', '--config', config, '--since', '2024-01-01', '--resamples', '20', '--out', join(dir, 'monitor')]);
-    expect(r.stderr === "" ? r.code : r.stderr).toBe(0);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
     const row = r.stdout.split('\n').find((l) => l.startsWith('| since 2024-01-01 |'))?.split('|').map((c) => c.trim());
     expect(row?.slice(2, 4)).toEqual([String(CLINICAL), String(CLINICAL / 2)]);
     // sensitivity, specificity, PPV, F1, AUC, each "0.123 [lo, hi]".
