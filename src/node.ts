@@ -38,7 +38,7 @@ export interface PrecedentNode {
   readonly catalog: Catalog;
   readonly queue: JobQueue;
   readonly dataDir: string;
-  /** Radiology reports received (HL7 MLLP, FHIR), with their labels and study matches. */
+  /** Radiology reports received (HL7 MLLP, FHIR, DICOM SR), with their labels and study matches. */
   readonly reports: ReportStore;
   /** dicomwebPort / opsPort: undefined when that listener is disabled (dicomweb.enabled, ops.enabled). */
   start(): Promise<{ dimsePort: number; requeued: number; dicomwebPort: number | undefined; opsPort: number | undefined; mllpPort: number | undefined }>;
