@@ -23,8 +23,9 @@ import { createExporter, type Destination } from './export/index.js';
 import { allowedHostsLockout } from './config/hosts.js';
 import { importReferenceArchive } from './reference-archive.js';
 import { createRunningMonitor } from './monitor/index.js';
-import type { ReportStore } from './shared/reports.js';
-import { createLabeller, createMllpServer, createReportIntake, matchReportsOnIngest, registerFhirRoutes, reportRules } from './reports/index.js';
+import type { ReportStore, StoredReport } from './shared/reports.js';
+import type { CaseStore } from './shared/case-store.js';
+import { createLabeller, createMllpServer, createReportIntake, DEFAULT_RULES_FILE, matchReportsOnIngest, registerFhirRoutes, reportCaseLabels, reportRules } from './reports/index.js';
 
 export interface NodeOptions {
   /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
@@ -37,7 +38,7 @@ export interface PrecedentNode {
   readonly catalog: Catalog;
   readonly queue: JobQueue;
   readonly dataDir: string;
-  /** Radiology reports received (HL7 MLLP, FHIR), with their labels and study matches. */
+  /** Radiology reports received (HL7 MLLP, FHIR, DICOM SR), with their labels and study matches. */
   readonly reports: ReportStore;
   /** dicomwebPort / opsPort: undefined when that listener is disabled (dicomweb.enabled, ops.enabled). */
   start(): Promise<{ dimsePort: number; requeued: number; dicomwebPort: number | undefined; opsPort: number | undefined; mllpPort: number | undefined }>;
@@ -62,8 +63,16 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   // Reports live in the catalog database; every stored object lets waiting reports find their study.
   const reports = openReportStore(join(dataDir, 'catalog.sqlite'));
   const reportLog = log.child({ component: 'reports' });
-  const intake = createReportIntake({ store: reports, labeller: createLabeller(reportRules(config.reports.rulesFile)), log: reportLog, now });
-  const ingest = matchReportsOnIngest(instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics), reports, reportLog);
+  // The archive's cases (and stored results, which the monitor reads) in the same database.
+  const caseStore = openCaseStore(join(dataDir, 'catalog.sqlite'));
+  const intake = createReportIntake({
+    store: reports,
+    labeller: createLabeller(reportRules(config.reports.rulesFile)),
+    log: reportLog,
+    now,
+    ...(config.archive.indexIncoming ? { onStored: (report: StoredReport) => labelIncomingCases(report, caseStore, config, reportLog, now) } : {}),
+  });
+  const ingest = matchReportsOnIngest(instrumentIngest(createIngest({ catalog, files, storage: config.storage, now }), metrics), reports, reportLog, intake);
   const mllp = config.reports.mllp ? createMllpServer({ ...config.reports.mllp, intake, log: reportLog, now }) : undefined;
   const dimse = createDimseServer({
     config: config.dimse,
@@ -98,8 +107,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     now,
   });
   // The node's calls against the radiologists' reports (monitor/), on the stored retrieval results.
-  const monitorCases = openCaseStore(join(dataDir, 'catalog.sqlite'));
-  const monitor = createRunningMonitor({ reports, retrievals: (study) => monitorCases.retrievals(study), config: config.monitor, registry: metrics.registry, log: log.child({ component: 'monitor' }), now });
+  const monitor = createRunningMonitor({ reports, retrievals: (study) => caseStore.retrievals(study), config: config.monitor, registry: metrics.registry, log: log.child({ component: 'monitor' }), now });
   // What QIDO-RS searches and WADO-RS serves: every stored object (catalog.ts and results.ts fill it).
   const objects = openObjectIndex(join(dataDir, 'catalog.sqlite'));
   const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis,
@@ -167,7 +175,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       await exporter.stop();
       outbox.close();
       objects.close();
-      monitorCases.close();
+      caseStore.close();
       reports.close();
       catalog.close();
       log.info('Precedent node stopped');
@@ -176,6 +184,18 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     referenceImported: () => referenceImport ?? Promise.resolve(),
     archive: () => analysis?.archive,
   };
+}
+
+/**
+ * archive.indexIncoming: the node's own studies become reference cases, and their reports label them
+ * (provenance report-rules), whether the report comes before the study is indexed or after. A report
+ * that is not current (an older or preliminary one) or cancelled labels nothing.
+ */
+function labelIncomingCases(report: StoredReport, cases: CaseStore, config: Config, log: Logger, now: () => number): void {
+  if (report.supersededBy !== undefined || report.status === 'cancelled') return;
+  const rules = config.reports.rulesFile ?? DEFAULT_RULES_FILE;
+  const result = cases.loadLabels(reportCaseLabels(report, report.labels, rules === DEFAULT_RULES_FILE ? 'default' : rules), now());
+  log.info({ reportId: report.id, casesUpdated: result.casesUpdated, waiting: result.pending }, 'report labels for archive.indexIncoming cases');
 }
 
 /** storage.retention, when set: a pass at start, then every checkIntervalSeconds. */

@@ -1,6 +1,7 @@
 // `labels from-reports`: stored reports become study labels with their provenance, read again with the
 // rules given; report store history (amendment, preliminary after final, waiting and matching).
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCaseStore, openCatalog, openObjectIndex, openReportStore } from '../src/store/index.js';
 import type { NewReport, ReportStore } from '../src/shared/reports.js';
@@ -55,6 +56,32 @@ describe('report store', () => {
     expect(reports.waitingCount()).toBe(0);
     // A report whose study is already here is matched as it is stored.
     expect(reports.put(report('A1', 'IMPRESSION: Cardiomegaly.', 'corrected'), 4).matchedStudyInstanceUID).toBe('1.2.3.4');
+  });
+
+  it('orders reports by when they were written when both say, and opens a catalog made before that column', () => {
+    const dir = tempDir('precedent-reports-');
+    const file = join(dir, 'catalog.sqlite');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE reports (id INTEGER PRIMARY KEY, source TEXT NOT NULL, accession_number TEXT NOT NULL, study_instance_uid TEXT NOT NULL,
+      status TEXT NOT NULL, report_text TEXT NOT NULL, message_id TEXT NOT NULL, labels TEXT NOT NULL, received_at INTEGER NOT NULL,
+      matched_study_instance_uid TEXT, superseded_by INTEGER)`);
+    old.close();
+    opened.push(openCatalog(file));
+    const reports = openReportStore(file);
+    opened.push(reports);
+    arrived(file, '1.2.3.9', 'C1');
+    const later = reports.put({ ...report('C1', 'IMPRESSION: Normal chest.'), reportedAt: 2000 }, 1);
+    const older = reports.put({ ...report('C1', 'IMPRESSION: Pneumothorax.'), reportedAt: 1000 }, 2);
+    expect(older.supersededBy).toBe(later.id);
+    expect(reports.currentForStudy('1.2.3.9')).toMatchObject({ id: later.id, reportedAt: 2000 });
+    // A final report replaces a preliminary one even when the preliminary was written after it.
+    const prelim = reports.put({ ...report('C1', 'IMPRESSION: Effusion.', 'preliminary'), reportedAt: 3000 }, 3);
+    expect(prelim.supersededBy).toBe(prelim.id);
+    const pre2 = reports.put({ ...report('C2', 'IMPRESSION: Effusion.', 'preliminary'), reportedAt: 3000 }, 4);
+    const fin2 = reports.put({ ...report('C2', 'IMPRESSION: Normal.'), reportedAt: 1000 }, 5);
+    expect(fin2.supersededBy).toBeUndefined();
+    expect(reports.put({ ...report('C2', 'x'), reportedAt: 1 }, 6).supersededBy).toBe(fin2.id);
+    expect(pre2.id).toBeLessThan(fin2.id);
   });
 });
 

@@ -5,38 +5,17 @@
 // clinical.label_source = report-rules (CSV rows loaded by `labels load` say csv).
 import { join } from 'node:path';
 import type { StudyLabels } from '../shared/case-store.js';
-import type { StoredReport } from '../shared/reports.js';
 import { openReportStore } from '../store/index.js';
-import { createLabeller, type Labeller } from '../reports/index.js';
+import { createLabeller, reportCaseLabels } from '../reports/index.js';
 
-export const REPORT_LABEL_SOURCE = 'report-rules';
-
-/** Labels of one report: `normal`, or `abnormal` and its finding labels; provenance in clinical. */
-export function reportLabels(report: StoredReport, labeller: Labeller, rulesName: string): StudyLabels {
-  const read = labeller.label(report.text);
-  return {
-    match: { StudyInstanceUID: report.matchedStudyInstanceUID ?? report.StudyInstanceUID },
-    facts: {
-      labels: read.status === 'normal' ? ['normal'] : ['abnormal', ...read.findings],
-      age: null,
-      sex: null,
-      outcomes: {},
-      clinical: {
-        label_source: REPORT_LABEL_SOURCE,
-        label_rules: rulesName,
-        report_status: report.status,
-        report_source: report.source,
-        ...(read.uncertain.length > 0 ? { uncertain_findings: read.uncertain.join('|') } : {}),
-      },
-    },
-  };
-}
+export { REPORT_LABEL_SOURCE } from '../shared/case-store.js';
 
 export function labelsFromReports(dataDir: string, rules: Parameters<typeof createLabeller>[0], rulesName: string): StudyLabels[] {
   const store = openReportStore(join(dataDir, 'catalog.sqlite'));
   try {
     const labeller = createLabeller(rules);
-    return store.currentMatched().map((r) => reportLabels(r, labeller, rulesName));
+    // The matched study only: these reports are read again now, their cases are known by study.
+    return store.currentMatched().flatMap((r) => reportCaseLabels(r, labeller.label(r.text), rulesName).slice(0, 1));
   } finally {
     store.close();
   }

@@ -37,7 +37,7 @@ export function registerLabelsCommands(program: Command): void {
     );
   labels
     .command('from-reports')
-    .description('label archive studies from their stored reports (HL7, FHIR) with the report rules; provenance: clinical.label_source = report-rules')
+    .description('label archive studies from their stored reports (HL7, FHIR, DICOM SR) with the report rules; provenance: clinical.label_source = report-rules')
     .option('-c, --config <file>', 'configuration file (reports.rulesFile chooses the rules)')
     .action((opts: { config?: string }) =>
       runCommand(async () => {

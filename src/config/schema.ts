@@ -171,7 +171,7 @@ export const indexSchema = z
 
 export const archiveSchema = z
   .object({
-    /** Add every analysed clinical study to the archive too (unlabelled until labels arrive). */
+    /** Add every analysed clinical study to the archive too, labelled by its report when one arrives (CSV labels win), else unlabelled until labels are loaded. */
     indexIncoming: z.boolean().default(false),
     /** Key of the HMAC that turns PatientID + IssuerOfPatientID into the stored patient key; generated under dataDir when unset. */
     patientKeySecret: z.string().min(16).optional(),

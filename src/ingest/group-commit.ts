@@ -6,6 +6,7 @@
 // Success only for an object that is on disk and in the catalog. Batches run one at a time, which
 // keeps version numbering (the same SOP Instance UID twice) as serial as it was.
 import type { IngestOutcome, TriageResult } from '../shared/types.js';
+import type { IncomingReport } from '../shared/reports.js';
 import type { Catalog, NewInstance } from '../shared/catalog.js';
 import type { FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
@@ -19,6 +20,8 @@ export interface PendingObject {
   verdict: TriageResult;
   /** The catalog row without the fields decided here (version, path, status, times). */
   row: Pick<NewInstance, 'SOPClassUID' | 'TransferSyntaxUID' | 'size' | 'callingAETitle' | 'calledAETitle' | 'query'>;
+  /** The radiology report a received SR carries; passed on with the outcome (not for a duplicate). */
+  report?: IncomingReport;
   log: Logger;
 }
 
@@ -118,7 +121,7 @@ export function createGroupCommitter(deps: GroupCommitDeps): GroupCommitter {
           analyzable: verdict.analyzable,
         };
         d.outcome = !verdict.analyzable
-          ? { ...base, disposition: 'ignored', version, reason: verdict.reason }
+          ? { ...base, disposition: 'ignored', version, reason: verdict.reason, ...(object.report ? { report: object.report } : {}) }
           : { ...base, disposition: version > 1 ? 'new-version' : 'stored', version };
         inBatch.set(base.SOPInstanceUID, [...earlier, d]);
       } catch (err) {

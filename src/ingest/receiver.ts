@@ -2,18 +2,20 @@
 // bytes are also kept for the header. complete() makes it durable and recorded, and only then does the
 // edge answer Success.
 import { closeSync, fdatasync, openSync, write as fsWrite, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { IngestOutcome, InstanceReceiver, StoreRequest } from '../shared/types.js';
 import { PHI_FILE_MODE, type FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
-import { PrecedentError, storageError } from '../shared/errors.js';
+import { describeError, PrecedentError, storageError } from '../shared/errors.js';
 import { isValidUid } from '../shared/uid.js';
 import { fileMetaHeader } from './part10.js';
 import { parseHeader, type ParsedHeader } from './header.js';
 import { headerFromDeflatedFile, headerFromFile, type HeaderBudget } from './header-file.js';
 import { triage } from './triage.js';
+import { readSrReport } from './sr-report.js';
 import type { GroupCommitter, PendingObject } from './group-commit.js';
 
 const DEFLATED = '1.2.840.10008.1.2.1.99';
@@ -172,7 +174,27 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
       files.remove(tempPath);
       throw err;
     }
+    if (!pending.verdict.analyzable && pending.verdict.report) pending = await withReport(pending);
     return deps.committer.submit(pending);
+  }
+
+  /**
+   * A structured report is read whole (reports are small; one beyond the header budget is not read):
+   * its report text goes on with the outcome, or the verdict says why it is not a radiology report. A
+   * report that cannot be read is still acknowledged and kept as received: the sender did nothing wrong
+   * that a retry would fix.
+   */
+  async function withReport(pending: PendingObject): Promise<PendingObject> {
+    const ignored = (reason: string): PendingObject => ({ ...pending, verdict: { analyzable: false, reason } });
+    if (metaLength + datasetBytes > deps.headerBudget.headerBytes) return ignored(`structured report larger than ${deps.headerBudget.headerBytes} bytes: not read as a report`);
+    try {
+      const reading = readSrReport(await readFile(tempPath));
+      if ('skip' in reading) return ignored(reading.skip);
+      return { ...pending, report: reading.report };
+    } catch (err) {
+      log.warn({ SOPInstanceUID: pending.base.SOPInstanceUID, err: describeError(err) }, 'structured report cannot be read: kept as received, no report filed');
+      return ignored('structured report cannot be parsed: no report filed');
+    }
   }
 
   /** The header's identity checked against the request; what the committer needs to file it. */

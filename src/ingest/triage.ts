@@ -7,7 +7,14 @@ export const SOP_CLASS = {
   DX_PRESENTATION: '1.2.840.10008.5.1.4.1.1.1.1',
   DX_PROCESSING: '1.2.840.10008.5.1.4.1.1.1.1.1',
   SC: '1.2.840.10008.5.1.4.1.1.7',
+  BASIC_TEXT_SR: '1.2.840.10008.5.1.4.1.1.88.11',
+  ENHANCED_SR: '1.2.840.10008.5.1.4.1.1.88.22',
+  COMPREHENSIVE_SR: '1.2.840.10008.5.1.4.1.1.88.33',
 } as const;
+
+// The SR classes a RIS or reporting system sends radiology reports in (TID 2000 and plain text trees).
+// Our own similar-cases report is a Comprehensive 3D SR (.88.34): never one of these.
+const REPORT_SR_CLASSES = new Set<string>([SOP_CLASS.BASIC_TEXT_SR, SOP_CLASS.ENHANCED_SR, SOP_CLASS.COMPREHENSIVE_SR]);
 
 // Chest codes in Anatomic Region Sequence: SNOMED CT "Chest" and "Thoracic structure", and their
 // legacy SNOMED-RT (SRT) equivalents.
@@ -20,6 +27,8 @@ const FRONTAL_VIEWS = new Set(['PA', 'AP', '']);
 // results look the same. ImageType decides, not Conversion Type alone: radiographs exported as SC
 // (the public RSNA CXR set: Modality CR, WSD, no Image Type) must still be analysed.
 const NON_RADIOGRAPH_CONVERSIONS = new Set(['WSD', 'SYN', 'DRW']);
+
+export const isReportSr = (SOPClassUID: string): boolean => REPORT_SR_CLASSES.has(SOPClassUID);
 
 export function isChest(h: InstanceHeader): boolean {
   return CHEST_BODY_PARTS.has(h.BodyPartExamined) || h.AnatomicRegionCodes.some((c) => CHEST_CODES.has(c));
@@ -34,6 +43,10 @@ export function triage(h: InstanceHeader): TriageResult {
       break;
     case SOP_CLASS.DX_PROCESSING:
       return ignore('DX For Processing image (raw detector data), not a presentation image');
+    case SOP_CLASS.BASIC_TEXT_SR:
+    case SOP_CLASS.ENHANCED_SR:
+    case SOP_CLASS.COMPREHENSIVE_SR:
+      return { analyzable: false, reason: 'structured report: read as the study\'s radiology report, not analysed', report: true };
     default:
       return ignore(`SOP Class ${h.SOPClassUID} is not a radiograph we analyse`);
   }

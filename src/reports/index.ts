@@ -1,4 +1,4 @@
-// reports/: radiology reports in (HL7 v2 over MLLP, FHIR DiagnosticReport) and the rules that turn a
+// reports/: radiology reports in (HL7 v2 over MLLP, FHIR DiagnosticReport; DICOM SR read by ingest/) and the rules that turn a
 // report's text into normal / abnormal and finding labels (docs/reports.md).
 export { createLabeller, splitSections, splitSentences, type Labeller, type ReportLabels, type Mention, type Certainty } from './labeller.js';
 export { parseRules, loadRules, reportRules, DEFAULT_RULES_FILE, type ReportRules, type FindingRule } from './rules.js';
@@ -9,3 +9,4 @@ export { createMllpServer, MllpDeframer, frame, type MllpServer, type MllpOption
 export { parseHl7, unescapeHl7, buildAck, type Hl7Message } from './hl7.js';
 export { readOru, resultStatus, type OruReport } from './oru.js';
 export { registerFhirRoutes, readDiagnosticReport, fhirStatus } from './fhir.js';
+export { reportCaseLabels } from './case-labels.js';

@@ -74,6 +74,12 @@ export interface CaseChange {
 
 export type CaseSelector = { patientKey: string } | { StudyInstanceUID: string } | { caseKeys: bigint[] };
 
+/**
+ * clinical.label_source of labels read from a report by the report rules. Such labels never replace
+ * labels of another source (an operator's CSV, `label_source: csv`): those win, whichever comes first.
+ */
+export const REPORT_LABEL_SOURCE = 'report-rules';
+
 /** Labels for a study that may not have arrived yet, matched by AccessionNumber or StudyInstanceUID. */
 export interface StudyLabels {
   match: { AccessionNumber: string } | { StudyInstanceUID: string } | { SOPInstanceUID: string };
@@ -104,7 +110,11 @@ export interface CaseStore {
    * in stored retrieval results; logs removals for the index caches. Returns the removed keys.
    */
   deleteCases(selector: CaseSelector, now: number): bigint[];
-  /** Stores labels by accession / study / SOP and applies them to the matching cases now and later. */
+  /**
+   * Stores labels by accession / study / SOP and applies them to the matching cases now and later.
+   * Report-rule labels (REPORT_LABEL_SOURCE) leave labels of another source in place, and a case that
+   * keeps such labels notes a report that disagrees on normal / abnormal in clinical.report_disagrees.
+   */
   loadLabels(rows: StudyLabels[], now: number): { rows: number; casesUpdated: number; pending: number };
   count(model?: CaseModel): number;
   /** Changes after `afterSeq`, oldest first (at most `limit`). */

@@ -3,7 +3,7 @@
 // matched to a study when one with that key has arrived (now or later). Report text is PHI: it lives
 // here and in nothing that is logged.
 
-export type ReportSource = 'hl7' | 'fhir';
+export type ReportSource = 'hl7' | 'fhir' | 'dicom-sr';
 /** HL7 v2 OBR-25 / FHIR DiagnosticReport.status, reduced: preliminary, final, corrected (amended), cancelled. */
 export type ReportStatus = 'preliminary' | 'final' | 'corrected' | 'cancelled';
 
@@ -11,6 +11,19 @@ export interface ReportLabelSummary {
   status: 'normal' | 'abnormal';
   findings: string[];
   uncertain: string[];
+}
+
+/** A report as an intake read it (HL7 ORU, FHIR DiagnosticReport, DICOM SR), before labelling. */
+export interface IncomingReport {
+  AccessionNumber: string;
+  StudyInstanceUID: string;
+  status: ReportStatus;
+  text: string;
+  /**
+   * When the report was written (ms since epoch; SR Content Date/Time), if the sender says: a report
+   * written earlier than the key's current one never replaces it, whatever order they arrive in.
+   */
+  reportedAt?: number;
 }
 
 export interface NewReport {
@@ -24,6 +37,8 @@ export interface NewReport {
   messageId: string;
   /** The labeller's reading of the text (reports/labeller.ts). */
   labels: ReportLabelSummary;
+  /** See IncomingReport.reportedAt. */
+  reportedAt?: number;
 }
 
 export interface StoredReport extends NewReport {
@@ -38,7 +53,8 @@ export interface StoredReport extends NewReport {
 export interface ReportStore {
   /**
    * Stores a report and returns it with its match. A later report for the same key replaces earlier ones,
-   * except that a preliminary report never replaces a final or corrected one.
+   * except that a preliminary report never replaces a final or corrected one, and a report written
+   * before the current one (both with reportedAt) replaces it only when it is final and that one is not.
    */
   put(report: NewReport, now: number): StoredReport;
   /** Matches waiting reports (replaced ones too: the history) to the study, by its Study Instance UID or its objects' Accession Numbers; returns how many. */

@@ -1,6 +1,7 @@
 // Plain types that capabilities exchange. Leaf folders import only these, never one another.
 import type { Writable } from 'node:stream';
 import type { Logger } from './log.js';
+import type { IncomingReport } from './reports.js';
 
 /** The attributes ingest reads from a received object (never patient identity). */
 export interface InstanceHeader {
@@ -19,7 +20,8 @@ export interface InstanceHeader {
   hasPixelData: boolean;
 }
 
-export type TriageResult = { analyzable: true } | { analyzable: false; reason: string };
+/** `report`: a structured report that may be a radiology report, read for its text (ingest/sr-report.ts). */
+export type TriageResult = { analyzable: true } | { analyzable: false; reason: string; report?: true };
 
 /** Who sent an object: a DIMSE association or (later) an HTTP request. */
 export interface IngestSource {
@@ -53,6 +55,8 @@ export interface IngestOutcome {
   SeriesInstanceUID?: string;
   version: number;
   reason?: string;
+  /** A radiology report read from a received SR (not set for a duplicate). Report text: never logged. */
+  report?: IncomingReport;
 }
 
 /** A C-STORE (or STOW part) being received: data is written to it, then `complete()` makes it durable. */

@@ -3,7 +3,7 @@
 // results and thumbnails of cases whose files are not kept. Case vectors are the catalog's `embeddings` rows, so openCatalog must have run first.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { openDatabase } from './sqlite.js';
-import type { CaseChange, CaseFacts, CaseStore, CaseThumbnail, CaseVector, NewCase, PutResult, StudyLabels } from '../shared/case-store.js';
+import { REPORT_LABEL_SOURCE, type CaseChange, type CaseFacts, type CaseStore, type CaseThumbnail, type CaseVector, type NewCase, type PutResult, type StudyLabels } from '../shared/case-store.js';
 import type { CaseRecord, RetrievalResult } from '../shared/cases.js';
 import { caseFingerprint, caseKeyOf } from '../shared/case-keys.js';
 import { ADDED_COLUMNS, SCHEMA, floats, toRecord, type CaseRow } from './case-rows.js';
@@ -13,6 +13,17 @@ const EMPTY: CaseFacts = { labels: [], age: null, sex: null, outcomes: {}, clini
 function withDemographics(facts: CaseFacts, d: NewCase['demographics']): CaseFacts {
   if (!d) return facts;
   return { ...facts, age: facts.age ?? d.age, sex: facts.sex ?? d.sex };
+}
+
+const fromReport = (facts: CaseFacts): boolean => facts.clinical['label_source'] === REPORT_LABEL_SOURCE;
+/** Labels someone set on purpose (a CSV, an import): report-rule labels never replace them. */
+const operatorLabelled = (facts: CaseFacts): boolean => facts.labels.length > 0 && !fromReport(facts);
+const isNormal = (facts: CaseFacts): boolean => facts.labels.some((l) => l.toLowerCase() === 'normal');
+
+/** Operator labels kept against a report's: the report's labels noted where it disagrees on normal / abnormal. */
+function withReportOpinion(kept: CaseFacts, report: CaseFacts): CaseFacts {
+  const clinical = Object.fromEntries(Object.entries(kept.clinical).filter(([k]) => k !== 'report_disagrees'));
+  return { ...kept, clinical: isNormal(kept) === isNormal(report) ? clinical : { ...clinical, report_disagrees: report.labels.join('|') } };
 }
 
 function matchOf(m: StudyLabels['match']): [string, string] {
@@ -107,13 +118,18 @@ export function openCaseStore(file: string): CaseStore {
     ),
   };
 
+  /** The most specific labels waiting for the case; operator labels before report-rule labels. */
   const pendingFacts = (c: NewCase): CaseFacts => {
+    const found: CaseFacts[] = [];
     for (const [kind, value] of [['sop', c.SOPInstanceUID], ['study', c.StudyInstanceUID], ['accession', c.AccessionNumber]] as const) {
       if (value === '') continue;
       const row = q.labelsFor.get(kind, value);
-      if (row) return JSON.parse(row.facts) as CaseFacts;
+      if (row) found.push(JSON.parse(row.facts) as CaseFacts);
     }
-    return EMPTY;
+    const operator = found.find((f) => !fromReport(f));
+    const report = found.find(fromReport);
+    if (operator && report) return withReportOpinion(operator, report);
+    return operator ?? report ?? EMPTY;
   };
 
   const factColumns = (facts: CaseFacts) => ({
@@ -215,13 +231,19 @@ export function openCaseStore(file: string): CaseStore {
     for (const r of rows) {
       const [kind, value] = matchOf(r.match);
       if (value === '') continue;
-      q.putLabels.run(kind, value, JSON.stringify(r.facts), now);
+      const weak = fromReport(r.facts);
+      const waitingRow = q.labelsFor.get(kind, value);
+      const waiting = waitingRow ? (JSON.parse(waitingRow.facts) as CaseFacts) : undefined;
+      // A report's labels never replace an operator's row waiting under the same key: they are noted in it.
+      const stored = weak && waiting && !fromReport(waiting) ? withReportOpinion(waiting, r.facts) : r.facts;
+      q.putLabels.run(kind, value, JSON.stringify(stored), now);
       const matching = q.casesMatching.all(kind, value, kind, value, kind, value);
       if (matching.length === 0) pending++;
       for (const row of matching) {
         const { record, facts: old } = toRecord(row, '');
-        // Labels from a CSV without age or sex keep what the DICOM header said.
-        const facts = withDemographics(r.facts, { age: old.age, sex: old.sex });
+        // Labels from a CSV without age or sex keep what the DICOM header said; labels from a report
+        // leave an operator's in place (noting a disagreement).
+        const facts = weak && operatorLabelled(old) ? withReportOpinion(old, r.facts) : withDemographics(r.facts, { age: old.age, sex: old.sex });
         const factsHash = caseFingerprint({ ...record, instanceVersion: Number(row.instance_version), facts });
         if (factsHash === row.facts_hash) continue;
         q.setFacts.run({ case_key: row.case_key, ...factColumns(facts), facts_hash: factsHash, now });
