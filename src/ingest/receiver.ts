@@ -1,7 +1,7 @@
 // One object being received. Bytes go straight to a temp file (never held whole in memory); the first
 // bytes are also kept for the header. complete() makes it durable and recorded, and only then does the
 // edge answer Success.
-import { closeSync, fdatasync, openSync, write as fsWrite, writeSync } from 'node:fs';
+import { closeSync, fdatasync, openSync, writev as fsWritev, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -32,15 +32,30 @@ export interface ReceiverDeps {
   headerBudget: HeaderBudget;
 }
 
-function writeAll(fd: number, chunk: Buffer, done: (err: Error | null) => void, offset = 0): void {
-  fsWrite(fd, chunk, offset, chunk.length - offset, null, (err, written) => {
+/**
+ * Writes the chunks in order with one writev (no merged copy: on this kind of host a fresh 256 KB
+ * buffer costs more in page faults than the write itself), then whatever a short write left.
+ */
+function writeAll(fd: number, chunks: Buffer[], done: (err: Error | null) => void): void {
+  fsWritev(fd, chunks, (err, written) => {
     if (err) return done(err);
-    if (offset + written < chunk.length) return writeAll(fd, chunk, done, offset + written);
+    let left = written;
+    const rest: Buffer[] = [];
+    for (const chunk of chunks) {
+      if (left >= chunk.length) left -= chunk.length;
+      else {
+        rest.push(left > 0 ? chunk.subarray(left) : chunk);
+        left = 0;
+      }
+    }
+    if (rest.length > 0) return writeAll(fd, rest, done);
     done(null);
   });
 }
 
 const WRITE_BYTES = 256 * 1024;
+/** Tiny PDUs (a peer may send 16-byte fragments) still make one writev of at most this many buffers. */
+const WRITE_CHUNKS = 256;
 
 export function createReceiver(deps: ReceiverDeps, request: StoreRequest): InstanceReceiver {
   const { files, log } = deps;
@@ -108,13 +123,13 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
     // thread-pool round trip, per 270 KB object at 16 KB PDUs); at most that much is held in memory.
     pending.push(chunk);
     pendingBytes += chunk.length;
-    if (pendingBytes < WRITE_BYTES) return callback();
+    if (pendingBytes < WRITE_BYTES && pending.length < WRITE_CHUNKS) return callback();
     flush(callback);
   };
 
   const flush = (callback: () => void): void => {
     if (failure || fd === undefined || pendingBytes === 0) return callback();
-    const data = pending.length === 1 && pending[0] ? pending[0] : Buffer.concat(pending);
+    const data = pending;
     pending = [];
     pendingBytes = 0;
     writeAll(fd, data, (err) => {

@@ -23,6 +23,8 @@ interface Cursor {
   /** Top-level tags (group << 16 | element) whose raw values the caller wants, and what was found. */
   capture: ReadonlySet<number>;
   raw: Map<number, Buffer[]>;
+  /** Offset of the top-level Pixel Data element, once the walk reaches it. */
+  pixelDataAt?: number;
 }
 
 function need(c: Cursor, offset: number, bytes: number, end: number): void {
@@ -58,7 +60,10 @@ function walkElement(c: Cursor, offset: number, end: number, depth: number, deli
     if (delimited && element === 0xe00d) return DELIMITER; // Item Delimitation Item
     throw malformed('unexpected item tag in a data set', offset);
   }
-  if (topLevel && group === 0x7fe0 && element === 0x0010 && !c.complete) return offset; // header prefix ends at Pixel Data
+  if (topLevel && group === 0x7fe0 && element === 0x0010) {
+    c.pixelDataAt ??= offset;
+    if (!c.complete) return offset; // header prefix ends at Pixel Data
+  }
   let vr = '';
   let header = 8;
   let length: number;
@@ -124,9 +129,14 @@ function walkItems(c: Cursor, offset: number, end: number, depth: number, explic
  * an identity gets silently replaced.
  */
 export function checkElementLengths(buf: Buffer, explicit: boolean, complete: boolean, capture: ReadonlySet<number> = new Set()): Map<number, Buffer[]> {
-  const raw = new Map<number, Buffer[]>();
-  walkElements({ buf, explicit, complete, capture, raw }, 0, buf.length, 0, false, explicit, true);
-  return raw;
+  return walkDataSet(buf, explicit, complete, capture).raw;
+}
+
+/** checkElementLengths, also saying where top-level Pixel Data starts (undefined: there is none). */
+export function walkDataSet(buf: Buffer, explicit: boolean, complete: boolean, capture: ReadonlySet<number>): { raw: Map<number, Buffer[]>; pixelDataAt: number | undefined } {
+  const cursor: Cursor = { buf, explicit, complete, capture, raw: new Map() };
+  walkElements(cursor, 0, buf.length, 0, false, explicit, true);
+  return { raw: cursor.raw, pixelDataAt: cursor.pixelDataAt };
 }
 
 /**
