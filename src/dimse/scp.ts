@@ -13,6 +13,7 @@ import { decideAssociation, normaliseAddress, type AssociationPolicy } from './p
 import { STATUS, storeStatusFor } from './status.js';
 import { pauseWhileFull } from './backpressure.js';
 import { PduGate } from './pdu-gate.js';
+import { withDirectCommandEncoding } from './command-set.js';
 
 /** A-ABORT: type 7, length 4, source 2 (service provider), reason 0 (not specified). */
 const A_ABORT = Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x02, 0x00]);
@@ -216,7 +217,7 @@ export class PrecedentScp extends Scp {
   }
 
   private echo(request: CEchoRequest, callback: (response: dcmjsDimse.responses.CEchoResponse) => void): void {
-    const response = CEchoResponse.fromRequest(request);
+    const response = withDirectCommandEncoding(CEchoResponse.fromRequest(request));
     response.setStatus(STATUS.Success);
     callback(response);
   }
@@ -273,7 +274,7 @@ export class PrecedentScp extends Scp {
   private answerStore(request: CStoreRequest, callback: (response: dcmjsDimse.responses.CStoreResponse) => void): void {
     const dataset = request.getDataset();
     const result: StoreResult = (dataset && this.results.get(dataset)) || { ok: false, error: new Error('C-STORE without data set') };
-    const response = CStoreResponse.fromRequest(request);
+    const response = withDirectCommandEncoding(CStoreResponse.fromRequest(request));
     const uids = { SOPInstanceUID: request.getAffectedSopInstanceUid() };
     if (result.ok) {
       response.setStatus(STATUS.Success);
