@@ -123,10 +123,10 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
   };
 }
 
-/** `precedent worker`'s operations API (ops.workerPort): health, readiness, metrics; no study status. */
-export function createWorkerSurfaces(config: Config, log: Logger, deps: Omit<SurfaceDeps, 'ingest' | 'objects'>): Pick<Surfaces, 'stop'> & { start(): Promise<number | undefined> } {
+/** `precedent worker`'s operations API (ops.workerPort): health, readiness, metrics; no catalog, no disk. */
+export function createWorkerSurfaces(config: Config, log: Logger, deps: Pick<SurfaceDeps, 'metrics' | 'queue' | 'analysis'>): Pick<Surfaces, 'stop'> & { start(): Promise<number | undefined> } {
   const port = config.ops.workerPort;
-  deps.metrics.setSources({ queueDepth: () => deps.queue.depth(), diskFreeBytes: () => deps.files.freeBytes(), minFreeBytes: config.storage.minFreeBytes });
+  deps.metrics.setSources({ queueDepth: () => deps.queue.depth() });
   const ops =
     port === undefined
       ? undefined
@@ -136,13 +136,10 @@ export function createWorkerSurfaces(config: Config, log: Logger, deps: Omit<Sur
           readinessTimeoutSeconds: config.ops.readinessTimeoutSeconds,
           metrics: deps.metrics,
           log: log.child({ component: 'ops' }),
-          checks: nodeChecks({
-            catalog: () => deps.catalog.instanceCount(),
-            queueDepth: () => deps.queue.depth(),
-            diskFreeBytes: () => deps.files.freeBytes(),
-            minFreeBytes: 0, // workers do not receive objects
-            model: () => (deps.analysis() ? modelState(config, deps.analysis()) : { ok: false, detail: 'analysis not started' }),
-          }),
+          checks: [
+            { name: 'queue', run: async () => ({ ok: true, detail: `${await deps.queue.depth()} jobs waiting or running` }) },
+            { name: 'model', run: () => (deps.analysis() ? modelState(config, deps.analysis()) : { ok: false, detail: 'analysis not started' }) },
+          ],
         });
   return {
     async start() {
