@@ -64,6 +64,8 @@ describe('remote analysis workers', () => {
     const wrong = await fetch(`${base}${claim}`, { method: 'POST', headers: { authorization: 'Bearer not-the-worker-token-at-all' } });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // Refused requests reach no route: the round is still unclaimed.
+    expect(n.node.catalog.study(uidOf(a))?.state).toBe('queued');
     const auth = { authorization: `Bearer ${WORKER_TOKEN}` };
     const manifest = (await (await fetch(`${base}${claim}`, { method: 'POST', headers: auth })).json()) as { model: { name: string; version: string }; instances: Array<{ SOPInstanceUID: string }> };
     const card = readCard(modelDir);

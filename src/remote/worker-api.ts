@@ -36,13 +36,16 @@ export function createWorkerApi(options: WorkerApiOptions): WorkerApi {
   const now = options.now ?? Date.now;
   const expected = digest(options.token);
   let served = 0;
-  const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true });
+  // Connections are cut at close: a worker mid-download retries, and shutdown never waits on keep-alives.
+  const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true, forceCloseConnections: true });
   app.addHook('onRequest', async (request, reply) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
       options.log.warn({ ip: request.ip, url: request.routeOptions.url }, 'worker API request refused: missing or invalid worker token');
-      await reply.code(401).header('www-authenticate', 'Bearer realm="precedent-workers"').send({ error: 'worker token required' });
+      // Returned, as Fastify asks of async hooks that answer the request themselves.
+      return reply.code(401).header('www-authenticate', 'Bearer realm="precedent-workers"').send({ error: 'worker token required' });
     }
+    return undefined;
   });
 
   app.post<{ Params: { study: string; generation: string } }>('/worker/v1/studies/:study/generations/:generation/claim', async (request, reply) => {
