@@ -40,6 +40,7 @@ export function remoteEmbedHandler(deps: RemoteEmbedDeps): AnalyzeStudyHandler {
           `this worker runs ${own.name}@${own.version} but the node's index is built with ${manifest.model.name}@${manifest.model.version}: install the node's model on the worker`,
         );
       }
+      log.info({ instances: manifest.instances.length }, 'study round claimed; fetching its instances from the node');
       const decoded: Array<{ SOPInstanceUID: string; version: number; image: DecodedImage }> = [];
       const skipped: string[] = [];
       let fetched = 0;

@@ -28,7 +28,7 @@ export async function remoteSetup(options: { redisUrl: string; modelDir: string;
     apiPort,
     node: { queue, model, inference, studies: { completeAfterSeconds: 0.3 }, workers: { inProcess: false, token: WORKER_TOKEN, apiHost: '127.0.0.1', apiPort } },
     worker: { queue, model, inference, worker: { nodeUrl: `http://127.0.0.1:${apiPort}`, token: WORKER_TOKEN, fetchAttempts: 2, fetchBackoffSeconds: 0.1 }, log: { level: 'debug' } },
-    };
+  };
 }
 
 /** Merges `over` into the worker config, one level deep (sections). */
