@@ -187,7 +187,7 @@ export async function startAnalysis(
     if (deps.remoteResults) {
       const remote = deps.remoteResults;
       const api = await startWorkerApi(config, log, deps.catalog, deps.files, model);
-      remote.consume(createResultApplier({ catalog: deps.catalog, model, afterEmbedding, log: log.child({ component: 'results' }), now: deps.now }));
+      remote.consume(createResultApplier({ catalog: deps.catalog, model, afterEmbedding, log: log.child({ component: 'results' }), ...(deps.metrics ? { metrics: deps.metrics } : {}), now: deps.now }));
       const closeLocal = close;
       description += ', embedding by remote workers';
       close = async () => {

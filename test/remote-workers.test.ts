@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { buildFixtures, type Fixture, type FixtureSpec } from './fixtures/build.js';
 import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
@@ -13,6 +14,7 @@ import { remoteSetup, startLocalWorker, workerConfig, WORKER_TOKEN, type LocalWo
 import { freePort } from './helpers/process.js';
 import { run } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
+import { sample } from './helpers/stow.js';
 import { RESULTS_QUEUE_NAME } from '../src/queue/index.js';
 import { encodeAttention, encodeFloats, WORKER_API, type StudyResult } from '../src/shared/remote-analysis.js';
 
@@ -142,15 +144,20 @@ describe('remote analysis workers', () => {
       embeddings: before.map((e) => ({ SOPInstanceUID: e.SOPInstanceUID, version: e.version, vector: encodeFloats(e.vector.map((v) => -v)), attention: encodeAttention(e.attention), notes: [] })),
       skipped: [],
     };
-    const results = new Queue<StudyResult>(RESULTS_QUEUE_NAME, { connection: { url: redis.url }, prefix: (setup.node.queue as { prefix: string }).prefix });
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const results = new Queue<StudyResult>(RESULTS_QUEUE_NAME, { connection, prefix: (setup.node.queue as { prefix: string }).prefix });
     await results.add('study-result', again, { jobId: 'duplicate-1' });
     await results.add('study-result', { ...again, generation: 0 }, { jobId: 'stale-1' });
-    await waitFor(() => n.logs.some((l) => l.includes('delivered twice')) && n.logs.some((l) => l.includes('stale study round')), 20_000);
+    await waitFor(() => n.logs.some((l) => l.includes('delivered twice')) && n.logs.some((l) => l.includes('stale study round')), 30_000);
     await results.close();
+    connection.disconnect();
     const after = n.node.catalog.embeddings(uid, card.version);
     expect(after.map((e) => [e.SOPInstanceUID, e.createdAt, Array.from(e.vector)])).toEqual(before.map((e) => [e.SOPInstanceUID, e.createdAt, Array.from(e.vector)]));
     expect(readdirSync(resultsDir).map((f) => [f, statSync(join(resultsDir, f)).mtimeMs])).toEqual(written);
     expect(n.node.catalog.study(uid)?.state).toBe('done');
+    // Counted once on the node's metrics, as in-process.
+    const metrics = await (await fetch(`http://127.0.0.1:${n.opsPort ?? 0}/metrics`)).text();
+    expect(sample(metrics, 'precedent_studies_completed_total', { outcome: 'done' })).toBe(1);
   });
 
   it('the node restarted while a worker holds a job: the study completes once the node is back', async () => {

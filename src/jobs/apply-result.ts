@@ -7,6 +7,7 @@ import type { Logger } from '../shared/log.js';
 import { describeError, isOutOfSpace, isPermanent } from '../shared/errors.js';
 import { decodeAttention, decodeFloats, type StudyResult } from '../shared/remote-analysis.js';
 import type { StudyAnalysis } from './study-scheduler.js';
+import { noMetrics, type Metrics } from '../shared/metrics.js';
 
 export interface ApplyResultDeps {
   catalog: Catalog;
@@ -15,11 +16,17 @@ export interface ApplyResultDeps {
   /** What follows embedding (archive.onStudyEmbedded, results, export), as in-process. */
   afterEmbedding: StudyAnalysis;
   log: Logger;
+  /** Studies done and failed count as in-process (precedent_studies_completed_total on the node). */
+  metrics?: Metrics;
   now?: () => number;
 }
 
 export function createResultApplier(deps: ApplyResultDeps): (result: StudyResult) => Promise<void> {
   const now = deps.now ?? Date.now;
+  const metrics = deps.metrics ?? noMetrics;
+  const fail = (result: StudyResult, reason: string): void => {
+    if (deps.catalog.markState(result.StudyInstanceUID, result.generation, 'failed', now(), reason)) metrics.studyCompleted('failed');
+  };
   return async (result) => {
     const job = { StudyInstanceUID: result.StudyInstanceUID, generation: result.generation };
     const log = deps.log.child({ ...job });
@@ -33,13 +40,13 @@ export function createResultApplier(deps: ApplyResultDeps): (result: StudyResult
       return;
     }
     if (result.kind === 'failed') {
-      deps.catalog.markState(result.StudyInstanceUID, result.generation, 'failed', now(), `${result.code}: ${result.reason}`);
+      fail(result, `${result.code}: ${result.reason}`);
       log.error({ err: { code: result.code, message: result.reason } }, 'study analysis failed on a remote worker');
       return;
     }
     if (result.model.name !== deps.model.name || result.model.version !== deps.model.version) {
       const reason = `MODEL_MISMATCH: a worker returned ${result.model.name}@${result.model.version} vectors; the node's index is ${deps.model.name}@${deps.model.version}`;
-      deps.catalog.markState(result.StudyInstanceUID, result.generation, 'failed', now(), reason);
+      fail(result, reason);
       log.error({ reason }, 'remote result refused');
       return;
     }
@@ -63,11 +70,11 @@ export function createResultApplier(deps: ApplyResultDeps): (result: StudyResult
         deps.catalog.markState(result.StudyInstanceUID, result.generation, 'embedded', now());
       }
       await deps.afterEmbedding(job, log);
-      deps.catalog.markState(result.StudyInstanceUID, result.generation, 'done', now());
+      if (deps.catalog.markState(result.StudyInstanceUID, result.generation, 'done', now())) metrics.studyCompleted('done');
       log.info({ images: result.embeddings.length, skipped: result.skipped.length }, 'study analysed (embedded by a remote worker)');
     } catch (err) {
       if (!isOutOfSpace(err) && isPermanent(err)) {
-        deps.catalog.markState(result.StudyInstanceUID, result.generation, 'failed', now(), describeError(err).message);
+        fail(result, describeError(err).message);
         log.error({ err: describeError(err) }, 'study analysis failed');
         return;
       }
