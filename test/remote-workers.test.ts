@@ -1,6 +1,7 @@
 // Remote analysis workers (workers.inProcess off): the worker API's authentication and scope, and the
 // failure semantics of issue 17: a node the worker cannot reach, a worker on another model version,
-// results delivered twice or for a stale round, and a node restarted while a worker holds a job.
+// results delivered twice or for a stale round, Redis restarted, and a node restarted while a worker
+// holds a job.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -158,6 +159,24 @@ describe('remote analysis workers', () => {
     // Counted once on the node's metrics, as in-process.
     const metrics = await (await fetch(`http://127.0.0.1:${n.opsPort ?? 0}/metrics`)).text();
     expect(sample(metrics, 'precedent_studies_completed_total', { outcome: 'done' })).toBe(1);
+  });
+
+  it('Redis restarted between studies and mid-job: node, worker and both queues reconnect and lose nothing', async () => {
+    const setup = await remoteSetup({ redisUrl: redis.url, modelDir, prefix: prefix(), attempts: 20 });
+    node = await startTestNode(setup.node);
+    workers.push(await startLocalWorker(setup.worker));
+    const n = node;
+    const first = await study(1, 600);
+    await send(n.port, first);
+    await waitFor(() => n.node.catalog.study(uidOf(first))?.state === 'done', 60_000);
+    // And again while the worker holds the next study's job.
+    const second = await study(8, 610);
+    await send(n.port, second);
+    await waitFor(() => n.node.catalog.study(uidOf(second))?.state === 'decoding', 30_000);
+    await redis.restart();
+    await waitFor(() => n.node.catalog.study(uidOf(second))?.state === 'done', 90_000);
+    expect(n.node.catalog.embeddings(uidOf(second)).map((e) => e.SOPInstanceUID).sort()).toEqual(second.map((f) => f.sopInstanceUID).sort());
+    expect(await n.node.queue.failed()).toEqual([]);
   });
 
   it('the node restarted while a worker holds a job: the study completes once the node is back', async () => {
