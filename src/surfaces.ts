@@ -43,7 +43,8 @@ export interface Surfaces {
 
 export function modelState(config: Config, analysis: { describe(): string } | undefined): CheckResult {
   if (analysis) return { ok: true, detail: `loaded: ${analysis.describe()}` };
-  if (!config.workers.inProcess) return { ok: true, detail: 'absent here by configuration: analysis runs in `precedent worker` processes' };
+  // With remote workers too: the node applies their results with its model's card and index.
+  if (!config.workers.inProcess) return { ok: true, detail: `absent: no model.onnx in model.dir (${config.model.dir}); results of remote workers wait until it is installed` };
   return { ok: true, detail: `absent: no model.onnx in model.dir (${config.model.dir}); complete studies wait in the queue` };
 }
 
