@@ -10,7 +10,7 @@ import type { FileStore } from './shared/files.js';
 import type { JobQueue } from './shared/types.js';
 import { instrumentStudyHandler, noMetrics, type Metrics } from './shared/metrics.js';
 import { logProgress } from './shared/progress.js';
-import { createResultApplier, createStudyAnalysis, studyJobHandler, type StudyAnalysis } from './jobs/index.js';
+import { createResultApplier, createStudyAnalysis, failAbandonedStudies, studyJobHandler, type StudyAnalysis } from './jobs/index.js';
 import { createBullQueue, createInProcessQueue, createResultsQueue } from './queue/index.js';
 import { createWorkerApi, type WorkerApi } from './remote/index.js';
 import { openArchive, type Archive } from './archive.js';
@@ -188,9 +188,19 @@ export async function startAnalysis(
       const remote = deps.remoteResults;
       const api = await startWorkerApi(config, log, deps.catalog, deps.files, model);
       remote.consume(createResultApplier({ catalog: deps.catalog, model, afterEmbedding, log: log.child({ component: 'results' }), ...(deps.metrics ? { metrics: deps.metrics } : {}), now: deps.now }));
+      const resultsLog = log.child({ component: 'results' });
+      const sweep = (): void =>
+        void deps.queue
+          .failed()
+          .then((failed) => failAbandonedStudies({ catalog: deps.catalog, log: resultsLog, now: deps.now }, failed))
+          .catch((err: unknown) => resultsLog.warn({ err: describeError(err) }, 'cannot list failed analysis jobs; tried again later'));
+      const sweeper = setInterval(sweep, config.queue.lockSeconds * 1000);
+      sweeper.unref();
+      sweep();
       const closeLocal = close;
       description += ', embedding by remote workers';
       close = async () => {
+        clearInterval(sweeper);
         await api?.close();
         await remote.close();
         await closeLocal();

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { buildFixtures, type Fixture, type FixtureSpec } from './fixtures/build.js';
 import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
@@ -16,7 +16,7 @@ import { freePort } from './helpers/process.js';
 import { run } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 import { sample } from './helpers/stow.js';
-import { RESULTS_QUEUE_NAME } from '../src/queue/index.js';
+import { QUEUE_NAME, RESULTS_QUEUE_NAME } from '../src/queue/index.js';
 import { encodeAttention, encodeFloats, WORKER_API, type StudyResult } from '../src/shared/remote-analysis.js';
 
 let modelDir: string;
@@ -119,6 +119,21 @@ describe('remote analysis workers', () => {
     expect(n.node.catalog.embeddings(uidOf(files))).toEqual([]);
     // Refused once (permanent), never retried.
     expect(workers[0]?.logs.some((l) => l.includes('will retry'))).toBe(false);
+  });
+
+  it('a job BullMQ fails without a worker result (stalled too often) fails its study with that reason', async () => {
+    const setup = await remoteSetup({ redisUrl: redis.url, modelDir, prefix: prefix() });
+    node = await startTestNode(setup.node);
+    // Stands in for workers killed more often than BullMQ tolerates: the job fails, no result is posted.
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const stalled = new Worker(QUEUE_NAME, () => Promise.reject(new UnrecoverableError('job stalled more than allowable limit')), { connection, prefix: (setup.node.queue as { prefix: string }).prefix });
+    const files = await study(1, 350);
+    await send(node.port, files);
+    const n = node;
+    await waitFor(() => n.node.catalog.study(uidOf(files))?.state === 'failed', 30_000);
+    await stalled.close();
+    connection.disconnect();
+    expect(n.node.catalog.study(uidOf(files))?.reason).toBe('QUEUE_FAILED: job stalled more than allowable limit');
   });
 
   it('a result delivered twice, or for a stale round, changes nothing', async () => {

@@ -3,6 +3,7 @@
 // export). Idempotent: a result for a stale round, or for a round already done or failed, changes
 // nothing; a result applied again after a crash re-saves the same embeddings (INSERT OR REPLACE).
 import type { Catalog } from '../shared/catalog.js';
+import type { FailedJob } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
 import { describeError, isOutOfSpace, isPermanent } from '../shared/errors.js';
 import { decodeAttention, decodeFloats, type StudyResult } from '../shared/remote-analysis.js';
@@ -82,4 +83,22 @@ export function createResultApplier(deps: ApplyResultDeps): (result: StudyResult
       throw err;
     }
   };
+}
+
+/**
+ * Jobs BullMQ failed without a worker saying why (a job whose workers were killed more often than
+ * BullMQ tolerates stalls): their study would wait in `queued` or `decoding` for ever, since a job id
+ * that failed is never queued again. The node marks them failed with BullMQ's reason.
+ */
+export function failAbandonedStudies(deps: { catalog: Catalog; log: Logger; now?: () => number }, failed: FailedJob[]): number {
+  const now = deps.now ?? Date.now;
+  let marked = 0;
+  for (const f of failed) {
+    const study = deps.catalog.study(f.job.StudyInstanceUID);
+    if (!study || study.generation !== f.job.generation || (study.state !== 'queued' && study.state !== 'decoding')) continue;
+    if (!deps.catalog.markState(study.StudyInstanceUID, study.generation, 'failed', now(), `QUEUE_FAILED: ${f.reason}`)) continue;
+    deps.log.error({ StudyInstanceUID: study.StudyInstanceUID, generation: study.generation, attempts: f.attempts, reason: f.reason }, 'analysis job failed in the queue without a worker result; study marked failed');
+    marked++;
+  }
+  return marked;
 }

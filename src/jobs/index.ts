@@ -2,4 +2,4 @@ export { createStudyScheduler, studyJobHandler, type StudyScheduler, type StudyS
 export { createStudyAnalysis, downsampleAttention, STORED_ATTENTION_SIZE, type StudyAnalysisDeps } from './analyze-study.js';
 export { createResultStage, resultPath, type ResultStageDeps, type RenderedObject } from './results-stage.js';
 export { remoteEmbedHandler, type RemoteEmbedDeps } from './remote-embed.js';
-export { createResultApplier, type ApplyResultDeps } from './apply-result.js';
+export { createResultApplier, failAbandonedStudies, type ApplyResultDeps } from './apply-result.js';
