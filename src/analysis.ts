@@ -1,5 +1,6 @@
-// Assembles the analysis side (decode -> embed -> catalog) for both composition roots: `serve`
-// (in-process workers) and `worker` (a separate machine sharing Redis and storage).
+// Assembles the analysis side of `serve`: decode -> embed -> catalog -> archive -> results -> export,
+// in this process (in-process workers), or from remote workers' results (workers.inProcess off: the
+// node stays the only writer). `precedent worker` (worker.ts) shares only the embedder's options.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from './config/schema.js';
@@ -9,8 +10,9 @@ import type { FileStore } from './shared/files.js';
 import type { JobQueue } from './shared/types.js';
 import { instrumentStudyHandler, noMetrics, type Metrics } from './shared/metrics.js';
 import { logProgress } from './shared/progress.js';
-import { createStudyAnalysis, studyJobHandler, type StudyAnalysis } from './jobs/index.js';
-import { createBullQueue, createInProcessQueue } from './queue/index.js';
+import { createResultApplier, createStudyAnalysis, failAbandonedStudies, studyJobHandler, type StudyAnalysis } from './jobs/index.js';
+import { createBullQueue, createInProcessQueue, createResultsQueue } from './queue/index.js';
+import { createWorkerApi, type WorkerApi } from './remote/index.js';
 import { openArchive, type Archive } from './archive.js';
 import { createResults } from './results.js';
 import { openExportOutbox, openObjectIndex } from './store/index.js';
@@ -18,6 +20,8 @@ import { routeDestinations } from './export/index.js';
 import { describeError } from './shared/errors.js';
 import type { ImportContext } from './commands/import-run.js';
 import { referenceAvailable } from './reference-archive.js';
+import type { EmbedderOptions } from './embed/index.js';
+import type { ResultsQueue } from './queue/index.js';
 
 export interface AnalysisRuntime {
   /** Model name@version and device, for readiness reporting. */
@@ -26,6 +30,8 @@ export interface AnalysisRuntime {
   archive?: Archive;
   /** What an import into this archive needs (the reference archive at start-up); absent with an injected analysis. */
   importer?: ImportContext;
+  /** The model name@version of this node's index (absent with an injected analysis). */
+  model?: { name: string; version: string };
   close(): Promise<void>;
 }
 
@@ -35,6 +41,36 @@ export function createQueue(config: Config, log: Logger): JobQueue {
     return createBullQueue({ ...retry, redisUrl: config.queue.redisUrl, prefix: config.queue.prefix, concurrency: config.workers.concurrency, lockSeconds: config.queue.lockSeconds, log });
   }
   return createInProcessQueue({ ...retry, concurrency: config.workers.concurrency, log });
+}
+
+/** The embedder as config.model and config.inference describe it (node and remote worker alike). */
+export function embedderOptions(config: Config, log: Logger): EmbedderOptions {
+  return {
+    modelDir: resolve(config.model.dir),
+    device: config.inference.device,
+    ...(config.inference.threads > 0 ? { threads: config.inference.threads } : {}),
+    batchSize: config.inference.batchSize,
+    workers: config.inference.workerThreads,
+    log: log.child({ component: 'embed' }),
+  };
+}
+
+/** workers.inProcess off: the queue on which remote workers hand their results to this node. */
+export function remoteResults(config: Config, log: Logger): ResultsQueue {
+  return createResultsQueue({ redisUrl: config.queue.redisUrl ?? '', prefix: config.queue.prefix, lockSeconds: config.queue.lockSeconds, log: log.child({ component: 'queue' }) });
+}
+
+/** The worker API (remote/worker-api.ts): without workers.token there is none, and remote workers cannot work. */
+async function startWorkerApi(config: Config, log: Logger, catalog: Catalog, files: FileStore, model: { name: string; version: string }): Promise<WorkerApi | undefined> {
+  const apiLog = log.child({ component: 'worker-api' });
+  if (!config.workers.token) {
+    apiLog.error('workers.inProcess is off but workers.token is unset: no worker API, so remote workers cannot fetch images; set workers.token (PRECEDENT_WORKERS__TOKEN)');
+    return undefined;
+  }
+  const api = createWorkerApi({ host: config.workers.apiHost, port: config.workers.apiPort, token: config.workers.token, catalog, absolute: (p) => files.absolute(p), model: () => model, log: apiLog });
+  const port = await api.listen();
+  apiLog.info({ host: config.workers.apiHost, port }, 'worker API listening for remote workers');
+  return api;
 }
 
 export function modelPresent(config: Config): boolean {
@@ -67,24 +103,28 @@ function warnIfArchiveEmpty(archive: Archive, config: Config, log: Logger): void
 export async function startAnalysis(
   config: Config,
   log: Logger,
-  deps: { catalog: Catalog; files: FileStore; queue: JobQueue; now: () => number; analyze?: StudyAnalysis; metrics?: Metrics; wakeExporter?: () => void },
+  deps: {
+    catalog: Catalog;
+    files: FileStore;
+    queue: JobQueue;
+    now: () => number;
+    analyze?: StudyAnalysis;
+    metrics?: Metrics;
+    wakeExporter?: () => void;
+    /** workers.inProcess off: remote workers embed, this node applies their results (the only writer). */
+    remoteResults?: ResultsQueue;
+  },
 ): Promise<AnalysisRuntime> {
   let analyze = deps.analyze;
   let close = async (): Promise<void> => undefined;
   let description = 'injected analysis';
   let archive: Archive | undefined;
   let importer: ImportContext | undefined;
+  let model: { name: string; version: string } | undefined;
   if (!analyze) {
     // Loaded only when a model is used: a node without one never pays for ONNX Runtime and codecs.
     const [{ createDecoderPool, rememberDecoded }, { createEmbedder }, { createResultRenderer }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js'), import('./render/index.js')]);
-    const embedder = await createEmbedder({
-      modelDir: resolve(config.model.dir),
-      device: config.inference.device,
-      ...(config.inference.threads > 0 ? { threads: config.inference.threads } : {}),
-      batchSize: config.inference.batchSize,
-      workers: config.inference.workerThreads,
-      log: log.child({ component: 'embed' }),
-    });
+    const embedder = await createEmbedder(embedderOptions(config, log));
     deps.metrics?.observeEmbedder(() => embedder.stages);
     const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });
     // What the analysis decodes is kept for the heatmap of the same job (up to RECENT_IMAGE_BYTES).
@@ -126,11 +166,15 @@ export async function startAnalysis(
       ...(deps.wakeExporter ? { wake: deps.wakeExporter } : {}),
       now: deps.now,
     });
-    analyze = async (job, jobLog) => {
-      await embedded(job, jobLog);
+    const afterEmbedding: StudyAnalysis = async (job, jobLog) => {
       await opened.onStudyEmbedded(job.StudyInstanceUID, jobLog);
       await results(job, jobLog);
     };
+    analyze = async (job, jobLog) => {
+      await embedded(job, jobLog);
+      await afterEmbedding(job, jobLog);
+    };
+    model = { name: card.name, version: card.version };
     close = async () => {
       await embedder.close();
       await decoder.close();
@@ -140,14 +184,40 @@ export async function startAnalysis(
       objects.close();
     };
     description = `${embedder.card.name}@${embedder.card.version} on ${embedder.device}`;
+    if (deps.remoteResults) {
+      const remote = deps.remoteResults;
+      const api = await startWorkerApi(config, log, deps.catalog, deps.files, model);
+      remote.consume(createResultApplier({ catalog: deps.catalog, model, afterEmbedding, log: log.child({ component: 'results' }), ...(deps.metrics ? { metrics: deps.metrics } : {}), now: deps.now }));
+      const resultsLog = log.child({ component: 'results' });
+      const sweep = (): void =>
+        void deps.queue
+          .failed()
+          .then((failed) => failAbandonedStudies({ catalog: deps.catalog, log: resultsLog, now: deps.now }, failed))
+          .catch((err: unknown) => resultsLog.warn({ err: describeError(err) }, 'cannot list failed analysis jobs; tried again later'));
+      const sweeper = setInterval(sweep, config.queue.lockSeconds * 1000);
+      sweeper.unref();
+      sweep();
+      const closeLocal = close;
+      description += ', embedding by remote workers';
+      close = async () => {
+        clearInterval(sweeper);
+        await api?.close();
+        await remote.close();
+        await closeLocal();
+      };
+    }
     importer = { archive: opened, embedder, catalog: deps.catalog, dicomDecoder: decoder };
   }
-  const handler = studyJobHandler({ catalog: deps.catalog, log: log.child({ component: 'worker' }), analyze, now: deps.now });
-  const isDone = (job: { StudyInstanceUID: string; generation: number }): boolean => {
-    const study = deps.catalog.study(job.StudyInstanceUID);
-    return study?.generation === job.generation && study.state === 'done';
-  };
-  deps.queue.process(instrumentStudyHandler(handler, deps.metrics ?? noMetrics, isDone));
-  log.info({ analysis: description, queue: deps.queue.backend, concurrency: config.workers.concurrency }, 'analysis workers started');
-  return { describe: () => description, close, ...(archive ? { archive } : {}), ...(importer ? { importer } : {}) };
+  if (deps.remoteResults) {
+    log.info({ analysis: description }, 'analysis by remote workers: this node applies their results');
+  } else {
+    const handler = studyJobHandler({ catalog: deps.catalog, log: log.child({ component: 'worker' }), analyze, now: deps.now });
+    const isDone = (job: { StudyInstanceUID: string; generation: number }): boolean => {
+      const study = deps.catalog.study(job.StudyInstanceUID);
+      return study?.generation === job.generation && study.state === 'done';
+    };
+    deps.queue.process(instrumentStudyHandler(handler, deps.metrics ?? noMetrics, isDone));
+    log.info({ analysis: description, queue: deps.queue.backend, concurrency: config.workers.concurrency }, 'analysis workers started');
+  }
+  return { describe: () => description, close, ...(archive ? { archive } : {}), ...(importer ? { importer } : {}), ...(model ? { model } : {}) };
 }

@@ -13,7 +13,7 @@ import { createIngest } from './ingest/index.js';
 import { createDimseServer } from './dimse/server.js';
 import { checkRedis } from './queue/index.js';
 import { createStudyScheduler, type StudyAnalysis } from './jobs/index.js';
-import { createQueue, modelPresent, startAnalysis, type AnalysisRuntime } from './analysis.js';
+import { createQueue, modelPresent, remoteResults, startAnalysis, type AnalysisRuntime } from './analysis.js';
 import type { Archive } from './archive.js';
 import { instrumentIngest } from './shared/metrics.js';
 import { createPromMetrics } from './ops/index.js';
@@ -129,10 +129,11 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       if (swept > 0) log.warn({ swept }, 'removed partial transfers left by a previous run (none was acknowledged)');
       backfillObjectIndex(join(dataDir, 'catalog.sqlite'), dataDir, log);
       if (config.queue.redisUrl) await checkRedis(config.queue.redisUrl, log);
-      if (!config.workers.inProcess) {
-        log.info('workers.inProcess is off: complete studies are queued for `precedent worker` processes');
-      } else if (options.analyze || modelPresent(config)) {
+      const remote = !config.workers.inProcess;
+      if (remote) log.info('workers.inProcess is off: complete studies are queued for remote `precedent worker` processes; this node applies their results');
+      if ((options.analyze && !remote) || modelPresent(config)) {
         analysis = await startAnalysis(config, log, {
+          ...(remote ? { remoteResults: remoteResults(config, log) } : {}),
           catalog,
           files,
           queue,

@@ -43,7 +43,8 @@ export interface Surfaces {
 
 export function modelState(config: Config, analysis: { describe(): string } | undefined): CheckResult {
   if (analysis) return { ok: true, detail: `loaded: ${analysis.describe()}` };
-  if (!config.workers.inProcess) return { ok: true, detail: 'absent here by configuration: analysis runs in `precedent worker` processes' };
+  // With remote workers too: the node applies their results with its model's card and index.
+  if (!config.workers.inProcess) return { ok: true, detail: `absent: no model.onnx in model.dir (${config.model.dir}); results of remote workers wait until it is installed` };
   return { ok: true, detail: `absent: no model.onnx in model.dir (${config.model.dir}); complete studies wait in the queue` };
 }
 
@@ -123,10 +124,10 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
   };
 }
 
-/** `precedent worker`'s operations API (ops.workerPort): health, readiness, metrics; no study status. */
-export function createWorkerSurfaces(config: Config, log: Logger, deps: Omit<SurfaceDeps, 'ingest' | 'objects'>): Pick<Surfaces, 'stop'> & { start(): Promise<number | undefined> } {
+/** `precedent worker`'s operations API (ops.workerPort): health, readiness, metrics; no catalog, no disk. */
+export function createWorkerSurfaces(config: Config, log: Logger, deps: Pick<SurfaceDeps, 'metrics' | 'queue' | 'analysis'>): Pick<Surfaces, 'stop'> & { start(): Promise<number | undefined> } {
   const port = config.ops.workerPort;
-  deps.metrics.setSources({ queueDepth: () => deps.queue.depth(), diskFreeBytes: () => deps.files.freeBytes(), minFreeBytes: config.storage.minFreeBytes });
+  deps.metrics.setSources({ queueDepth: () => deps.queue.depth() });
   const ops =
     port === undefined
       ? undefined
@@ -136,13 +137,10 @@ export function createWorkerSurfaces(config: Config, log: Logger, deps: Omit<Sur
           readinessTimeoutSeconds: config.ops.readinessTimeoutSeconds,
           metrics: deps.metrics,
           log: log.child({ component: 'ops' }),
-          checks: nodeChecks({
-            catalog: () => deps.catalog.instanceCount(),
-            queueDepth: () => deps.queue.depth(),
-            diskFreeBytes: () => deps.files.freeBytes(),
-            minFreeBytes: 0, // workers do not receive objects
-            model: () => (deps.analysis() ? modelState(config, deps.analysis()) : { ok: false, detail: 'analysis not started' }),
-          }),
+          checks: [
+            { name: 'queue', run: async () => ({ ok: true, detail: `${await deps.queue.depth()} jobs waiting or running` }) },
+            { name: 'model', run: () => (deps.analysis() ? modelState(config, deps.analysis()) : { ok: false, detail: 'analysis not started' }) },
+          ],
         });
   return {
     async start() {

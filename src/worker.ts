@@ -1,14 +1,18 @@
-// Composition root for `precedent worker`: analysis workers alone, for GPU machines, against the same
-// Redis and shared storage (data dir and catalog) as `precedent serve`.
-import { mkdirSync } from 'node:fs';
-import { PHI_DIR_MODE } from './shared/files.js';
+// Composition root for `precedent worker`: a stateless analysis worker, for GPU machines. It needs
+// queue.redisUrl, worker.nodeUrl + worker.token and the model folder; it opens no catalog and no data
+// directory. Each job: claim the study round from the node, fetch the stored instances over HTTP,
+// decode and embed them, post the vectors to the results queue (jobs/remote-embed.ts).
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Config } from './config/schema.js';
 import type { Logger } from './shared/log.js';
 import { PrecedentError } from './shared/errors.js';
-import { openCatalog, openFileStore } from './store/index.js';
-import { checkRedis } from './queue/index.js';
-import { createQueue, modelPresent, startAnalysis, type AnalysisRuntime } from './analysis.js';
+import { checkRedis, createResultsQueue } from './queue/index.js';
+import { createNodeClient } from './remote/index.js';
+import { remoteEmbedHandler } from './jobs/index.js';
+import { createQueue, embedderOptions, modelPresent } from './analysis.js';
 import { createPromMetrics } from './ops/index.js';
 import { createWorkerSurfaces } from './surfaces.js';
 
@@ -18,31 +22,59 @@ export interface PrecedentWorker {
   stop(): Promise<void>;
 }
 
-export function buildWorker(config: Config, log: Logger): PrecedentWorker {
-  const redisUrl = config.queue.redisUrl;
+function required(config: Config): { redisUrl: string; nodeUrl: string; token: string } {
+  const { redisUrl } = config.queue;
+  const { nodeUrl, token } = config.worker;
   if (!redisUrl) throw new PrecedentError('CONFIG_INVALID', 'precedent worker needs queue.redisUrl (the in-process queue lives inside `precedent serve`)');
+  if (!nodeUrl || !token) throw new PrecedentError('CONFIG_INVALID', 'precedent worker needs worker.nodeUrl and worker.token (the node\'s worker API and its workers.token)');
   if (!modelPresent(config)) throw new PrecedentError('MODEL_INVALID', `no model.onnx in model.dir (${resolve(config.model.dir)})`);
-  const dataDir = resolve(config.storage.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: PHI_DIR_MODE });
-  const files = openFileStore(dataDir);
-  const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
+  return { redisUrl, nodeUrl, token };
+}
+
+export function buildWorker(config: Config, log: Logger): PrecedentWorker {
+  const { redisUrl, nodeUrl, token } = required(config);
   const queue = createQueue(config, log.child({ component: 'queue' }));
-  let analysis: AnalysisRuntime | undefined;
-  // Analysis metrics and /healthz, /readyz, /metrics on ops.workerPort (when set).
+  const results = createResultsQueue({ redisUrl, prefix: config.queue.prefix, lockSeconds: config.queue.lockSeconds, log: log.child({ component: 'queue' }) });
+  // Images wait here only while they are decoded (one file each, removed at once); never the node's files.
+  const scratchRoot = resolve(config.worker.scratchDir ?? tmpdir());
+  mkdirSync(scratchRoot, { recursive: true });
+  const scratch = mkdtempSync(join(scratchRoot, 'precedent-worker-'));
+  let description: string | undefined;
+  let close = async (): Promise<void> => undefined;
   const metrics = createPromMetrics({ process: 'worker' });
-  const surfaces = createWorkerSurfaces(config, log, { metrics, catalog, files, queue, analysis: () => analysis });
+  const surfaces = createWorkerSurfaces(config, log, { metrics, queue, analysis: () => (description ? { describe: () => description ?? '' } : undefined) });
   return {
     async start() {
       await checkRedis(redisUrl, log);
-      analysis = await startAnalysis(config, log, { catalog, files, queue, now: Date.now, metrics });
+      const [{ createDecoderPool }, { createEmbedder }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js')]);
+      const embedder = await createEmbedder(embedderOptions(config, log));
+      metrics.observeEmbedder(() => embedder.stages);
+      const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });
+      const node = createNodeClient({ nodeUrl, token, attempts: config.worker.fetchAttempts, backoffSeconds: config.worker.fetchBackoffSeconds, log: log.child({ component: 'node-client' }) });
+      const decode = async (bytes: Buffer) => {
+        const path = join(scratch, `${randomUUID()}.dcm`);
+        writeFileSync(path, bytes, { mode: 0o600 });
+        try {
+          return await decoder.decodeFile(path);
+        } finally {
+          unlinkSync(path);
+        }
+      };
+      queue.process(remoteEmbedHandler({ node, decode, embedder, post: (r) => results.post(r), log: log.child({ component: 'worker' }) }));
+      close = async () => {
+        await embedder.close();
+        await decoder.close();
+      };
+      description = `${embedder.card.name}@${embedder.card.version} on ${embedder.device}`;
       const opsPort = await surfaces.start();
-      log.info({ dataDir, analysis: analysis.describe(), opsPort }, 'Precedent worker started');
+      log.info({ nodeUrl, analysis: description, opsPort }, 'Precedent worker started');
     },
     async stop() {
       await surfaces.stop();
       await queue.close();
-      await analysis?.close();
-      catalog.close();
+      await results.close();
+      await close();
+      rmSync(scratch, { recursive: true, force: true });
       log.info('Precedent worker stopped');
     },
   };

@@ -35,7 +35,7 @@ describe('deploy/ files', () => {
     }
   });
 
-  it('docker-compose.yml: node, Redis with AOF and noeviction, scalable workers on the shared volume, valid configuration', () => {
+  it('docker-compose.yml: node, Redis with AOF and noeviction, scalable remote workers with the node URL and token, valid configuration', () => {
     const compose = parse(readFileSync('deploy/docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown> };
     expect(Object.keys(compose.services).sort()).toEqual(['precedent', 'redis', 'worker', 'worker-gpu']);
     const redisCommand = (compose.services.redis?.command as string[]).join(' ');
@@ -49,10 +49,14 @@ describe('deploy/ files', () => {
       const service = compose.services[name] as { volumes: string[]; environment: Record<string, string> };
       expect(service.volumes).toContain('precedent-data:/var/lib/precedent');
       // The PRECEDENT_* variables a service sets are accepted by the real loader.
-      const env = Object.fromEntries(Object.entries(service.environment).map(([k, v]) => [k, String(v).replace(/\$\{STOW_TOKEN[^}]*\}/, 'a-stow-token-of-32-characters-xx')]));
+      const env = Object.fromEntries(Object.entries(service.environment).map(([k, v]) => [k, String(v).replace(/\$\{STOW_TOKEN[^}]*\}/, 'a-stow-token-of-32-characters-xx').replace(/\$\{WORKER_TOKEN[^}]*\}/, 'a-worker-token-of-32-characters-x')]));
       const config = loadConfig({ env });
       expect(config.storage.dataDir).toBe('/var/lib/precedent');
       expect(config.queue.redisUrl).toBe('redis://redis:6379');
+      // Remote workers: the node's worker API and the token both sides present.
+      expect(config.workers.token).toBe('a-worker-token-of-32-characters-x');
+      expect(config.worker.token).toBe(config.workers.token);
+      expect(config.worker.nodeUrl).toBe(`http://precedent:${config.workers.apiPort}`);
     }
     const node = loadConfig({ env: Object.fromEntries(Object.entries((compose.services.precedent as { environment: Record<string, string> }).environment).map(([k, v]) => [k, String(v).replace(/\$\{STOW_TOKEN[^}]*\}/, 'a-stow-token-of-32-characters-xx')])) });
     expect(node.workers.inProcess).toBe(false);

@@ -13,7 +13,6 @@ import type { StudyAnalysis } from '../src/jobs/index.js';
 import type { NodeStatus, StudyStatus } from '../src/shared/status.js';
 import { parseConfig } from '../src/config/index.js';
 import { createLogger } from '../src/shared/log.js';
-import { openCatalog, openFileStore } from '../src/store/index.js';
 import { createInProcessQueue } from '../src/queue/index.js';
 import { createPromMetrics } from '../src/ops/index.js';
 import { createWorkerSurfaces } from '../src/surfaces.js';
@@ -171,15 +170,13 @@ describe('operations API', () => {
     await stopping;
   });
 
-  it('`precedent worker` serves health, readiness (model loaded) and its own metrics on ops.workerPort', async () => {
-    const dataDir = tempDir('precedent-worker-ops-');
-    const config = parseConfig({ storage: { dataDir }, ops: { workerPort: 0 } });
+  it('`precedent worker` serves health, readiness (model loaded) and its own metrics on ops.workerPort, with no catalog', async () => {
+    const config = parseConfig({ ops: { workerPort: 0 } });
     const log = createLogger('silent');
-    const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
     const queue = createInProcessQueue({ attempts: 1, backoffSeconds: 1, concurrency: 1, log });
     const metrics = createPromMetrics({ process: 'worker' });
     const state: { analysis?: { describe(): string } } = {};
-    const surfaces = createWorkerSurfaces(config, log, { metrics, catalog, files: openFileStore(dataDir), queue, analysis: () => state.analysis });
+    const surfaces = createWorkerSurfaces(config, log, { metrics, queue, analysis: () => state.analysis });
     const port = await surfaces.start();
     expect(port).toBeGreaterThan(0);
     const get = (path: string) => fetch(`http://127.0.0.1:${port ?? 0}${path}`);
@@ -196,6 +193,5 @@ describe('operations API', () => {
     expect((await get('/studies/1.2.3')).status).toBe(404);
     await surfaces.stop();
     await queue.close();
-    catalog.close();
   });
 });

@@ -1,10 +1,10 @@
 // The analysis pipeline end to end with a real (test) ONNX model: DICOM in every transfer syntax ->
 // decode -> worker-thread inference -> embeddings in the catalog, through both queue backends, with a
-// separate `precedent worker` process killed mid-job.
+// remote `precedent worker` process killed mid-job.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { startPrecedent } from './helpers/process.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { remoteSetup, startWorkerProcess } from './helpers/remote.js';
 import { join } from 'node:path';
 import { buildFixtures, type Fixture, type FixtureSpec, type SyntaxName } from './fixtures/build.js';
 import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
@@ -101,17 +101,13 @@ describe('analysis pipeline', () => {
     expect(n.logs.some((l) => l.includes('will retry'))).toBe(false);
   });
 
-  it('a separate `precedent worker` (BullMQ) takes over a job from a worker killed with SIGKILL mid-job', async () => {
-    const dataDir = tempDir();
-    const prefix = `pipe${process.pid}`;
+  it('remote `precedent worker`s (BullMQ, no shared files): one killed with SIGKILL mid-job, another takes the job over', async () => {
     // lockSeconds 3: a killed worker's job is taken over within seconds, while a live worker on a loaded CI
     // machine still renews its lock in time (at 1 s it was once declared stalled twice and failed).
-    const shared = { queue: { redisUrl: redis.url, prefix, lockSeconds: 3, backoffSeconds: 0.2 }, model: { dir: modelDir }, inference: { device: 'cpu' as const, batchSize: 1 } };
-    node = await startTestNode({ ...shared, studies: { completeAfterSeconds: 0.3 }, workers: { inProcess: false } }, { dataDir });
-    const config = join(dataDir, 'worker.json');
-    writeFileSync(config, JSON.stringify({ ...shared, storage: { dataDir, minFreeBytes: 0 }, log: { level: 'info' } }));
+    const setup = await remoteSetup({ redisUrl: redis.url, modelDir, prefix: `pipe${process.pid}` });
+    node = await startTestNode(setup.node);
     const startWorker = () => {
-      const p = startPrecedent('worker', config, 'Precedent worker started');
+      const p = startWorkerProcess(setup.worker);
       children.push(p.child);
       return { child: p.child, out: p.output, ready: p.ready };
     };
@@ -140,6 +136,9 @@ describe('analysis pipeline', () => {
     await second.ready;
     await waitFor(() => n.node.catalog.study(uid)?.state === 'done', 60_000);
     expectEmbedded(n, files);
+    // The node, the only writer, wrote the results of what the remote worker embedded.
+    expect(readdirSync(join(n.dataDir, 'results', uid)).filter((f) => f.endsWith('.dcm')).length).toBeGreaterThanOrEqual(files.length);
+    expect(second.out()).toContain('result handed to the node');
     expect(await n.node.queue.failed()).toEqual([]);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.on('exit', r));

@@ -12,7 +12,7 @@ export function registerServiceCommands(program: Command): void {
 
   program
     .command('worker')
-    .description('run analysis workers only (BullMQ: needs queue.redisUrl and the same storage.dataDir as serve)')
+    .description('run a remote analysis worker (needs queue.redisUrl, worker.nodeUrl, worker.token and model.dir; no files of the node)')
     .option('-c, --config <file>', 'YAML or JSON configuration file')
     .action(async (opts: { config?: string }) => work(opts.config));
 

@@ -8,6 +8,7 @@ export const SECTION_TITLES: Record<string, string> = {
   studies: 'study completion',
   queue: 'where analysis jobs wait',
   workers: 'who analyses',
+  worker: 'a remote analysis worker (`precedent worker`)',
   inference: 'ONNX Runtime',
   model: 'the embedding model',
   index: 'similar-case search',
@@ -22,6 +23,8 @@ export const SECTION_NOTES: Record<string, string> = {
   dimse:
     'An AE title is 1–16 characters of printable ASCII without backslash (PS3.5); leading and trailing spaces are removed. Comparisons are case-sensitive. With `dimse.tls` the listener speaks DICOM TLS only (PS3.15 B.9, TLS 1.2 or later); the usual port is 2762. PEM files are read at start; an unreadable one stops the node with exit status 2.',
   studies: 'Images that arrive after a study completed start a new round; the study is queued again when that round completes.',
+  worker:
+    'Read by `precedent worker` only. A remote worker needs queue.redisUrl, these keys and the model folder (model.dir, the same name@version as the node\'s); it opens no catalog and no data directory. It claims each study round from the node\'s worker API, fetches the stored instances (compressed, as received) with the bearer token, decodes and embeds them, and hands the vectors back through Redis. Set the token from the environment (PRECEDENT_WORKER__TOKEN) rather than a file. See docs/operations.md.',
   dicomweb:
     'Off by default. Enabling it requires an explicit `auth`. Tokens are compared in constant time; give each sender its own token (with `aeTitle`) so metrics and export routing tell senders apart. `mtls` needs `tls.ca`: requests whose client certificate does not chain to it get 401; `tls.requireClientCert: true` refuses the TLS handshake itself. Set `publicUrl` when the node is reached through a proxy or by a DNS name, so that RetrieveURL values are right: without it they carry the IP address and port the request arrived on.',
   index:

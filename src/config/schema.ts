@@ -72,6 +72,28 @@ export const workersSchema = z
     concurrency: z.number().int().min(1).max(64).default(1),
     /** Threads per image pool (decoding; drawing results), never the event loop. */
     imageThreads: z.number().int().min(1).max(32).default(1),
+    /** Address of the worker API, where remote `precedent worker`s claim studies and fetch their images (inProcess off). */
+    apiHost: z.string().min(1).default('0.0.0.0'),
+    /** Port of the worker API (inProcess off and token set; 0 picks a free port). */
+    apiPort: z.number().int().min(0).max(65535).default(11113),
+    /** Bearer token remote workers present to the worker API; unset: no worker API (remote workers cannot fetch images). */
+    token: z.string().min(16, 'at least 16 characters').optional(),
+  })
+  .strict();
+
+/** `precedent worker` only: how a remote analysis worker reaches its node. */
+export const workerSchema = z
+  .object({
+    /** The node's worker API, e.g. http://node.example:11113 (the node's workers.apiHost/apiPort). */
+    nodeUrl: z.string().url().optional(),
+    /** The node's workers.token. */
+    token: z.string().min(16, 'at least 16 characters').optional(),
+    /** Tries per request to the node before the attempt fails with NODE_UNREACHABLE. */
+    fetchAttempts: z.number().int().min(1).max(20).default(4),
+    /** First wait between tries; doubles each time. */
+    fetchBackoffSeconds: seconds.default(0.5),
+    /** Folder for the images being decoded (one study at a time, removed after decoding); unset: the OS temp folder. */
+    scratchDir: z.string().min(1).optional(),
   })
   .strict();
 
@@ -239,6 +261,7 @@ export const configSchema = z
     studies: studiesSchema.default(studiesSchema.parse({})),
     queue: queueSchema.default(queueSchema.parse({})),
     workers: workersSchema.default(workersSchema.parse({})),
+    worker: workerSchema.default(workerSchema.parse({})),
     inference: inferenceSchema.default(inferenceSchema.parse({})),
     model: modelSchema.default(modelSchema.parse({})),
     index: indexSchema.default(indexSchema.parse({})),
@@ -262,6 +285,7 @@ export type DimseConfig = Config['dimse'];
 export type StorageConfig = Config['storage'];
 export type StudiesConfig = Config['studies'];
 export type QueueConfig = Config['queue'];
+export type WorkerConfig = Config['worker'];
 export type InferenceConfig = Config['inference'];
 export type IndexConfig = Config['index'];
 export type ArchiveConfig = Config['archive'];

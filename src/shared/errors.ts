@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'MODEL_INVALID' // model folder, card or ONNX graph do not match the contract
   | 'INFERENCE_FAILED' // the runtime failed on valid input (may succeed on retry)
   | 'QUEUE_UNAVAILABLE' // Redis unreachable or misconfigured
+  | 'NODE_UNREACHABLE' // a remote analysis worker cannot reach the node's worker API (retried, then the study fails)
+  | 'MODEL_MISMATCH' // a remote analysis worker runs another model name@version than the node (never retried)
   | 'INDEX_UNAVAILABLE' // the configured vector index backend cannot be loaded (faiss-node not installed)
   | 'INDEX_FAILED' // the vector index (worker thread, file) failed
   | 'INPUT_INVALID'; // an operator's input (labels CSV, import folder) cannot be used
@@ -66,7 +68,7 @@ export function storageError(message: string, cause: unknown): PrecedentError {
 }
 
 /** Failures that no retry can fix: the queue must not try again. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'UID_INVALID', 'DATASET_MISMATCH', 'STUDY_MISMATCH', 'MODEL_INVALID']);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'UID_INVALID', 'DATASET_MISMATCH', 'STUDY_MISMATCH', 'MODEL_INVALID', 'MODEL_MISMATCH']);
 
 export function isPermanent(err: unknown): boolean {
   return isPrecedentError(err) && PERMANENT.has(err.code);

@@ -22,7 +22,9 @@ export interface PrecedentProcess {
 /** Runs the built CLI (`bin/precedent.js <command> --config FILE`) as an operator would. */
 export function startPrecedent(command: 'serve' | 'worker', config: string, readyText: string): PrecedentProcess {
   let out = '';
-  const child = spawn(process.execPath, ['bin/precedent.js', command, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // PRECEDENT_SHARED_DIR locates test data (the bench sets it); the CLI would reject it as an unknown config key.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'PRECEDENT_SHARED_DIR'));
+  const child = spawn(process.execPath, ['bin/precedent.js', command, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       out += chunk.toString();

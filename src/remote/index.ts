@@ -1,0 +1,2 @@
+export { createWorkerApi, type WorkerApi, type WorkerApiOptions } from './worker-api.js';
+export { createNodeClient, type NodeClientOptions } from './node-client.js';
