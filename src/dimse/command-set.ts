@@ -3,7 +3,7 @@
 // event loop per response, the largest single cost left on an object's path once it is on disk.
 // A command set is always Implicit VR Little Endian group 0000 (PS3.7 6.3.1), and ours hold only the
 // few elements below, so the bytes are simple to write; anything else falls back to the library.
-import dcmjsDimse from 'dcmjs-dimse';
+import type dcmjsDimse from 'dcmjs-dimse';
 
 type Vr = 'US' | 'UI' | 'LO';
 
