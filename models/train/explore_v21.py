@@ -128,7 +128,7 @@ def main():
             res[name][c] = {"P@5": r["P@5"]["mean"], "AUC": r["voteMacroAUC"]["mean"], "mAP@10": r["mAP@10"]["mean"], "sens": r["voteSensitivity"]}
         print(f"{name:24s} " + "  ".join(f"{c} P@5 {res[name][c]['P@5']:.3f} AUC {res[name][c]['AUC']:.3f}" for c in COLLECTIONS), flush=True)
     os.makedirs(os.path.join(os.path.dirname(a.work), "v21"), exist_ok=True)
-    json.dump(res, open(os.path.join(os.path.dirname(a.work), "v21", "explore.json"), "w"), indent=1)
+    json.dump(res, open(os.path.join(os.path.dirname(a.work), "v21", f"explore{('-' + a.only) if a.only else ''}.json"), "w"), indent=1)
 
 
 if __name__ == "__main__":
