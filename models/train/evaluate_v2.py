@@ -144,11 +144,18 @@ def spread(e, groups, mask, cal) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     add_common_args(ap, HERE)
+    ap.add_argument("--head", default="", help="head checkpoint (default <work>/head.pt; 2.1.0: runs/v21/head21.pt)")
+    ap.add_argument("--weights", default=os.path.join(HERE, "runs", "mobilenet_v2"))
     a = ap.parse_args()
     torch.set_num_threads(2)
     items, split = items_and_split(a)
-    ck = torch.load(os.path.join(a.work, "head.pt"), map_location="cpu")
-    stage = ProbeHead(**ck["head"])
+    ck = torch.load(a.head or os.path.join(a.work, "head.pt"), map_location="cpu")
+    if "head21" in ck:
+        from head_v21 import ProbeHeadV21
+
+        stage = ProbeHeadV21(**ck["head21"], weights_dir=a.weights)
+    else:
+        stage = ProbeHead(**ck["head"])
     stage.eval()
     f0 = np.load(os.path.join(a.work, "trunk_view0.npy"))
     es, atts = [], []

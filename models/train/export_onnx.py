@@ -31,6 +31,12 @@ OPSET = 13
 def load_model(ckpt_path: str, weights_dir: str = os.path.join(HERE, "runs", "mobilenet_v2")) -> tuple[torch.nn.Module, dict]:
     ck = torch.load(ckpt_path, map_location="cpu")
     cfg = ck["config"]
+    if "head21" in ck:  # precedent-cxr 2.1.0 (head_v21.py): 2.0.0's head + a probe on the rest of MobileNetV2
+        from head_v21 import ProbeHeadV21
+
+        model = EmbeddingNetV2(Trunk(weights_dir, cfg["mean"], cfg["std"]), ProbeHeadV21(**ck["head21"], weights_dir=weights_dir))
+        model.eval()
+        return model, ck
     if "head" in ck:  # precedent-cxr 2.0.0 (head_v2.py): frozen MobileNetV2 trunk + label-probe head
         model = EmbeddingNetV2(Trunk(weights_dir, cfg["mean"], cfg["std"]), ProbeHead(**ck["head"]))
         model.eval()
