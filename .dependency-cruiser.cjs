@@ -1,6 +1,6 @@
 // Architecture rules (see docs/architecture in README): no cycles; leaf capabilities never import one
 // another, only shared/ (and config types); the edges (dimse, dicomweb) reach the core through ingest's
-// interface only; only the composition root (node.ts) and the process entry know everyone.
+// interface only; only the assembly folder (app/: one composition root per process) and the CLI know everyone.
 const LEAVES = ['store', 'ingest', 'queue', 'jobs', 'remote', 'decode', 'embed', 'index', 'report', 'reports', 'export', 'eval', 'ops'];
 const EDGES = ['dimse', 'dicomweb'];
 

@@ -20,7 +20,7 @@ const children: ServeChild[] = [];
 let scp: FakeScp | undefined;
 
 beforeAll(() => {
-  if (!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(fileURLToPath(new URL('../dist/cli.js', import.meta.url)))) throw new Error('dist/ is missing: run `npm run build` first');
 });
 afterEach(async () => {
   for (const c of children.splice(0)) await c.stop();

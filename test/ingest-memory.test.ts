@@ -19,7 +19,7 @@ const EXPLICIT = '1.2.840.10008.1.2.1';
 const children: ServeChild[] = [];
 
 beforeAll(() => {
-  if (!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(fileURLToPath(new URL('../dist/cli.js', import.meta.url)))) throw new Error('dist/ is missing: run `npm run build` first');
 });
 afterEach(async () => {
   for (const c of children.splice(0)) await c.stop();

@@ -15,7 +15,7 @@ import { parseConfig } from '../src/config/index.js';
 import { createLogger } from '../src/shared/log.js';
 import { createInProcessQueue } from '../src/queue/index.js';
 import { createPromMetrics } from '../src/ops/index.js';
-import { createWorkerSurfaces } from '../src/surfaces.js';
+import { createWorkerSurfaces } from '../src/app/surfaces.js';
 import { waitFor } from './helpers/wait.js';
 
 const TOKEN = 'ops-test-token-0123456789';

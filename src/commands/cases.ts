@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { patientKeyOf } from '../shared/case-keys.js';
 import { patientKeySecret } from '../archive.js';
-import { openCaseContext, refreshIndexFiles, runCommand, UsageError } from './archive-context.js';
+import { openCaseContext, refreshIndexFiles } from '../app/archive-context.js';
+import { runCommand, UsageError } from './run-command.js';
 
 interface DeleteOptions {
   config?: string;

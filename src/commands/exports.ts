@@ -1,7 +1,7 @@
 // `precedent exports list|retry`: results waiting for, delivered to, or failed at destinations.
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { loadConfigOrExit } from '../main.js';
+import { loadConfigOrExit } from '../config/index.js';
 import { openExportOutbox } from '../store/index.js';
 import type { ExportItem, ExportState } from '../shared/exports.js';
 

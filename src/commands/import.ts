@@ -2,7 +2,8 @@
 // bulk indexing of a labelled archive.
 import type { Command } from 'commander';
 import { aeTitle } from '../config/primitives.js';
-import { openModelContext, positiveInt, runCommand, UsageError, type CommonOptions } from './archive-context.js';
+import { openModelContext, type CommonOptions } from '../app/archive-context.js';
+import { positiveInt, runCommand, UsageError } from './run-command.js';
 import { importTarget, runImport, type ImportSummary } from './import-run.js';
 
 interface Options extends CommonOptions {

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openCaseStore, openReportStore } from '../store/index.js';
 import { byWeek, monitorFigures, monitorPairs, monitorMarkdown, monitorTable, trendSvg, windowConfusionSvg, type MonitorReport } from '../monitor/index.js';
-import { openCaseContext, positiveInt, runCommand, UsageError } from './archive-context.js';
+import { openCaseContext } from '../app/archive-context.js';
+import { positiveInt, runCommand, UsageError } from './run-command.js';
 
 export function buildMonitorReport(dataDir: string, options: { since: number; threshold: number; resamples: number; seed: number }): MonitorReport {
   const file = join(dataDir, 'catalog.sqlite');

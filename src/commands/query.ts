@@ -7,7 +7,8 @@ import type { DecodedImage } from '../shared/analysis.js';
 import { derivedUid } from '../shared/case-keys.js';
 import { PrecedentError } from '../shared/errors.js';
 import { decodeRasterFile, isRasterFile } from '../decode/index.js';
-import { openModelContext, positiveInt, runCommand, type CommonOptions } from './archive-context.js';
+import { openModelContext, type CommonOptions } from '../app/archive-context.js';
+import { positiveInt, runCommand } from './run-command.js';
 
 interface Options extends CommonOptions {
   json?: boolean;

@@ -1,7 +1,9 @@
 // `precedent serve`, `precedent worker`, `precedent config`.
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { loadConfigOrExit, serve, work } from '../main.js';
+import { loadConfigOrExit } from '../config/index.js';
+import { serve } from '../app/serve.js';
+import { work } from '../app/worker.js';
 
 export function registerServiceCommands(program: Command): void {
   program

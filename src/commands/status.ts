@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfigOrExit } from '../main.js';
+import { loadConfigOrExit } from '../config/index.js';
 import { openStatusReader } from '../store/index.js';
 import type { ExportSummary, NodeStatus, RetentionSummary, StudyStatus } from '../shared/status.js';
 

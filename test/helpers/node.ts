@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { parseConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/shared/log.js';
-import { buildNode, type NodeOptions, type PrecedentNode } from '../../src/node.js';
+import { buildNode, type NodeOptions, type PrecedentNode } from '../../src/app/serve.js';
 
 export interface TestNode {
   node: PrecedentNode;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/shared/log.js';
-import { buildWorker, type PrecedentWorker } from '../../src/worker.js';
+import { buildWorker, type PrecedentWorker } from '../../src/app/worker.js';
 import { freePort, startPrecedent, type PrecedentProcess } from './process.js';
 import { tempDir } from './node.js';
 

@@ -3,25 +3,25 @@
 // node stays the only writer). `precedent worker` (worker.ts) shares only the embedder's options.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from './config/schema.js';
-import type { Logger } from './shared/log.js';
-import type { Catalog } from './shared/catalog.js';
-import type { FileStore } from './shared/files.js';
-import type { JobQueue } from './shared/types.js';
-import { instrumentStudyHandler, noMetrics, type Metrics } from './shared/metrics.js';
-import { logProgress } from './shared/progress.js';
-import { createResultApplier, createStudyAnalysis, failAbandonedStudies, studyJobHandler, type StudyAnalysis } from './jobs/index.js';
-import { createBullQueue, createInProcessQueue, createResultsQueue } from './queue/index.js';
-import { createWorkerApi, type WorkerApi } from './remote/index.js';
-import { openArchive, type Archive } from './archive.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../shared/log.js';
+import type { Catalog } from '../shared/catalog.js';
+import type { FileStore } from '../shared/files.js';
+import type { JobQueue } from '../shared/types.js';
+import { instrumentStudyHandler, noMetrics, type Metrics } from '../shared/metrics.js';
+import { logProgress } from '../shared/progress.js';
+import { createResultApplier, createStudyAnalysis, failAbandonedStudies, studyJobHandler, type StudyAnalysis } from '../jobs/index.js';
+import { createBullQueue, createInProcessQueue, createResultsQueue } from '../queue/index.js';
+import { createWorkerApi, type WorkerApi } from '../remote/index.js';
+import { openArchive, type Archive } from '../archive.js';
 import { createResults } from './results.js';
-import { openExportOutbox, openObjectIndex } from './store/index.js';
-import { routeDestinations } from './export/index.js';
-import { describeError } from './shared/errors.js';
-import type { ImportContext } from './commands/import-run.js';
-import { referenceAvailable } from './reference-archive.js';
-import type { EmbedderOptions } from './embed/index.js';
-import type { ResultsQueue } from './queue/index.js';
+import { openExportOutbox, openObjectIndex } from '../store/index.js';
+import { routeDestinations } from '../export/index.js';
+import { describeError } from '../shared/errors.js';
+import type { ImportContext } from '../commands/import-run.js';
+import { referenceAvailable } from '../reference-archive.js';
+import { embedderOptions } from '../embed/options.js';
+import type { ResultsQueue } from '../queue/index.js';
 
 export interface AnalysisRuntime {
   /** Model name@version and device, for readiness reporting. */
@@ -41,18 +41,6 @@ export function createQueue(config: Config, log: Logger): JobQueue {
     return createBullQueue({ ...retry, redisUrl: config.queue.redisUrl, prefix: config.queue.prefix, concurrency: config.workers.concurrency, lockSeconds: config.queue.lockSeconds, log });
   }
   return createInProcessQueue({ ...retry, concurrency: config.workers.concurrency, log });
-}
-
-/** The embedder as config.model and config.inference describe it (node and remote worker alike). */
-export function embedderOptions(config: Config, log: Logger): EmbedderOptions {
-  return {
-    modelDir: resolve(config.model.dir),
-    device: config.inference.device,
-    ...(config.inference.threads > 0 ? { threads: config.inference.threads } : {}),
-    batchSize: config.inference.batchSize,
-    workers: config.inference.workerThreads,
-    log: log.child({ component: 'embed' }),
-  };
 }
 
 /** workers.inProcess off: the queue on which remote workers hand their results to this node. */
@@ -123,7 +111,7 @@ export async function startAnalysis(
   let model: { name: string; version: string } | undefined;
   if (!analyze) {
     // Loaded only when a model is used: a node without one never pays for ONNX Runtime and codecs.
-    const [{ createDecoderPool, rememberDecoded }, { createEmbedder }, { createResultRenderer }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js'), import('./render/index.js')]);
+    const [{ createDecoderPool, rememberDecoded }, { createEmbedder }, { createResultRenderer }] = await Promise.all([import('../decode/index.js'), import('../embed/index.js'), import('../render/index.js')]);
     const embedder = await createEmbedder(embedderOptions(config, log));
     deps.metrics?.observeEmbedder(() => embedder.stages);
     const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });

@@ -1,31 +1,32 @@
-// The composition root: the only module that knows every capability. Everything is built from the
+// The composition root of `precedent serve`: the only module that knows every capability. Everything is built from the
 // config passed in; nothing reads globals.
 import { mkdirSync } from 'node:fs';
-import { PHI_DIR_MODE, type FileStore } from './shared/files.js';
-import { describeError } from './shared/errors.js';
+import { PHI_DIR_MODE, type FileStore } from '../shared/files.js';
+import { describeError } from '../shared/errors.js';
 import { join, resolve } from 'node:path';
-import type { Config } from './config/schema.js';
-import type { Logger } from './shared/log.js';
-import type { IngestOutcome, JobQueue } from './shared/types.js';
-import type { Catalog } from './shared/catalog.js';
-import { backfillObjectIndex, openCatalog, openFileStore, openObjectIndex } from './store/index.js';
-import { createIngest } from './ingest/index.js';
-import { createDimseServer } from './dimse/server.js';
-import { checkRedis } from './queue/index.js';
-import { createStudyScheduler, type StudyAnalysis } from './jobs/index.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../shared/log.js';
+import type { IngestOutcome, JobQueue } from '../shared/types.js';
+import type { Catalog } from '../shared/catalog.js';
+import { backfillObjectIndex, openCatalog, openFileStore, openObjectIndex } from '../store/index.js';
+import { createIngest } from '../ingest/index.js';
+import { createDimseServer } from '../dimse/server.js';
+import { checkRedis } from '../queue/index.js';
+import { createStudyScheduler, type StudyAnalysis } from '../jobs/index.js';
 import { createQueue, modelPresent, remoteResults, startAnalysis, type AnalysisRuntime } from './analysis.js';
-import type { Archive } from './archive.js';
-import { instrumentIngest } from './shared/metrics.js';
-import { createPromMetrics } from './ops/index.js';
+import type { Archive } from '../archive.js';
+import { instrumentIngest } from '../shared/metrics.js';
+import { createPromMetrics } from '../ops/index.js';
 import { createSurfaces } from './surfaces.js';
-import { openCaseStore, openExportOutbox, openReportStore, openRetention } from './store/index.js';
-import { createExporter, type Destination } from './export/index.js';
-import { allowedHostsLockout } from './config/hosts.js';
-import { importReferenceArchive } from './reference-archive.js';
-import { createRunningMonitor } from './monitor/index.js';
-import type { ReportStore, StoredReport } from './shared/reports.js';
-import type { CaseStore } from './shared/case-store.js';
-import { createLabeller, createMllpServer, createReportIntake, DEFAULT_RULES_FILE, matchReportsOnIngest, registerFhirRoutes, reportCaseLabels, reportRules } from './reports/index.js';
+import { openCaseStore, openExportOutbox, openReportStore, openRetention } from '../store/index.js';
+import { createExporter, type Destination } from '../export/index.js';
+import { allowedHostsLockout } from '../config/hosts.js';
+import { importReferenceArchive } from '../reference-archive.js';
+import { createRunningMonitor } from '../monitor/index.js';
+import type { ReportStore, StoredReport } from '../shared/reports.js';
+import type { CaseStore } from '../shared/case-store.js';
+import { createLabeller, createMllpServer, createReportIntake, DEFAULT_RULES_FILE, matchReportsOnIngest, registerFhirRoutes, reportCaseLabels, reportRules } from '../reports/index.js';
+import { runService } from './run-service.js';
 
 export interface NodeOptions {
   /** Replaces the decode/embed pipeline (tests); otherwise it is built from config.model. */
@@ -227,3 +228,6 @@ function startRetention(config: Config, files: FileStore, catalogFile: string, l
     },
   };
 }
+
+/** `precedent serve`: runs the node until SIGTERM/SIGINT. */
+export const serve = (file: string | undefined): Promise<void> => runService(file, buildNode);

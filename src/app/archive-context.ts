@@ -1,4 +1,4 @@
-// What the archive commands (import, query, cases, labels) open: config, a stderr logger, the catalog
+// What the archive commands (import, query, cases, labels, monitor) open: config, a stderr logger, the catalog
 // and, when a model is needed, the embedder and the archive (case store + the model's index).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { PHI_DIR_MODE } from '../shared/files.js';
@@ -10,11 +10,12 @@ import type { Embedder, ImageDecoder } from '../shared/analysis.js';
 import type { CaseStore } from '../shared/case-store.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { barProgress } from '../shared/progress.js';
-import { describeError, isPrecedentError } from '../shared/errors.js';
-import { loadConfigOrExit } from '../main.js';
+import { describeError } from '../shared/errors.js';
+import { loadConfigOrExit } from '../config/index.js';
 import { openCatalog, openCaseStore, openFileStore } from '../store/index.js';
 import { createIndexManager, type IndexFileMeta } from '../index/index.js';
 import { openArchive, type Archive } from '../archive.js';
+import { embedderOptions } from '../embed/options.js';
 
 export interface CommonOptions {
   config?: string;
@@ -53,15 +54,7 @@ export async function openModelContext(opts: CommonOptions): Promise<ModelContex
   const [{ createDecoderPool }, { createEmbedder }] = await Promise.all([import('../decode/index.js'), import('../embed/index.js')]);
   let embedder: Embedder;
   try {
-    embedder = await createEmbedder({
-      modelDir: resolve(b.config.model.dir),
-      device: b.config.inference.device,
-      ...(b.config.inference.threads > 0 ? { threads: b.config.inference.threads } : {}),
-      batchSize: b.config.inference.batchSize,
-      workers: b.config.inference.workerThreads,
-      log: b.log.child({ component: 'embed' }),
-      fallbackLevel: 'debug',
-    });
+    embedder = await createEmbedder({ ...embedderOptions(b.config, b.log), fallbackLevel: 'debug' });
   } catch (err) {
     catalog.close();
     throw err;
@@ -152,27 +145,4 @@ export async function refreshIndexFiles(ctx: Base & { cases: CaseStore }): Promi
     }
   }
   return out;
-}
-
-/** Runs a command body; a PrecedentError becomes one line on stderr and exit status 1 (2 for usage). */
-export async function runCommand(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`precedent: ${err.message}\n`);
-      process.exit(2);
-    }
-    const d = describeError(err);
-    process.stderr.write(`precedent: ${isPrecedentError(err) ? `${d.code}: ` : ''}${d.message}${d.cause ? ` (${d.cause})` : ''}\n`);
-    process.exit(1);
-  }
-}
-
-export class UsageError extends Error {}
-
-export function positiveInt(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer (got ${value})`);
-  return n;
 }

@@ -1,19 +1,19 @@
 // Composition of the results step: similar cases (archive) -> SR + heatmap SC + similar-cases SC
 // (report) -> durable files -> export outbox. Lives beside analysis.ts because it joins several
 // capabilities; the step's logic (what to skip on replay) is in jobs/results-stage.ts.
-import type { Catalog, StoredEmbedding } from './shared/catalog.js';
-import type { FileStore } from './shared/files.js';
-import type { ExportOutbox } from './shared/exports.js';
-import type { DecodedImage, ModelCard } from './shared/analysis.js';
-import type { RetrievalResult } from './shared/cases.js';
-import type { CaseThumbnail } from './shared/case-store.js';
-import type { Logger } from './shared/log.js';
-import { hashUid } from './shared/uid.js';
-import type { ObjectIndex } from './shared/dicom-objects.js';
-import { indexedFromFile } from './shared/query-attributes.js';
-import type { ResultRenderer } from './render/index.js';
-import { createResultStage, resultPath, type RenderedObject } from './jobs/index.js';
-import { IMPLEMENTATION_VERSION_NAME } from './shared/implementation.js';
+import type { Catalog, StoredEmbedding } from '../shared/catalog.js';
+import type { FileStore } from '../shared/files.js';
+import type { ExportOutbox } from '../shared/exports.js';
+import type { DecodedImage, ModelCard } from '../shared/analysis.js';
+import type { RetrievalResult } from '../shared/cases.js';
+import type { CaseThumbnail } from '../shared/case-store.js';
+import type { Logger } from '../shared/log.js';
+import { hashUid } from '../shared/uid.js';
+import type { ObjectIndex } from '../shared/dicom-objects.js';
+import { indexedFromFile } from '../shared/query-attributes.js';
+import type { ResultRenderer } from '../render/index.js';
+import { createResultStage, resultPath, type RenderedObject } from '../jobs/index.js';
+import { IMPLEMENTATION_VERSION_NAME } from '../shared/implementation.js';
 
 export interface ResultsDeps {
   catalog: Catalog;

@@ -6,15 +6,17 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Config } from './config/schema.js';
-import type { Logger } from './shared/log.js';
-import { PrecedentError } from './shared/errors.js';
-import { checkRedis, createResultsQueue } from './queue/index.js';
-import { createNodeClient } from './remote/index.js';
-import { remoteEmbedHandler } from './jobs/index.js';
-import { createQueue, embedderOptions, modelPresent } from './analysis.js';
-import { createPromMetrics } from './ops/index.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../shared/log.js';
+import { PrecedentError } from '../shared/errors.js';
+import { checkRedis, createResultsQueue } from '../queue/index.js';
+import { createNodeClient } from '../remote/index.js';
+import { remoteEmbedHandler } from '../jobs/index.js';
+import { createQueue, modelPresent } from './analysis.js';
+import { embedderOptions } from '../embed/options.js';
+import { createPromMetrics } from '../ops/index.js';
 import { createWorkerSurfaces } from './surfaces.js';
+import { runService } from './run-service.js';
 
 export interface PrecedentWorker {
   start(): Promise<void>;
@@ -46,7 +48,7 @@ export function buildWorker(config: Config, log: Logger): PrecedentWorker {
   return {
     async start() {
       await checkRedis(redisUrl, log);
-      const [{ createDecoderPool }, { createEmbedder }] = await Promise.all([import('./decode/index.js'), import('./embed/index.js')]);
+      const [{ createDecoderPool }, { createEmbedder }] = await Promise.all([import('../decode/index.js'), import('../embed/index.js')]);
       const embedder = await createEmbedder(embedderOptions(config, log));
       metrics.observeEmbedder(() => embedder.stages);
       const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });
@@ -79,3 +81,6 @@ export function buildWorker(config: Config, log: Logger): PrecedentWorker {
     },
   };
 }
+
+/** `precedent worker`: runs a remote analysis worker until SIGTERM/SIGINT. */
+export const work = (file: string | undefined): Promise<void> => runService(file, buildWorker);

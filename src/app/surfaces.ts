@@ -1,19 +1,19 @@
 // The HTTP surfaces of `precedent serve` and `precedent worker`, assembled for the composition roots
-// (node.ts, worker.ts): the DICOMweb edge (STOW-RS into ingest, QIDO/WADO of results) and the
+// (app/serve.ts, app/worker.ts): the DICOMweb edge (STOW-RS into ingest, QIDO/WADO of results) and the
 // operations API (health, readiness, Prometheus metrics, study status).
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config/schema.js';
-import type { Logger } from './shared/log.js';
-import type { Catalog } from './shared/catalog.js';
-import type { FileStore } from './shared/files.js';
-import type { IngestService, JobQueue } from './shared/types.js';
-import type { ObjectIndex } from './shared/dicom-objects.js';
-import type { StatusReader } from './shared/status.js';
-import { openStatusReader } from './store/index.js';
-import { createDicomwebServer, type DicomwebServer } from './dicomweb/index.js';
-import { createPixelPool, type PixelPool } from './decode/index.js';
-import { createOpsServer, nodeChecks, type CheckResult, type OpsServer, type PromMetrics, type ReadinessCheck } from './ops/index.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../shared/log.js';
+import type { Catalog } from '../shared/catalog.js';
+import type { FileStore } from '../shared/files.js';
+import type { IngestService, JobQueue } from '../shared/types.js';
+import type { ObjectIndex } from '../shared/dicom-objects.js';
+import type { StatusReader } from '../shared/status.js';
+import { openStatusReader } from '../store/index.js';
+import { createDicomwebServer, type DicomwebServer } from '../dicomweb/index.js';
+import { createPixelPool, type PixelPool } from '../decode/index.js';
+import { createOpsServer, nodeChecks, type CheckResult, type OpsServer, type PromMetrics, type ReadinessCheck } from '../ops/index.js';
 
 export interface SurfaceDeps {
   metrics: PromMetrics;
