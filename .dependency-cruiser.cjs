@@ -1,6 +1,6 @@
 // Architecture rules (see docs/architecture in README): no cycles; leaf capabilities never import one
 // another, only shared/ (and config types); the edges (dimse, dicomweb) reach the core through ingest's
-// interface only; only the assembly folder (app/: one composition root per process) and the CLI know everyone.
+// interface only; archive/ composes some leaves; only the assembly folder (app/: one composition root per process) and the CLI know everyone.
 const LEAVES = ['store', 'ingest', 'queue', 'jobs', 'remote', 'decode', 'embed', 'index', 'report', 'reports', 'export', 'eval', 'ops'];
 const EDGES = ['dimse', 'dicomweb'];
 
@@ -14,6 +14,15 @@ module.exports = {
       from: { path: `^src/${folder}/` },
       to: { path: '^src/', pathNot: [`^src/${folder}/`, '^src/shared/', '^src/config/', '^src/types/'] },
     })),
+    {
+      // The archive composes leaves (store's case store, ingest's header reader, index's retriever, decode
+      // for import's images); it is opened by app/ and the CLI, and knows neither them nor the edges.
+      name: 'archive-composes-leaves-only',
+      comment: 'archive/ may import itself, shared/, config/ and the leaves store, ingest, index, decode',
+      severity: 'error',
+      from: { path: '^src/archive/' },
+      to: { path: '^src/', pathNot: ['^src/(archive|shared|config|types|store|ingest|index|decode)/'] },
+    },
     {
       name: 'shared-imports-nothing-of-ours',
       severity: 'error',

@@ -14,7 +14,7 @@ import { run } from './helpers/tools.js';
 import { patientKeyOf } from '../src/shared/case-keys.js';
 import { createLogger } from '../src/shared/log.js';
 import type { RetrievalResult } from '../src/shared/cases.js';
-import type { Archive } from '../src/archive.js';
+import type { Archive } from '../src/archive/index.js';
 import { waitFor } from './helpers/wait.js';
 
 let model: string;

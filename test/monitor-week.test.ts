@@ -17,7 +17,7 @@ import { requireTool, run } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 import { createLabeller, meshStatus, readOpenIReports, reportRules, type OpenIReport } from '../src/reports/index.js';
 import { buildMonitorReport } from '../src/commands/monitor.js';
-import type { Archive } from '../src/archive.js';
+import type { Archive } from '../src/archive/index.js';
 
 const DAY = 86_400_000;
 // Thursday 4 January 2024, 08:00 UTC: days 0-3 fall in ISO week 2024-W01, days 4-6 in 2024-W02.

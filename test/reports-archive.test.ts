@@ -12,7 +12,7 @@ import { requireTool, run } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 import { REPORT_LABEL_SOURCE } from '../src/shared/case-store.js';
 import type { CaseRecord } from '../src/shared/cases.js';
-import type { Archive } from '../src/archive.js';
+import type { Archive } from '../src/archive/index.js';
 
 let node: TestNode;
 let dir: string;

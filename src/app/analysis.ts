@@ -13,13 +13,11 @@ import { logProgress } from '../shared/progress.js';
 import { createResultApplier, createStudyAnalysis, failAbandonedStudies, studyJobHandler, type StudyAnalysis } from '../jobs/index.js';
 import { createBullQueue, createInProcessQueue, createResultsQueue } from '../queue/index.js';
 import { createWorkerApi, type WorkerApi } from '../remote/index.js';
-import { openArchive, type Archive } from '../archive.js';
+import { openArchive, type Archive, type ImportContext, referenceAvailable } from '../archive/index.js';
 import { createResults } from './results.js';
 import { openExportOutbox, openObjectIndex } from '../store/index.js';
 import { routeDestinations } from '../export/index.js';
 import { describeError } from '../shared/errors.js';
-import type { ImportContext } from '../commands/import-run.js';
-import { referenceAvailable } from '../reference-archive.js';
 import { embedderOptions } from '../embed/options.js';
 import type { ResultsQueue } from '../queue/index.js';
 

@@ -14,7 +14,7 @@ import { describeError } from '../shared/errors.js';
 import { loadConfigOrExit } from '../config/index.js';
 import { openCatalog, openCaseStore, openFileStore } from '../store/index.js';
 import { createIndexManager, type IndexFileMeta } from '../index/index.js';
-import { openArchive, type Archive } from '../archive.js';
+import { openArchive, type Archive } from '../archive/index.js';
 import { embedderOptions } from '../embed/options.js';
 
 export interface CommonOptions {

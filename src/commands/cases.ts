@@ -1,7 +1,7 @@
 // `precedent cases delete --patient ID | --study UID` (erasure requests) and `precedent cases count`.
 import type { Command } from 'commander';
 import { patientKeyOf } from '../shared/case-keys.js';
-import { patientKeySecret } from '../archive.js';
+import { patientKeySecret } from '../archive/index.js';
 import { openCaseContext, refreshIndexFiles } from '../app/archive-context.js';
 import { runCommand, UsageError } from './run-command.js';
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { aeTitle } from '../config/primitives.js';
 import { openModelContext, type CommonOptions } from '../app/archive-context.js';
 import { positiveInt, runCommand, UsageError } from './run-command.js';
-import { importTarget, runImport, type ImportSummary } from './import-run.js';
+import { importTarget, runImport, type ImportSummary } from '../archive/index.js';
 
 interface Options extends CommonOptions {
   images?: string;

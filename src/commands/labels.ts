@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { StudyLabels } from '../shared/case-store.js';
 import { PrecedentError } from '../shared/errors.js';
-import { readLabelsCsv } from '../index/index.js';
+import { readLabelsCsv } from '../archive/index.js';
 import { openCaseContext } from '../app/archive-context.js';
 import { positiveInt, runCommand, UsageError } from './run-command.js';
 import { runScoreOpenI } from './labels-openi.js';

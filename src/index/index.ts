@@ -9,5 +9,4 @@ export { createVectorIndex, loadVectorIndex } from './backends.js';
 export { createUsearchIndex, loadUsearchIndex } from './usearch.js';
 export { createFaissIndex, faissAvailable, faissBinaryPath } from './faiss.js';
 export { saveIndexFile, loadIndexFile, metaPath, type IndexFileMeta, type IndexIdentity } from './index-file.js';
-export { readLabelsCsv, parseAge, parseSex, type LabelsRow } from './labels-csv.js';
 export type { Neighbour, VectorIndex, VectorIndexOptions, IndexMode, BackendName } from './vector-index.js';

@@ -6,11 +6,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Config } from './config/schema.js';
-import type { Logger } from './shared/log.js';
-import { describeError } from './shared/errors.js';
-import { logProgress } from './shared/progress.js';
-import { runImport, type ImportContext } from './commands/import-run.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../shared/log.js';
+import { describeError } from '../shared/errors.js';
+import { logProgress } from '../shared/progress.js';
+import { runImport, type ImportContext } from './import-run.js';
 
 export const REFERENCE_MARKER = 'reference-archive.json';
 
@@ -20,9 +20,9 @@ const COLLECTIONS: Readonly<Record<string, string>> = {
   'kermany-pediatric-subset': 'Kermany 2018',
 };
 
-/** archive.referenceDir, else archive/reference of the installed package (src/ and dist/ sit beside it). */
+/** archive.referenceDir, else archive/reference of the installed package (src/ and dist/ sit beside it; this file is in src/archive/). */
 export function referenceDir(config: Config): string {
-  return resolve(config.archive.referenceDir ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'archive', 'reference'));
+  return resolve(config.archive.referenceDir ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'archive', 'reference'));
 }
 
 /** Whether start-up will fill the archive with reference cases (on, and the folder is there). */

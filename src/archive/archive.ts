@@ -1,4 +1,4 @@
-// Assembles the historical archive for the composition roots (serve, worker, and the import / query /
+// The historical archive, opened by the composition roots (app/: serve, and the import / query /
 // cases / labels commands): the case store, the model's similar-case index, the retriever, and what
 // happens after a study is embedded: a study received on dimse.archiveAeTitle becomes archive cases,
 // a clinical study gets its similar cases (stored, so the report step can be replayed) and, with
@@ -6,17 +6,18 @@
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Config } from './config/schema.js';
-import type { Logger } from './shared/log.js';
-import type { Catalog } from './shared/catalog.js';
-import type { CaseStore, NewCase } from './shared/case-store.js';
-import type { RetrievalResult } from './shared/cases.js';
-import type { ProgressFactory } from './shared/progress.js';
-import { patientKeyOf } from './shared/case-keys.js';
-import { describeError } from './shared/errors.js';
-import { openCaseStore } from './store/index.js';
-import { readCaseAttributes, type CaseAttributes } from './ingest/index.js';
-import { createIndexManager, createRetriever, parseAge, parseSex, type IndexManager, type IndexModel, type Retriever } from './index/index.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../shared/log.js';
+import type { Catalog } from '../shared/catalog.js';
+import type { CaseStore, NewCase } from '../shared/case-store.js';
+import type { RetrievalResult } from '../shared/cases.js';
+import type { ProgressFactory } from '../shared/progress.js';
+import { patientKeyOf } from '../shared/case-keys.js';
+import { describeError } from '../shared/errors.js';
+import { openCaseStore } from '../store/index.js';
+import { readCaseAttributes, type CaseAttributes } from '../ingest/index.js';
+import { createIndexManager, createRetriever, type IndexManager, type IndexModel, type Retriever } from '../index/index.js';
+import { parseAge, parseSex } from './labels-csv.js';
 
 export const SECRET_FILE = 'patient-key.secret';
 

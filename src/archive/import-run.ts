@@ -8,13 +8,13 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { CaseFacts, NewCase } from '../shared/case-store.js';
 import type { DecodedImage, Embedder, ImageDecoder } from '../shared/analysis.js';
 import type { Catalog } from '../shared/catalog.js';
-import type { Archive } from '../archive.js';
+import type { Archive } from './archive.js';
 import { caseFingerprint, derivedUid } from '../shared/case-keys.js';
 import { isValidUid } from '../shared/uid.js';
 import { describeError, PrecedentError } from '../shared/errors.js';
 import { barProgress, type ProgressFactory } from '../shared/progress.js';
 import { caseThumbnail, decodeRasterFile, isRasterFile } from '../decode/index.js';
-import { parseAge, parseSex, readLabelsCsv, type LabelsRow } from '../index/index.js';
+import { parseAge, parseSex, readLabelsCsv, type LabelsRow } from './labels-csv.js';
 
 export interface ImportOptions {
   images?: string;
