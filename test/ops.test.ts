@@ -10,7 +10,7 @@ import { startRedis, type TestRedis } from './helpers/redis.js';
 import { run } from './helpers/tools.js';
 import { fileParts, sample, stow } from './helpers/stow.js';
 import type { StudyAnalysis } from '../src/jobs/index.js';
-import type { NodeStatus, StudyStatus } from '../src/shared/status.js';
+import type { NodeStatus, StudyStatus } from '../src/shared/node-status.js';
 import { parseConfig } from '../src/config/index.js';
 import { createLogger } from '../src/shared/log.js';
 import { createInProcessQueue } from '../src/queue/index.js';

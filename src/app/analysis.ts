@@ -1,6 +1,6 @@
 // Assembles the analysis side of `serve`: decode -> embed -> catalog -> archive -> results -> export,
 // in this process (in-process workers), or from remote workers' results (workers.inProcess off: the
-// node stays the only writer). `precedent worker` (worker.ts) shares only the embedder's options.
+// node stays the only writer). `precedent worker` (app/worker.ts) shares only the embedder's options.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -116,7 +116,7 @@ export async function startAnalysis(
     // What the analysis decodes is kept for the heatmap of the same job (up to RECENT_IMAGE_BYTES).
     const recent = rememberDecoded(decoder, RECENT_IMAGE_BYTES);
     const embedded = createStudyAnalysis({ catalog: deps.catalog, decoder: recent.decoder, embedder, resolvePath: (p) => deps.files.absolute(p), now: deps.now });
-    // After embedding: archive studies become cases, clinical ones get their similar cases (archive.ts).
+    // After embedding: archive studies become cases, clinical ones get their similar cases (archive/archive.ts).
     const { card } = embedder;
     archive = openArchive({
       config,

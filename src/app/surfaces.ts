@@ -9,7 +9,7 @@ import type { Catalog } from '../shared/catalog.js';
 import type { FileStore } from '../shared/files.js';
 import type { IngestService, JobQueue } from '../shared/types.js';
 import type { ObjectIndex } from '../shared/dicom-objects.js';
-import type { StatusReader } from '../shared/status.js';
+import type { StatusReader } from '../shared/node-status.js';
 import { openStatusReader } from '../store/index.js';
 import { createDicomwebServer, type DicomwebServer } from '../dicomweb/index.js';
 import { createPixelPool, type PixelPool } from '../decode/index.js';

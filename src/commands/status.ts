@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfigOrExit } from '../config/index.js';
 import { openStatusReader } from '../store/index.js';
-import type { ExportSummary, NodeStatus, RetentionSummary, StudyStatus } from '../shared/status.js';
+import type { ExportSummary, NodeStatus, RetentionSummary, StudyStatus } from '../shared/node-status.js';
 
 function exportsLine(e: ExportSummary): string {
   const parts = [`pending ${e.byState.pending}`, `sent ${e.byState.sent}`, `failed ${e.byState.failed}`];

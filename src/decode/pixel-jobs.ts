@@ -1,4 +1,4 @@
-// The WADO-RS pixel jobs a decoding thread answers (worker.ts), and the PixelService that sends
+// The WADO-RS pixel jobs a decoding thread answers (decode-thread.ts), and the PixelService that sends
 // them there (shared/pixels.ts). The threads start on the first request: a node whose DICOMweb
 // callers never ask for pixels keeps no codecs loaded for them.
 import type { Logger } from '../shared/log.js';

@@ -8,7 +8,7 @@ import { describeError, isPrecedentError } from '../shared/errors.js';
 import { TRANSFER_SYNTAXES, isStorageSopClass } from '../shared/syntaxes.js';
 import { MultipartError, parseMediaType, type MultipartPart } from './multipart.js';
 import { FileMetaError, readFileMeta, type FileMeta } from './part10.js';
-import { FAILURE_REASON, failureReasonFor, stowHttpStatus } from './status.js';
+import { FAILURE_REASON, failureReasonFor, stowHttpStatus } from './http-status.js';
 import { el, type DicomJson } from './dicom-json.js';
 
 export interface StowContext {

@@ -10,7 +10,7 @@ import type { Logger } from '../shared/log.js';
 import { describeError } from '../shared/errors.js';
 import { chooseTransferSyntax } from './syntaxes.js';
 import { decideAssociation, normaliseAddress, type AssociationPolicy } from './policy.js';
-import { STATUS, storeStatusFor } from './status.js';
+import { STATUS, storeStatusFor } from './dimse-status.js';
 import { pauseWhileFull } from './backpressure.js';
 import { PduGate } from './pdu-gate.js';
 import { withDirectCommandEncoding } from './command-set.js';

@@ -3,7 +3,7 @@
 // on loopback or a management network.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from '../shared/log.js';
-import type { StatusReader } from '../shared/status.js';
+import type { StatusReader } from '../shared/node-status.js';
 import { isSafeUidPath } from '../shared/uid.js';
 import { describeError } from '../shared/errors.js';
 import type { PromMetrics } from './metrics.js';

@@ -1,7 +1,7 @@
 // A report as archive labels (StudyLabels, the shape `precedent labels load` gives the case store):
 // `normal`, or `abnormal` and its finding labels, with the provenance in clinical.label_source =
 // report-rules. Used by `precedent labels from-reports` and, with archive.indexIncoming, for every
-// report as it arrives (node.ts). The case store lets operator labels (a CSV) win over these.
+// report as it arrives (app/serve.ts). The case store lets operator labels (a CSV) win over these.
 import { REPORT_LABEL_SOURCE, type StudyLabels } from '../shared/case-store.js';
 import type { ReportLabelSummary, StoredReport } from '../shared/reports.js';
 

@@ -1,5 +1,5 @@
 // Reports in, whatever brought them (MLLP, FHIR, a DICOM SR on the SCP or STOW-RS): labelled by the
-// rules, stored with their study (or kept until it arrives), then handed to `onStored` (node.ts labels
+// rules, stored with their study (or kept until it arrives), then handed to `onStored` (app/serve.ts labels
 // archive.indexIncoming cases with them). Logs carry counts, ids and outcomes only: never report text, accession
 // numbers or patient data.
 import type { Logger } from '../shared/log.js';

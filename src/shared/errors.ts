@@ -1,5 +1,5 @@
 // Errors carry a stable code and a cause. They become DIMSE or HTTP statuses only at the edges
-// (dimse/status.ts), so the inner layers never know which protocol brought the object in.
+// (dimse/dimse-status.ts), so the inner layers never know which protocol brought the object in.
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'OUT_OF_RESOURCES' // free disk below storage.minFreeBytes

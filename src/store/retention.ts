@@ -5,7 +5,7 @@
 // its object-index row goes (QIDO-RS lists only what WADO-RS can serve).
 // Each pass is recorded in retention_runs for `precedent status`.
 import type { FileStore } from '../shared/files.js';
-import type { RetentionRun } from '../shared/status.js';
+import type { RetentionRun } from '../shared/node-status.js';
 import { openDatabase } from './sqlite.js';
 
 export const RETENTION_SCHEMA = `

@@ -9,7 +9,7 @@ import type { FromIndexWorker, IndexRequest, IndexStats, IndexWorkerInit, ToInde
 import type { VectorIndex } from './vector-index.js';
 
 const port = parentPort;
-if (!port) throw new Error('index/worker.js runs only as a worker thread');
+if (!port) throw new Error('index/index-thread.js runs only as a worker thread');
 const init = workerData as IndexWorkerInit;
 let index: VectorIndex | undefined;
 

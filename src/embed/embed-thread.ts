@@ -10,7 +10,7 @@ import { embedBatch, emptyStageTimes, openModel, warmUp, type OpenedModel } from
 import type { FromWorker, ToWorker, WireImage, WorkerInit } from './protocol.js';
 
 const port = parentPort;
-if (!port) throw new Error('embed/worker.js runs only as a worker thread');
+if (!port) throw new Error('embed/embed-thread.js runs only as a worker thread');
 const init = workerData as WorkerInit;
 // A failed CUDA probe makes ONNX Runtime print a multi-line error on stderr through its process-wide
 // logger (a session's logSeverityLevel does not cover it), although the same error reaches us as an

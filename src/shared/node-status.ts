@@ -1,5 +1,5 @@
 // What an operator asks about a study or the whole node, answered from the catalog (implemented by
-// store/status.ts). The same facts back `GET /studies/{uid}` (ops/) and `precedent status` (CLI).
+// store/status-reader.ts). The same facts back `GET /studies/{uid}` (ops/) and `precedent status` (CLI).
 // UIDs, states and reasons only: never patient identity.
 import type { StudyState } from './types.js';
 import type { ExportState } from './exports.js';

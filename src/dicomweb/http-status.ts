@@ -1,5 +1,5 @@
 // Coded errors become STOW-RS Failure Reasons (PS3.18 I.2.2, Table I.2-2) and HTTP statuses here,
-// at the edge, the way dimse/status.ts makes them DIMSE statuses.
+// at the edge, the way dimse/dimse-status.ts makes them DIMSE statuses.
 import { describeError, isPrecedentError } from '../shared/errors.js';
 
 export const FAILURE_REASON = {

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import type { ExportState } from '../shared/exports.js';
 import type { StudyState } from '../shared/types.js';
-import { EXPORT_STATES, STUDY_STATES, type ExportSummary, type NodeStatus, type RetentionSummary, type StatusReader, type StudyStatus } from '../shared/status.js';
+import { EXPORT_STATES, STUDY_STATES, type ExportSummary, type NodeStatus, type RetentionSummary, type StatusReader, type StudyStatus } from '../shared/node-status.js';
 
 interface StudyRow {
   study_instance_uid: string;
