@@ -15,7 +15,7 @@ import { createBullQueue, createInProcessQueue, createResultsQueue } from '../qu
 import { createWorkerApi, type WorkerApi } from '../remote/index.js';
 import { openArchive, type Archive, type ImportContext, referenceAvailable } from '../archive/index.js';
 import { createResults } from './results.js';
-import { openExportOutbox, openObjectIndex } from '../store/index.js';
+import { openExportOutbox, openObjectIndex, catalogFile } from '../store/index.js';
 import { routeDestinations } from '../export/index.js';
 import { describeError } from '../shared/errors.js';
 import { embedderOptions } from '../embed/options.js';
@@ -134,8 +134,8 @@ export async function startAnalysis(
     opened.index.open().catch((err: unknown) => log.error({ err: describeError(err) }, 'similar-case index cannot be opened; retried on the next search'));
     // Decoding and drawing run on their own threads: never on the event loop that answers associations.
     const renderer = createResultRenderer({ threads: config.workers.imageThreads, log: log.child({ component: 'render' }) });
-    const outbox = openExportOutbox(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
-    const objects = openObjectIndex(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
+    const outbox = openExportOutbox(catalogFile(resolve(config.storage.dataDir)));
+    const objects = openObjectIndex(catalogFile(resolve(config.storage.dataDir)));
     const results = createResults({
       catalog: deps.catalog,
       files: deps.files,

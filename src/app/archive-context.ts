@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../shared/log.js';
 import { barProgress } from '../shared/progress.js';
 import { describeError } from '../shared/errors.js';
 import { loadConfigOrExit } from '../config/index.js';
-import { openCatalog, openCaseStore, openFileStore } from '../store/index.js';
+import { openCatalog, openCaseStore, openFileStore, catalogFile } from '../store/index.js';
 import { createIndexManager, type IndexFileMeta } from '../index/index.js';
 import { openArchive, type Archive } from '../archive/index.js';
 import { embedderOptions } from '../embed/options.js';
@@ -50,7 +50,7 @@ export function base(opts: CommonOptions): Base {
 /** Opens the catalog, the embedder of config.model.dir and the archive with its index (not loaded yet). */
 export async function openModelContext(opts: CommonOptions): Promise<ModelContext> {
   const b = base(opts);
-  const catalog = openCatalog(join(b.dataDir, 'catalog.sqlite'));
+  const catalog = openCatalog(catalogFile(b.dataDir));
   const [{ createDecoderPool }, { createEmbedder }] = await Promise.all([import('../decode/index.js'), import('../embed/index.js')]);
   let embedder: Embedder;
   try {
@@ -98,8 +98,8 @@ export async function openModelContext(opts: CommonOptions): Promise<ModelContex
 /** The catalog and case store only (labels, erasure): no model needed. */
 export function openCaseContext(opts: CommonOptions): Base & { catalog: Catalog; cases: CaseStore; close(): void } {
   const b = base(opts);
-  const catalog = openCatalog(join(b.dataDir, 'catalog.sqlite'));
-  const cases = openCaseStore(join(b.dataDir, 'catalog.sqlite'));
+  const catalog = openCatalog(catalogFile(b.dataDir));
+  const cases = openCaseStore(catalogFile(b.dataDir));
   return {
     ...b,
     catalog,

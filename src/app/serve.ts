@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../shared/log.js';
 import type { IngestOutcome, JobQueue } from '../shared/types.js';
 import type { Catalog } from '../shared/catalog.js';
-import { backfillObjectIndex, openCatalog, openFileStore, openObjectIndex } from '../store/index.js';
+import { backfillObjectIndex, openCatalog, openFileStore, openObjectIndex, catalogFile } from '../store/index.js';
 import { createIngest } from '../ingest/index.js';
 import { createDimseServer } from '../dimse/server.js';
 import { checkRedis } from '../queue/index.js';
@@ -57,14 +57,14 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   const dataDir = resolve(config.storage.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: PHI_DIR_MODE });
   const files = openFileStore(dataDir);
-  const catalog = openCatalog(join(dataDir, 'catalog.sqlite'));
+  const catalog = openCatalog(catalogFile(dataDir));
   // One registry per node (ops/); every object either edge receives is counted in ingest's wrapper.
   const metrics = createPromMetrics();
   // Reports live in the catalog database; every stored object lets waiting reports find their study.
-  const reports = openReportStore(join(dataDir, 'catalog.sqlite'));
+  const reports = openReportStore(catalogFile(dataDir));
   const reportLog = log.child({ component: 'reports' });
   // The archive's cases (and stored results, which the monitor reads) in the same database.
-  const caseStore = openCaseStore(join(dataDir, 'catalog.sqlite'));
+  const caseStore = openCaseStore(catalogFile(dataDir));
   const intake = createReportIntake({
     store: reports,
     labeller: createLabeller(reportRules(config.reports.rulesFile)),
@@ -88,7 +88,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   let referenceImport: Promise<void> | undefined;
   const stopping = new AbortController();
   // Results reach the PACS from the durable outbox; workers on other machines fill the same outbox.
-  const outbox = openExportOutbox(join(dataDir, 'catalog.sqlite'));
+  const outbox = openExportOutbox(catalogFile(dataDir));
   const destinations: Destination[] = config.export.destinations.map((d) =>
     'url' in d ? { kind: 'stow', name: d.name, url: d.url, token: d.token, basic: d.basic, forCallingAETitles: d.forCallingAETitles } : { kind: 'dimse', ...d },
   );
@@ -109,12 +109,12 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   // The node's calls against the radiologists' reports (monitor/), on the stored retrieval results.
   const monitor = createRunningMonitor({ reports, retrievals: (study) => caseStore.retrievals(study), config: config.monitor, registry: metrics.registry, log: log.child({ component: 'monitor' }), now });
   // What QIDO-RS searches and WADO-RS serves: every stored object (catalog.ts and results.ts fill it).
-  const objects = openObjectIndex(join(dataDir, 'catalog.sqlite'));
+  const objects = openObjectIndex(catalogFile(dataDir));
   const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis,
     dicomwebRoutes: (app) => registerFhirRoutes(app, { intake, log: reportLog }),
     extraChecks: [{ name: 'reports', run: () => monitor.check() }],
   });
-  const retention = startRetention(config, files, join(dataDir, 'catalog.sqlite'), log.child({ component: 'retention' }), now);
+  const retention = startRetention(config, files, catalogFile(dataDir), log.child({ component: 'retention' }), now);
 
   return {
     catalog,
@@ -127,7 +127,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       const opsPort = await surfaces.startOps();
       const swept = files.sweepTemp();
       if (swept > 0) log.warn({ swept }, 'removed partial transfers left by a previous run (none was acknowledged)');
-      backfillObjectIndex(join(dataDir, 'catalog.sqlite'), dataDir, log);
+      backfillObjectIndex(catalogFile(dataDir), dataDir, log);
       if (config.queue.redisUrl) await checkRedis(config.queue.redisUrl, log);
       const remote = !config.workers.inProcess;
       if (remote) log.info('workers.inProcess is off: complete studies are queued for remote `precedent worker` processes; this node applies their results');

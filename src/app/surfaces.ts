@@ -1,7 +1,6 @@
 // The HTTP surfaces of `precedent serve` and `precedent worker`, assembled for the composition roots
 // (app/serve.ts, app/worker.ts): the DICOMweb edge (STOW-RS into ingest, QIDO/WADO of results) and the
 // operations API (health, readiness, Prometheus metrics, study status).
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../shared/log.js';
@@ -10,7 +9,7 @@ import type { FileStore } from '../shared/files.js';
 import type { IngestService, JobQueue } from '../shared/types.js';
 import type { ObjectIndex } from '../shared/dicom-objects.js';
 import type { StatusReader } from '../shared/node-status.js';
-import { openStatusReader } from '../store/index.js';
+import { openStatusReader, catalogFile } from '../store/index.js';
 import { createDicomwebServer, type DicomwebServer } from '../dicomweb/index.js';
 import { createPixelPool, type PixelPool } from '../decode/index.js';
 import { createOpsServer, nodeChecks, type CheckResult, type OpsServer, type PromMetrics, type ReadinessCheck } from '../ops/index.js';
@@ -79,7 +78,7 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
     async startOps() {
       if (!config.ops.enabled) return undefined;
       // Its own read-only connection; the catalog (opened before) has created the tables.
-      const reader = openStatusReader(join(files.dataDir, 'catalog.sqlite'));
+      const reader = openStatusReader(catalogFile(files.dataDir));
       status = reader;
       metrics.setSources({ studiesByState: () => reader.summary(0).studies });
       ops = createOpsServer({

@@ -14,7 +14,7 @@ import type { RetrievalResult } from '../shared/cases.js';
 import type { ProgressFactory } from '../shared/progress.js';
 import { patientKeyOf } from '../shared/case-keys.js';
 import { describeError } from '../shared/errors.js';
-import { openCaseStore } from '../store/index.js';
+import { openCaseStore, catalogFile } from '../store/index.js';
 import { readCaseAttributes, type CaseAttributes } from '../ingest/index.js';
 import { createIndexManager, createRetriever, type IndexManager, type IndexModel, type Retriever } from '../index/index.js';
 import { parseAge, parseSex } from './labels-csv.js';
@@ -71,7 +71,7 @@ export function openArchive(deps: ArchiveDeps): Archive {
   const { config, catalog, model } = deps;
   const now = deps.now ?? Date.now;
   const secret = patientKeySecret(config, deps.dataDir);
-  const cases = openCaseStore(join(deps.dataDir, 'catalog.sqlite'));
+  const cases = openCaseStore(catalogFile(deps.dataDir));
   let index: IndexManager;
   try {
     index = createIndexManager({

@@ -1,8 +1,8 @@
 // `precedent exports list|retry`: results waiting for, delivered to, or failed at destinations.
 import type { Command } from 'commander';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadConfigOrExit } from '../config/index.js';
-import { openExportOutbox } from '../store/index.js';
+import { openExportOutbox, catalogFile } from '../store/index.js';
 import type { ExportItem, ExportState } from '../shared/exports.js';
 
 /** A table with a header line, columns padded to their widest value (the last one, the error, is not). */
@@ -16,7 +16,7 @@ export function exportsTable(items: readonly ExportItem[]): string {
 
 function openOutbox(configFile: string | undefined) {
   const config = loadConfigOrExit(configFile);
-  return openExportOutbox(join(resolve(config.storage.dataDir), 'catalog.sqlite'));
+  return openExportOutbox(catalogFile(resolve(config.storage.dataDir)));
 }
 
 export function registerExportCommands(program: Command): void {

@@ -3,13 +3,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openCaseStore, openReportStore } from '../store/index.js';
+import { openCaseStore, openReportStore, catalogFile } from '../store/index.js';
 import { byWeek, monitorFigures, monitorPairs, monitorMarkdown, monitorTable, trendSvg, windowConfusionSvg, type MonitorReport } from '../monitor/index.js';
 import { openCaseContext } from '../app/archive-context.js';
 import { positiveInt, runCommand, UsageError } from './run-command.js';
 
 export function buildMonitorReport(dataDir: string, options: { since: number; threshold: number; resamples: number; seed: number }): MonitorReport {
-  const file = join(dataDir, 'catalog.sqlite');
+  const file = catalogFile(dataDir);
   const reports = openReportStore(file);
   const cases = openCaseStore(file);
   try {

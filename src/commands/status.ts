@@ -2,9 +2,9 @@
 // /studies/{uid}, read straight from the catalog (no running node or HTTP needed).
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadConfigOrExit } from '../config/index.js';
-import { openStatusReader } from '../store/index.js';
+import { openStatusReader, catalogFile } from '../store/index.js';
 import type { ExportSummary, NodeStatus, RetentionSummary, StudyStatus } from '../shared/node-status.js';
 
 function exportsLine(e: ExportSummary): string {
@@ -63,7 +63,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--json', 'JSON instead of text')
     .action((opts: { config?: string; study?: string; recent: string; json?: boolean }) => {
       const config = loadConfigOrExit(opts.config);
-      const file = join(resolve(config.storage.dataDir), 'catalog.sqlite');
+      const file = catalogFile(resolve(config.storage.dataDir));
       if (!existsSync(file)) {
         process.stderr.write(`precedent: no catalog at ${file} (has a node run with this storage.dataDir?)\n`);
         process.exitCode = 1;

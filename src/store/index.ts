@@ -1,3 +1,4 @@
+export { catalogFile } from './sqlite.js';
 export { openCatalog } from './catalog.js';
 export { openFileStore, instanceRelativePath } from './files.js';
 export { openExportOutbox } from './exports.js';

@@ -3,8 +3,14 @@
 // acknowledged object's row survives a power cut) and a busy timeout for the node, its workers and
 // the CLI sharing the file.
 import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PHI_FILE_MODE } from '../shared/files.js';
+
+/** The catalog database of a data directory: every store opens this one file. */
+export function catalogFile(dataDir: string): string {
+  return join(dataDir, 'catalog.sqlite');
+}
 
 export function openDatabase(file: string): Database.Database {
   closeSync(openSync(file, 'a', PHI_FILE_MODE));
