@@ -24,6 +24,13 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/(archive|shared|config|types|store|ingest|index|decode)/'] },
     },
     {
+      // app/ assembles the processes and may import everything; only the command line starts them.
+      name: 'only-the-cli-imports-app',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/app/', '^src/commands/', '^src/cli\\.ts$'] },
+      to: { path: '^src/app/' },
+    },
+    {
       name: 'shared-imports-nothing-of-ours',
       severity: 'error',
       from: { path: '^src/shared/' },
