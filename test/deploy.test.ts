@@ -46,8 +46,9 @@ describe('deploy/ files', () => {
     expect(compose.services.precedent?.command).toEqual(['serve']);
     expect(at(compose.services['worker-gpu'], 'deploy', 'resources', 'reservations', 'devices', 0, 'capabilities')).toEqual(['gpu']);
     for (const name of ['precedent', 'worker', 'worker-gpu']) {
-      const service = compose.services[name] as { volumes: string[]; environment: Record<string, string> };
-      expect(service.volumes).toContain('precedent-data:/var/lib/precedent');
+      const service = compose.services[name] as { volumes?: string[]; environment: Record<string, string> };
+      // Only the node mounts the data volume; workers are stateless.
+      expect(service.volumes ?? []).toEqual(name === 'precedent' ? ['precedent-data:/var/lib/precedent'] : []);
       // The PRECEDENT_* variables a service sets are accepted by the real loader.
       const env = Object.fromEntries(Object.entries(service.environment).map(([k, v]) => [k, String(v).replace(/\$\{STOW_TOKEN[^}]*\}/, 'a-stow-token-of-32-characters-xx').replace(/\$\{WORKER_TOKEN[^}]*\}/, 'a-worker-token-of-32-characters-x')]));
       const config = loadConfig({ env });
@@ -57,6 +58,7 @@ describe('deploy/ files', () => {
       expect(config.workers.token).toBe('a-worker-token-of-32-characters-x');
       expect(config.worker.token).toBe(config.workers.token);
       expect(config.worker.nodeUrl).toBe(`http://precedent:${config.workers.apiPort}`);
+      expect(config.model.dir).toBe('/opt/precedent/models/default');
     }
     const node = loadConfig({ env: Object.fromEntries(Object.entries((compose.services.precedent as { environment: Record<string, string> }).environment).map(([k, v]) => [k, String(v).replace(/\$\{STOW_TOKEN[^}]*\}/, 'a-stow-token-of-32-characters-xx')])) });
     expect(node.workers.inProcess).toBe(false);
@@ -64,7 +66,7 @@ describe('deploy/ files', () => {
     expect(Object.keys(compose.volumes).sort()).toEqual(['precedent-data', 'redis-data']);
   });
 
-  it('Kubernetes: node StatefulSet with its volume, scalable worker Deployment on that volume, Redis StatefulSet, Services, ConfigMap', () => {
+  it('Kubernetes: node StatefulSet with its volume, stateless worker Deployment reaching its worker API, Redis StatefulSet, Services, ConfigMap', () => {
     const kinds = new Set(k8s.map((d) => d.doc.kind));
     for (const kind of ['Namespace', 'ConfigMap', 'Service', 'StatefulSet', 'Deployment', 'Secret']) expect(kinds).toContain(kind);
     for (const d of k8s) {
@@ -73,9 +75,18 @@ describe('deploy/ files', () => {
     }
     // The ConfigMap's file plus the Secret's environment, as the pods load them.
     const secret = find('Secret', 'precedent-dicomweb');
+    const workerSecret = at(find('Secret', 'precedent-workers'), 'stringData') as Record<string, string>;
     const file = join(mkdtempSync(join(tmpdir(), 'precedent-k8s-')), 'precedent.yaml');
     writeFileSync(file, String(at(find('ConfigMap', 'precedent-config'), 'data', 'precedent.yaml')));
-    const config = loadConfig({ file, env: at(secret, 'stringData') as Record<string, string> });
+    const config = loadConfig({ file, env: { ...(at(secret, 'stringData') as Record<string, string>), ...workerSecret } });
+    // Both sides of the worker API read one token; the workers reach it through its own Service.
+    expect(config.workers.token).toBe(config.worker.token);
+    expect(config.workers.token).toBeDefined();
+    const workerApi = find('Service', 'precedent-workers');
+    expect(config.worker.nodeUrl).toBe(`http://${workerApi?.metadata?.name ?? ''}:${config.workers.apiPort}`);
+    expect(at(workerApi, 'spec', 'ports', 0, 'port')).toBe(config.workers.apiPort);
+    // The model ships in the image (deploy/Dockerfile), not on the node's volume.
+    expect(config.model.dir.startsWith(config.storage.dataDir)).toBe(false);
     expect(config.workers.inProcess).toBe(false);
     expect(config.dicomweb.auth?.type).toBe('bearer');
     // Without the Secret the node refuses to start: DICOMweb is enabled and needs explicit auth.
@@ -86,17 +97,19 @@ describe('deploy/ files', () => {
     expect(at(node, 'spec', 'replicas')).toBe(1);
     const nodeContainer = at(node, 'spec', 'template', 'spec', 'containers', 0) as Record<string, unknown>;
     const ports = (nodeContainer.ports as Array<{ containerPort: number }>).map((p) => p.containerPort).sort();
-    expect(ports).toEqual([config.dicomweb.port, config.ops.port, config.dimse.port].sort());
+    expect(ports).toEqual([config.dicomweb.port, config.ops.port, config.dimse.port, config.workers.apiPort].sort());
     expect(at(nodeContainer, 'readinessProbe', 'httpGet', 'path')).toBe('/readyz');
     expect(at(nodeContainer, 'livenessProbe', 'httpGet', 'path')).toBe('/healthz');
 
     const worker = find('Deployment', 'precedent-worker');
     expect(at(worker, 'spec', 'replicas')).toBeGreaterThanOrEqual(1);
+    // Stateless: no claim on the node's volume, free to run on any Kubernetes node.
     const volumes = at(worker, 'spec', 'template', 'spec', 'volumes') as Array<{ persistentVolumeClaim?: { claimName: string } }>;
-    expect(volumes.map((v) => v.persistentVolumeClaim?.claimName).filter(Boolean)).toEqual([`${claim}-precedent-0`]);
-    expect(at(worker, 'spec', 'template', 'spec', 'affinity', 'podAffinity', 'requiredDuringSchedulingIgnoredDuringExecution', 0, 'labelSelector', 'matchLabels')).toEqual(
-      at(node, 'spec', 'selector', 'matchLabels'),
-    );
+    expect(volumes.filter((v) => v.persistentVolumeClaim)).toEqual([]);
+    expect(at(worker, 'spec', 'template', 'spec', 'affinity')).toBeUndefined();
+    expect(at(node, 'spec', 'volumeClaimTemplates', 0, 'metadata', 'name')).toBe(claim);
+    const workerEnv = (at(worker, 'spec', 'template', 'spec', 'containers', 0, 'envFrom') as Array<{ secretRef?: { name: string } }>).map((e) => e.secretRef?.name);
+    expect(workerEnv).toContain('precedent-workers');
     expect(at(worker, 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'containerPort')).toBe(config.ops.workerPort);
 
     const redis = find('StatefulSet', 'precedent-redis');
