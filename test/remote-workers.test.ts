@@ -86,6 +86,29 @@ describe('remote analysis workers', () => {
     expect(Buffer.from(await got.arrayBuffer()).equals(readFileSync(join(n.dataDir, stored)))).toBe(true);
   });
 
+  it('without tokens, a worker on the node\'s machine finds the loopback worker API through dataDir/worker-api.json', async () => {
+    const setup = await remoteSetup({ redisUrl: redis.url, modelDir, prefix: prefix() });
+    const nodeWorkers = { inProcess: false, apiHost: '0.0.0.0', apiPort: setup.apiPort };
+    node = await startTestNode({ ...setup.node, workers: nodeWorkers });
+    const n = node;
+    // The generated endpoint: loopback only, a port of its own (not the configured one), a private file.
+    const file = join(n.dataDir, 'worker-api.json');
+    const endpoint = JSON.parse(readFileSync(file, 'utf8')) as { nodeUrl: string; token: string };
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(endpoint.nodeUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(endpoint.nodeUrl).not.toBe(`http://127.0.0.1:${setup.apiPort}`);
+    expect(endpoint.token.length).toBeGreaterThanOrEqual(32);
+    // The worker shares the node's configuration: no worker.nodeUrl, no tokens.
+    const shared = Object.fromEntries(Object.entries(setup.worker).filter(([section]) => section !== 'worker'));
+    workers.push(await startLocalWorker({ ...shared, storage: { dataDir: n.dataDir } }));
+    const files = await study(2, 120);
+    await send(n.port, files);
+    await waitFor(() => n.node.catalog.study(uidOf(files))?.state === 'done', 60_000);
+    expect(n.node.catalog.embeddings(uidOf(files)).length).toBe(2);
+    // Only one of the two is given: refused at start, with the reason.
+    await expect(startLocalWorker({ ...shared, worker: { nodeUrl: endpoint.nodeUrl } })).rejects.toThrow(/both worker\.nodeUrl and worker\.token/);
+  });
+
   it('a worker that cannot reach the node retries, then the study fails with NODE_UNREACHABLE', async () => {
     const setup = await remoteSetup({ redisUrl: redis.url, modelDir, prefix: prefix(), attempts: 2 });
     node = await startTestNode(setup.node);

@@ -1,6 +1,7 @@
 // Assembles the analysis side of `serve`: decode -> embed -> catalog -> archive -> results -> export,
 // in this process (in-process workers), or from remote workers' results (workers.inProcess off: the
 // node stays the only writer). `precedent worker` (app/worker.ts) shares only the embedder's options.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -12,7 +13,7 @@ import { instrumentStudyHandler, noMetrics, type Metrics } from '../shared/metri
 import { logProgress } from '../shared/progress.js';
 import { createResultApplier, createStudyAnalysis, failAbandonedStudies, studyJobHandler, type StudyAnalysis } from '../jobs/index.js';
 import { createBullQueue, createInProcessQueue, createResultsQueue } from '../queue/index.js';
-import { createWorkerApi, type WorkerApi } from '../remote/index.js';
+import { createWorkerApi, writeLocalEndpoint, type WorkerApi } from '../remote/index.js';
 import { openArchive, type Archive, type ImportContext, referenceAvailable } from '../archive/index.js';
 import { createResults } from './results.js';
 import { openExportOutbox, openObjectIndex, catalogFile } from '../store/index.js';
@@ -46,12 +47,18 @@ export function remoteResults(config: Config, log: Logger): ResultsQueue {
   return createResultsQueue({ redisUrl: config.queue.redisUrl ?? '', prefix: config.queue.prefix, lockSeconds: config.queue.lockSeconds, log: log.child({ component: 'queue' }) });
 }
 
-/** The worker API (remote/worker-api.ts): without workers.token there is none, and remote workers cannot work. */
+/** The worker API (remote/worker-api.ts): for remote workers with workers.token, for same-host ones without. */
 async function startWorkerApi(config: Config, log: Logger, catalog: Catalog, files: FileStore, model: { name: string; version: string }): Promise<WorkerApi | undefined> {
   const apiLog = log.child({ component: 'worker-api' });
   if (!config.workers.token) {
-    apiLog.error('workers.inProcess is off but workers.token is unset: no worker API, so remote workers cannot fetch images; set workers.token (PRECEDENT_WORKERS__TOKEN)');
-    return undefined;
+    // No token configured: same-host workers only. Loopback, a free port and a token made now, told to
+    // them through a 0600 file in the data directory (remote/local-endpoint.ts).
+    const token = randomBytes(24).toString('hex');
+    const api = createWorkerApi({ host: '127.0.0.1', port: 0, token, catalog, absolute: (p) => files.absolute(p), model: () => model, log: apiLog });
+    const port = await api.listen();
+    writeLocalEndpoint(files.dataDir, { nodeUrl: `http://127.0.0.1:${port}`, token });
+    apiLog.warn({ port }, 'workers.token is unset: the worker API listens on loopback only, for `precedent worker`s on this machine; set workers.token (PRECEDENT_WORKERS__TOKEN) for workers on other machines');
+    return api;
   }
   const api = createWorkerApi({ host: config.workers.apiHost, port: config.workers.apiPort, token: config.workers.token, catalog, absolute: (p) => files.absolute(p), model: () => model, log: apiLog });
   const port = await api.listen();

@@ -1,6 +1,6 @@
 // Composition root for `precedent worker`: a stateless analysis worker, for GPU machines. It needs
 // queue.redisUrl, worker.nodeUrl + worker.token and the model folder; it opens no catalog and no data
-// directory. Each job: claim the study round from the node, fetch the stored instances over HTTP,
+// directory (on the node's own machine, without them, it reads the node's local worker API file only). Each job: claim the study round from the node, fetch the stored instances over HTTP,
 // decode and embed them, post the vectors to the results queue (jobs/remote-embed.ts).
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../shared/log.js';
 import { PrecedentError } from '../shared/errors.js';
 import { checkRedis, createResultsQueue } from '../queue/index.js';
-import { createNodeClient } from '../remote/index.js';
+import { createNodeClient, readLocalEndpoint, type WorkerEndpoint } from '../remote/index.js';
 import { remoteEmbedHandler } from '../jobs/index.js';
 import { createQueue, modelPresent } from './analysis.js';
 import { embedderOptions } from '../embed/options.js';
@@ -24,17 +24,20 @@ export interface PrecedentWorker {
   stop(): Promise<void>;
 }
 
-function required(config: Config): { redisUrl: string; nodeUrl: string; token: string } {
+function required(config: Config): { redisUrl: string; endpoint: () => WorkerEndpoint; where: string } {
   const { redisUrl } = config.queue;
   const { nodeUrl, token } = config.worker;
   if (!redisUrl) throw new PrecedentError('CONFIG_INVALID', 'precedent worker needs queue.redisUrl (the in-process queue lives inside `precedent serve`)');
-  if (!nodeUrl || !token) throw new PrecedentError('CONFIG_INVALID', 'precedent worker needs worker.nodeUrl and worker.token (the node\'s worker API and its workers.token)');
+  if (Boolean(nodeUrl) !== Boolean(token)) throw new PrecedentError('CONFIG_INVALID', 'precedent worker needs both worker.nodeUrl and worker.token (the node\'s worker API and its workers.token), or neither on the node\'s own machine');
   if (!modelPresent(config)) throw new PrecedentError('MODEL_INVALID', `no model.onnx in model.dir (${resolve(config.model.dir)})`);
-  return { redisUrl, nodeUrl, token };
+  if (nodeUrl && token) return { redisUrl, endpoint: () => ({ nodeUrl, token }), where: nodeUrl };
+  // Neither set: a worker beside the node, reaching its loopback worker API (remote/local-endpoint.ts).
+  const dataDir = resolve(config.storage.dataDir);
+  return { redisUrl, endpoint: () => readLocalEndpoint(dataDir), where: `the local node (${dataDir})` };
 }
 
 export function buildWorker(config: Config, log: Logger): PrecedentWorker {
-  const { redisUrl, nodeUrl, token } = required(config);
+  const { redisUrl, endpoint, where } = required(config);
   const queue = createQueue(config, log.child({ component: 'queue' }));
   const results = createResultsQueue({ redisUrl, prefix: config.queue.prefix, lockSeconds: config.queue.lockSeconds, log: log.child({ component: 'queue' }) });
   // Images wait here only while they are decoded (one file each, removed at once); never the node's files.
@@ -52,7 +55,7 @@ export function buildWorker(config: Config, log: Logger): PrecedentWorker {
       const embedder = await createEmbedder(embedderOptions(config, log));
       metrics.observeEmbedder(() => embedder.stages);
       const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });
-      const node = createNodeClient({ nodeUrl, token, attempts: config.worker.fetchAttempts, backoffSeconds: config.worker.fetchBackoffSeconds, log: log.child({ component: 'node-client' }) });
+      const node = createNodeClient({ endpoint, attempts: config.worker.fetchAttempts, backoffSeconds: config.worker.fetchBackoffSeconds, log: log.child({ component: 'node-client' }) });
       const decode = async (bytes: Buffer) => {
         const path = join(scratch, `${randomUUID()}.dcm`);
         writeFileSync(path, bytes, { mode: 0o600 });
@@ -69,7 +72,7 @@ export function buildWorker(config: Config, log: Logger): PrecedentWorker {
       };
       description = `${embedder.card.name}@${embedder.card.version} on ${embedder.device}`;
       const opsPort = await surfaces.start();
-      log.info({ nodeUrl, analysis: description, opsPort }, 'Precedent worker started');
+      log.info({ node: where, analysis: description, opsPort }, 'Precedent worker started');
     },
     async stop() {
       await surfaces.stop();

@@ -76,7 +76,7 @@ export const workersSchema = z
     apiHost: z.string().min(1).default('0.0.0.0'),
     /** Port of the worker API (inProcess off and token set; 0 picks a free port). */
     apiPort: z.number().int().min(0).max(65535).default(11113),
-    /** Bearer token remote workers present to the worker API; unset: no worker API (remote workers cannot fetch images). */
+    /** Bearer token remote workers present to the worker API; unset: the API listens on loopback only with a token generated at each start, for workers on this machine (written to dataDir/worker-api.json, 0600). */
     token: z.string().min(16, 'at least 16 characters').optional(),
   })
   .strict();
@@ -84,7 +84,7 @@ export const workersSchema = z
 /** `precedent worker` only: how a remote analysis worker reaches its node. */
 export const workerSchema = z
   .object({
-    /** The node's worker API, e.g. http://node.example:11113 (the node's workers.apiHost/apiPort). */
+    /** The node's worker API, e.g. http://node.example:11113 (the node's workers.apiHost/apiPort); unset together with worker.token: the node on this machine, found through its dataDir/worker-api.json. */
     nodeUrl: z.string().url().optional(),
     /** The node's workers.token. */
     token: z.string().min(16, 'at least 16 characters').optional(),

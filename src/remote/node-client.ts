@@ -4,10 +4,11 @@
 import { PrecedentError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { WORKER_API, type NodeClient, type StudyManifest } from '../shared/remote-analysis.js';
+import type { WorkerEndpoint } from './local-endpoint.js';
 
 export interface NodeClientOptions {
-  nodeUrl: string;
-  token: string;
+  /** Where the worker API is and the token it wants; asked before every request (local-endpoint.ts). */
+  endpoint: () => WorkerEndpoint;
   attempts: number;
   backoffSeconds: number;
   /** Per request (an instance of a few hundred MB on a slow link still fits). */
@@ -18,14 +19,16 @@ export interface NodeClientOptions {
 }
 
 export function createNodeClient(options: NodeClientOptions): NodeClient {
-  const base = options.nodeUrl.replace(/\/+$/, '');
   const timeoutMs = (options.timeoutSeconds ?? 300) * 1000;
 
   async function request(path: string, method: 'GET' | 'POST'): Promise<Response> {
     let last = '';
+    let base = '';
     for (let attempt = 1; attempt <= options.attempts; attempt++) {
       try {
-        const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${options.token}` }, signal: AbortSignal.timeout(timeoutMs) });
+        const endpoint = options.endpoint();
+        base = endpoint.nodeUrl.replace(/\/+$/, '');
+        const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${endpoint.token}` }, signal: AbortSignal.timeout(timeoutMs) });
         if (response.status === 401) {
           throw new PrecedentError('CONFIG_INVALID', 'the node refused this worker\'s token: worker.token must equal the node\'s workers.token');
         }
@@ -33,7 +36,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
         last = `HTTP ${response.status}`;
         await response.body?.cancel();
       } catch (err) {
-        if (err instanceof PrecedentError) throw err;
+        if (err instanceof PrecedentError && err.code !== 'NODE_UNREACHABLE') throw err;
         last = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
       }
       if (attempt < options.attempts) {
