@@ -65,7 +65,10 @@ async function measure(pacsDir: string, pacsPort: number): Promise<void> {
 }
 
 async function sendAll(node: TestNode, pacsDir: string, archive: number): Promise<number> {
-  const queries = await buildFixtures(queryImageIndexes(STUDIES, readSharedLabels().length).map((imageIndex) => ({ variant: 'dx12', syntax: 'jpegls', imageIndex, maxSize: 512 }) as FixtureSpec), tempDir());
+  const queries = await buildFixtures(
+    queryImageIndexes(STUDIES, readSharedLabels().length).map((imageIndex) => ({ variant: 'dx12', syntax: 'jpegls', imageIndex, maxSize: 512 }) as FixtureSpec),
+    tempDir(),
+  );
   const totals: number[] = [];
   const seen = new Set<string>();
   for (const q of queries) {
@@ -87,10 +90,20 @@ async function sendAll(node: TestNode, pacsDir: string, archive: number): Promis
     if (srAt) totals.push(srAt - t0);
     else console.error(`no SR for study ${q.studyInstanceUID}; last node log lines:\n${node.logs.slice(-8).join('\n')}`);
   }
-  console.log(`\n## Results end to end — ${STUDIES} one-image studies (512-px JPEG-LS DX) against ${archive} imported cases, default model, CPU; PACS = dcmtk storescp\n`);
+  console.log(
+    `\n## Results end to end — ${STUDIES} one-image studies (512-px JPEG-LS DX) against ${archive} imported cases, default model, CPU; PACS = dcmtk storescp\n`,
+  );
   printTable(
     ['studies with an SR', 'median last C-STORE → SR at PACS (s)', 'completion timeout (s)', 'median after completion (s)', 'max after completion (s)'],
-    [[`${totals.length}/${STUDIES}`, (median(totals) / 1000).toFixed(2), COMPLETE_AFTER.toFixed(2), (median(totals) / 1000 - COMPLETE_AFTER).toFixed(2), (Math.max(...totals) / 1000 - COMPLETE_AFTER).toFixed(2)]],
+    [
+      [
+        `${totals.length}/${STUDIES}`,
+        (median(totals) / 1000).toFixed(2),
+        COMPLETE_AFTER.toFixed(2),
+        (median(totals) / 1000 - COMPLETE_AFTER).toFixed(2),
+        (Math.max(...totals) / 1000 - COMPLETE_AFTER).toFixed(2),
+      ],
+    ],
   );
   return queries.reduce((sum, q) => sum + statSync(q.path).size, 0);
 }
@@ -120,7 +133,15 @@ async function printResultSizes(dataDir: string, receivedBytes: number): Promise
   console.log(`\n## Result size per study — ${studies.length} studies (SR + heatmap SC + similar-cases SC)\n`);
   printTable(
     ['received per study (MB)', 'results written per study (MB)', 'same with uncompressed captures (MB)', 'results / received', 'saved by JPEG Baseline'],
-    [[mb(receivedBytes), mb(written), mb(uncompressed), (written / Math.max(1, receivedBytes)).toFixed(1), `${(100 * (1 - written / Math.max(1, uncompressed))).toFixed(0)} %`]],
+    [
+      [
+        mb(receivedBytes),
+        mb(written),
+        mb(uncompressed),
+        (written / Math.max(1, receivedBytes)).toFixed(1),
+        `${(100 * (1 - written / Math.max(1, uncompressed))).toFixed(0)} %`,
+      ],
+    ],
   );
 }
 

@@ -16,7 +16,11 @@ import { tempDir } from '../test/helpers/node.js';
 import { embeddingLikeVectors, randomUnitVectors, row } from '../test/helpers/vectors.js';
 import { median, printTable } from './table.js';
 
-const list = (v: string | undefined, d: string): number[] => (v ?? d).split(',').map(Number).filter((n) => n > 0);
+const list = (v: string | undefined, d: string): number[] =>
+  (v ?? d)
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
 const SIZES = list(process.env.BENCH_INDEX_SIZES, '10000,100000,1000000');
 const ISOTROPIC = list(process.env.BENCH_INDEX_ISOTROPIC, '10000,100000');
 const QUERIES = Number(process.env.BENCH_INDEX_QUERIES ?? 1000);
@@ -108,13 +112,21 @@ export async function benchIndex(): Promise<void> {
     const exactMeasured: Measured = { addPerSecond: exact.addPerSecond, latencies: exactTimes, fileBytes: fileBytes(exact.index), rssGrowth: exact.rssGrowth };
     rows.push(row_(kind, n, `usearch exact (f32)`, exactMeasured, 1, truthCount));
 
-    const variants: Array<{ label: string; o: Partial<VectorIndexOptions> }> = [{ label: `usearch HNSW (${defaults.dtype}, M=${defaults.connectivity}, ef=${defaults.expansionSearch})`, o: { exactBelow: 0 } }];
-    if (kind === 'embedding-like' && n === 100_000) variants.push({ label: `usearch HNSW (f16, M=${defaults.connectivity}, ef=${defaults.expansionSearch})`, o: { exactBelow: 0, dtype: 'f16' } });
+    const variants: Array<{ label: string; o: Partial<VectorIndexOptions> }> = [
+      { label: `usearch HNSW (${defaults.dtype}, M=${defaults.connectivity}, ef=${defaults.expansionSearch})`, o: { exactBelow: 0 } },
+    ];
+    if (kind === 'embedding-like' && n === 100_000)
+      variants.push({ label: `usearch HNSW (f16, M=${defaults.connectivity}, ef=${defaults.expansionSearch})`, o: { exactBelow: 0, dtype: 'f16' } });
     for (const v of variants) {
       const hnsw = build(createUsearchIndex(options(v.o)), keys, data, d);
       let hits = 0;
       for (let q = 0; q < truthCount; q++) for (const r of hnsw.index.search(row(queries, q, d), 10)) if (truth[q]?.has(r.key)) hits++;
-      const m: Measured = { addPerSecond: hnsw.addPerSecond, latencies: measure(hnsw.index, queries, QUERIES, d), fileBytes: fileBytes(hnsw.index), rssGrowth: hnsw.rssGrowth };
+      const m: Measured = {
+        addPerSecond: hnsw.addPerSecond,
+        latencies: measure(hnsw.index, queries, QUERIES, d),
+        fileBytes: fileBytes(hnsw.index),
+        rssGrowth: hnsw.rssGrowth,
+      };
       rows.push(row_(kind, n, v.label, m, hits / (truthCount * 10), truthCount));
     }
     if (faissAvailable()) {
@@ -128,7 +140,12 @@ export async function benchIndex(): Promise<void> {
         times.push(performance.now() - t0);
         for (const r of found) if (truth[q]?.has(r.key)) hits++;
       }
-      const m: Measured = { addPerSecond: flat.addPerSecond, latencies: times.sort((a, b) => a - b), fileBytes: fileBytes(flat.index), rssGrowth: flat.rssGrowth };
+      const m: Measured = {
+        addPerSecond: flat.addPerSecond,
+        latencies: times.sort((a, b) => a - b),
+        fileBytes: fileBytes(flat.index),
+        rssGrowth: flat.rssGrowth,
+      };
       rows.push(row_(kind, n, 'FAISS flat (IndexFlatIP, libfaiss)', m, hits / (truthCount * 10), truthCount));
     } else {
       rows.push([kind, n.toLocaleString('en'), 'FAISS flat', 'not built (scripts/build-faiss-node.sh)', '', '', '', '', '']);
@@ -155,9 +172,16 @@ export async function benchIndex(): Promise<void> {
   await client.close();
   times.sort((a, b) => a - b);
 
-  console.log(`\n## Similar-case index — ${d}-d cosine, k=10, single-query searches, ${QUERIES} queries (exact: ${truthQueries(1)} / ${truthQueries(1_000_000)} at 1M); defaults of index.* unless stated\n`);
-  printTable(['vectors', 'n', 'backend', 'add / s', 'search p50 ms', 'search p99 ms', 'recall@10 vs exact', 'MB per 1M vectors (file)', 'RSS growth MB (this n)'], rows);
-  console.log(`\nThrough the index worker thread (IndexManager's path, message round trip included), HNSW, 100,000 embedding-like vectors: p50 ${median(times).toFixed(3)} ms, p99 ${quantile(times, 0.99).toFixed(3)} ms.`);
+  console.log(
+    `\n## Similar-case index — ${d}-d cosine, k=10, single-query searches, ${QUERIES} queries (exact: ${truthQueries(1)} / ${truthQueries(1_000_000)} at 1M); defaults of index.* unless stated\n`,
+  );
+  printTable(
+    ['vectors', 'n', 'backend', 'add / s', 'search p50 ms', 'search p99 ms', 'recall@10 vs exact', 'MB per 1M vectors (file)', 'RSS growth MB (this n)'],
+    rows,
+  );
+  console.log(
+    `\nThrough the index worker thread (IndexManager's path, message round trip included), HNSW, 100,000 embedding-like vectors: p50 ${median(times).toFixed(3)} ms, p99 ${quantile(times, 0.99).toFixed(3)} ms.`,
+  );
 }
 
 function row_(kind: string, n: number, backend: string, m: Measured, recall: number, truthCount: number): string[] {

@@ -32,7 +32,12 @@ interface Receiver {
 export async function benchIngest(): Promise<void> {
   const available = readSharedLabels().length;
   // A mix of pixel formats and sizes (256-1024 px, uncompressed), like a PACS routing a morning's CXRs.
-  const specs = Array.from({ length: IMAGES }, (_, i): FixtureSpec => ({ variant: VARIANTS[i % VARIANTS.length] ?? 'dx12', syntax: 'ele', imageIndex: (i * 37) % available, maxSize: [256, 512, 1024][i % 3] }));
+  const specs = Array.from({ length: IMAGES }, (_, i): FixtureSpec => ({
+    variant: VARIANTS[i % VARIANTS.length] ?? 'dx12',
+    syntax: 'ele',
+    imageIndex: (i * 37) % available,
+    maxSize: [256, 512, 1024][i % 3],
+  }));
   const base = await buildFixtures(specs, tempDir('precedent-bench-ingest-fix-'));
   const files = base.map((f) => ({ bytes: readFileSync(f.path), uids: [f.studyInstanceUID, f.seriesInstanceUID, f.sopInstanceUID] }));
   const megabytes = files.reduce((s, f) => s + f.bytes.length, 0) / 1e6;
@@ -50,7 +55,9 @@ export async function benchIngest(): Promise<void> {
   } finally {
     for (const r of receivers) await r.stop();
   }
-  console.log(`\n## Ingest — ${IMAGES} CXR objects (${megabytes.toFixed(1)} MB, fresh UIDs per run) with dcmsend; load average during the runs ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n`);
+  console.log(
+    `\n## Ingest — ${IMAGES} CXR objects (${megabytes.toFixed(1)} MB, fresh UIDs per run) with dcmsend; load average during the runs ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n`,
+  );
   printTable(
     ['associations', 'Precedent (img/s)', 'Orthanc (img/s)', 'storescp, no fsync (img/s)', 'Precedent / Orthanc', 'Precedent / storescp'],
     ASSOCIATIONS.map((a) => {
@@ -80,7 +87,9 @@ async function send(receiver: Receiver, dir: string, associations: number): Prom
   const names = readdirSync(dir).map((n) => join(dir, n));
   const groups = Array.from({ length: associations }, (_, g) => names.filter((_, i) => i % associations === g));
   const t0 = performance.now();
-  const results = await Promise.all(groups.map((g) => run('dcmsend', ['-aet', 'BENCHSCU', '-aec', receiver.aeTitle, '127.0.0.1', String(receiver.port), ...g], { timeoutMs: 600_000 })));
+  const results = await Promise.all(
+    groups.map((g) => run('dcmsend', ['-aet', 'BENCHSCU', '-aec', receiver.aeTitle, '127.0.0.1', String(receiver.port), ...g], { timeoutMs: 600_000 })),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const failed = results.find((r) => r.code !== 0);
   if (failed) throw new Error(`dcmsend to ${receiver.name} failed: ${failed.stderr.slice(-300)}`);
@@ -108,7 +117,17 @@ async function startNode(): Promise<Receiver> {
   const dataDir = tempDir('precedent-bench-ingest-node-');
   const port = await freePort();
   const config = join(dataDir, 'precedent.json');
-  writeFileSync(config, JSON.stringify({ dimse: { port, host: '127.0.0.1' }, storage: { dataDir, minFreeBytes: 0 }, studies: { completeAfterSeconds: 3600, maxWaitSeconds: 7200 }, log: { level: 'warn' }, ops: { enabled: false }, archive: { reference: false } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dimse: { port, host: '127.0.0.1' },
+      storage: { dataDir, minFreeBytes: 0 },
+      studies: { completeAfterSeconds: 3600, maxWaitSeconds: 7200 },
+      log: { level: 'warn' },
+      ops: { enabled: false },
+      archive: { reference: false },
+    }),
+  );
   const child = spawn('node', ['bin/precedent.js', 'serve', '--config', config], { stdio: 'ignore', env: { ...process.env, PRECEDENT_SHARED_DIR: undefined } });
   await waitForPort(port, child, 'PRECEDENT');
   return { name: 'precedent', aeTitle: 'PRECEDENT', port, stop: stopChild(child) };

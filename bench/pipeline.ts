@@ -26,7 +26,10 @@ async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T
 export async function benchPipeline(): Promise<void> {
   const shipped = resolve('models/default');
   const modelDir = existsSync(join(shipped, 'model.onnx')) ? shipped : testModelDir();
-  const specs = Array.from({ length: IMAGES }, (_, i) => ({ variant: 'dx12', syntax: i % 2 ? 'jpegls' : 'ele', imageIndex: i * 47, maxSize: 512 }) as FixtureSpec);
+  const specs = Array.from(
+    { length: IMAGES },
+    (_, i) => ({ variant: 'dx12', syntax: i % 2 ? 'jpegls' : 'ele', imageIndex: i * 47, maxSize: 512 }) as FixtureSpec,
+  );
   const files = await buildFixtures(specs, tempDir('precedent-bench-'));
   const decoder = createImageDecoder();
 
@@ -111,7 +114,16 @@ export async function benchPipeline(): Promise<void> {
     const count = batches * batch;
     const each = (ms: number[]): string => (median(ms) / count).toFixed(2);
     const rate = (ms: number[]): string => ((count * 1000) / median(ms)).toFixed(1);
-    streamRows.push([String(batch), String(count), each(stream.pre), each(stream.bareRun), each(stream.wall), rate(stream.directWall), rate(stream.wall), `${(median(stream.overhead) * 100).toFixed(0)}%`]);
+    streamRows.push([
+      String(batch),
+      String(count),
+      each(stream.pre),
+      each(stream.bareRun),
+      each(stream.wall),
+      rate(stream.directWall),
+      rate(stream.wall),
+      `${(median(stream.overhead) * 100).toFixed(0)}%`,
+    ]);
     await embedder.close();
     const per = (ms: number[]): string => perImage(ms, batch).toFixed(2);
     rows.push([
@@ -128,14 +140,38 @@ export async function benchPipeline(): Promise<void> {
     ]);
   }
   await bare.session.release();
-  console.log(`\n## Analysis pipeline — ${IMAGES} shared radiographs as 512-px DICOM (ELE and JPEG-LS), model ${card.name}@${card.version} (${modelDir === shipped ? 'shipped' : 'test model'}), CPU, ${THREADS} intra-op threads, medians per image of ${REPEATS} repeats; bare and pipeline runs interleaved\n`);
+  console.log(
+    `\n## Analysis pipeline — ${IMAGES} shared radiographs as 512-px DICOM (ELE and JPEG-LS), model ${card.name}@${card.version} (${modelDir === shipped ? 'shipped' : 'test model'}), CPU, ${THREADS} intra-op threads, medians per image of ${REPEATS} repeats; bare and pipeline runs interleaved\n`,
+  );
   printTable(
-    ['batch', 'decode ms', 'preprocess ms (worker)', 'bare session.run ms', 'session.run in worker ms', 'postprocess ms', 'hand-off ms', 'embedder.embed ms', 'overhead beyond preprocess + bare run (% of run)', 'images/s (decode+embed)'],
+    [
+      'batch',
+      'decode ms',
+      'preprocess ms (worker)',
+      'bare session.run ms',
+      'session.run in worker ms',
+      'postprocess ms',
+      'hand-off ms',
+      'embedder.embed ms',
+      'overhead beyond preprocess + bare run (% of run)',
+      'images/s (decode+embed)',
+    ],
     rows,
   );
-  console.log(`\n### Streams — the ${IMAGES} images submitted at once (one embed() call per batch), in turn with preprocess + bare session.run of the same batches on one thread; medians of ${REPEATS} repeats\n`);
+  console.log(
+    `\n### Streams — the ${IMAGES} images submitted at once (one embed() call per batch), in turn with preprocess + bare session.run of the same batches on one thread; medians of ${REPEATS} repeats\n`,
+  );
   printTable(
-    ['batch', 'images', 'preprocess ms/image (worker)', 'bare session.run ms/image', 'embedder.embed ms/image', 'preprocess + bare run on one thread, images/s', 'embedder.embed images/s', 'overhead beyond preprocess + bare run (% of run)'],
+    [
+      'batch',
+      'images',
+      'preprocess ms/image (worker)',
+      'bare session.run ms/image',
+      'embedder.embed ms/image',
+      'preprocess + bare run on one thread, images/s',
+      'embedder.embed images/s',
+      'overhead beyond preprocess + bare run (% of run)',
+    ],
     streamRows,
   );
 }

@@ -45,9 +45,11 @@ function generate(file: string): void {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
-  const object = db.prepare(`INSERT INTO dicom_objects VALUES (@sop, 'received', 1, @path, 1000000, '1.2.840.10008.1.2.1', @study, @series, '1.2.840.10008.5.1.4.1.1.1.1',
+  const object =
+    db.prepare(`INSERT INTO dicom_objects VALUES (@sop, 'received', 1, @path, 1000000, '1.2.840.10008.1.2.1', @study, @series, '1.2.840.10008.5.1.4.1.1.1.1',
     @modality, @pid, @name, @name, '19600101', 'F', @date, '093000', '093000.000000', @acc, '', '', 'S1', 'CHEST', 'PA', @seriesNumber, @number, 2048, 2048, 16, NULL)`);
-  const instance = db.prepare(`INSERT INTO instances (sop_instance_uid, version, study_instance_uid, series_instance_uid, sop_class_uid, transfer_syntax_uid, path, size, sha256, status, calling_ae_title, received_at)
+  const instance =
+    db.prepare(`INSERT INTO instances (sop_instance_uid, version, study_instance_uid, series_instance_uid, sop_class_uid, transfer_syntax_uid, path, size, sha256, status, calling_ae_title, received_at)
     VALUES (?, 1, ?, ?, '1.2.840.10008.5.1.4.1.1.1.1', '1.2.840.10008.1.2.1', NULL, 0, '', 'accepted', ?, 0)`);
   const batch = db.transaction((from: number, to: number) => {
     for (let s = from; s < to; s++) {
@@ -56,7 +58,19 @@ function generate(file: string): void {
       for (let i = 0; i < PER_STUDY && s * PER_STUDY + i < INSTANCES; i++) {
         const seriesNumber = i < PER_STUDY / 2 ? 1 : 2;
         const [study, series, sop] = [studyUid(s), `${studyUid(s)}.${seriesNumber}`, `${studyUid(s)}.${seriesNumber}.${i}`];
-        object.run({ sop, path: `x/${sop}.dcm`, study, series, modality: MODALITIES[(s + seriesNumber) % MODALITIES.length], pid: pid(p), name, date: dateOf(s), acc: `ACC${s}`, seriesNumber, number: i + 1 });
+        object.run({
+          sop,
+          path: `x/${sop}.dcm`,
+          study,
+          series,
+          modality: MODALITIES[(s + seriesNumber) % MODALITIES.length],
+          pid: pid(p),
+          name,
+          date: dateOf(s),
+          acc: `ACC${s}`,
+          seriesNumber,
+          number: i + 1,
+        });
         // One catalog row per study is enough for the scope's "received from" lookup.
         if (i === 0) instance.run(sop, study, series, s % 2 === 0 ? 'SITEA' : 'SITEB');
       }
@@ -72,12 +86,22 @@ const pick = (r: number, n: number): number => (r * 104_729 + 17) % n;
 const SEARCHES: Search[] = [
   { name: 'studies?PatientID= (one patient)', url: (r) => `/dicomweb/studies?PatientID=${pid(pick(r, PATIENTS))}` },
   { name: 'studies?00100020= scoped token', url: (r) => `/dicomweb/studies?00100020=${pid(pick(r, PATIENTS))}`, token: SCOPED },
-  { name: 'studies?PatientName=SURNAME1234* (wildcard)', url: (r) => `/dicomweb/studies?PatientName=${SURNAMES[pick(r, PATIENTS) % 10] ?? ''}${pick(r, PATIENTS)}*` },
+  {
+    name: 'studies?PatientName=SURNAME1234* (wildcard)',
+    url: (r) => `/dicomweb/studies?PatientName=${SURNAMES[pick(r, PATIENTS) % 10] ?? ''}${pick(r, PATIENTS)}*`,
+  },
   { name: 'studies?AccessionNumber=', url: (r) => `/dicomweb/studies?AccessionNumber=ACC${pick(r, STUDIES)}` },
   { name: 'studies?StudyDate= one day, limit 100', url: (r) => `/dicomweb/studies?StudyDate=${dateOf(pick(r, STUDIES))}&limit=100` },
-  { name: 'studies?StudyDate= one month & ModalitiesInStudy=CT, limit 100', url: (r) => `/dicomweb/studies?StudyDate=${dateOf(pick(r, STUDIES)).slice(0, 6)}01-${dateOf(pick(r, STUDIES)).slice(0, 6)}28&ModalitiesInStudy=CT&limit=100` },
+  {
+    name: 'studies?StudyDate= one month & ModalitiesInStudy=CT, limit 100',
+    url: (r) =>
+      `/dicomweb/studies?StudyDate=${dateOf(pick(r, STUDIES)).slice(0, 6)}01-${dateOf(pick(r, STUDIES)).slice(0, 6)}28&ModalitiesInStudy=CT&limit=100`,
+  },
   { name: 'studies/{uid}/series', url: (r) => `/dicomweb/studies/${studyUid(pick(r, STUDIES))}/series` },
-  { name: 'studies/{uid}/series/{uid}/instances', url: (r) => `/dicomweb/studies/${studyUid(pick(r, STUDIES))}/series/${studyUid(pick(r, STUDIES))}.1/instances` },
+  {
+    name: 'studies/{uid}/series/{uid}/instances',
+    url: (r) => `/dicomweb/studies/${studyUid(pick(r, STUDIES))}/series/${studyUid(pick(r, STUDIES))}.1/instances`,
+  },
   { name: 'instances?SOPInstanceUID= (root)', url: (r) => `/dicomweb/instances?SOPInstanceUID=${studyUid(pick(r, STUDIES))}.1.0` },
   { name: 'studies?limit=25 (no filter: newest first)', url: () => '/dicomweb/studies?limit=25' },
 ];
@@ -85,7 +109,9 @@ const SEARCHES: Search[] = [
 /** Drops the indexes of the object index and of the catalog's instances (a plain scan's cost). */
 function dropIndexes(file: string): void {
   const db = new Database(file);
-  const names = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('dicom_objects', 'instances') AND sql IS NOT NULL").all();
+  const names = db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('dicom_objects', 'instances') AND sql IS NOT NULL")
+    .all();
   for (const { name } of names) db.exec(`DROP INDEX ${name}`);
   db.close();
 }
@@ -115,7 +141,15 @@ async function timeAll(file: string, repeats: number): Promise<Map<string, Timed
   const unused = (): never => {
     throw new Error('not used by the QIDO bench');
   };
-  const server = createDicomwebServer({ config, ingest: unused as unknown as IngestService, objects, pixels: unused as unknown as PixelService, log: createLogger('silent'), dataDir: tempDir(), minFreeBytes: 0 });
+  const server = createDicomwebServer({
+    config,
+    ingest: unused as unknown as IngestService,
+    objects,
+    pixels: unused as unknown as PixelService,
+    log: createLogger('silent'),
+    dataDir: tempDir(),
+    minFreeBytes: 0,
+  });
   const app = server.build();
   const out = new Map<string, Timed>();
   for (const search of SEARCHES) {
@@ -159,7 +193,9 @@ export async function benchQido(): Promise<void> {
   const file = join(tempDir('precedent-bench-qido-'), 'catalog.sqlite');
   const started = performance.now();
   generate(file);
-  console.log(`\n## QIDO-RS over ${INSTANCES.toLocaleString('en')} instances (${STUDIES.toLocaleString('en')} studies, ${PATIENTS.toLocaleString('en')} patients), generated in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  console.log(
+    `\n## QIDO-RS over ${INSTANCES.toLocaleString('en')} instances (${STUDIES.toLocaleString('en')} studies, ${PATIENTS.toLocaleString('en')} patients), generated in ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+  );
   const timed = await timeAll(file, REPEATS);
   const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
   printTable(

@@ -27,7 +27,17 @@ interface Outcome {
 
 async function studies(round: number): Promise<Fixture[][]> {
   const specs = (s: number): FixtureSpec[] =>
-    Array.from({ length: IMAGES }, (_, i) => ({ variant: 'dx12', syntax: 'jpegls', imageIndex: round * 100 + s * IMAGES + i, studyInstanceUID: `2.25.${Date.now()}${round}${s}`, maxSize: SIZE }) as FixtureSpec);
+    Array.from(
+      { length: IMAGES },
+      (_, i) =>
+        ({
+          variant: 'dx12',
+          syntax: 'jpegls',
+          imageIndex: round * 100 + s * IMAGES + i,
+          studyInstanceUID: `2.25.${Date.now()}${round}${s}`,
+          maxSize: SIZE,
+        }) as FixtureSpec,
+    );
   return Promise.all(Array.from({ length: STUDIES }, (_, s) => buildFixtures(specs(s), tempDir('precedent-bench-remote-'))));
 }
 
@@ -35,7 +45,9 @@ async function studies(round: number): Promise<Fixture[][]> {
 async function throughput(node: TestNode, all: Fixture[][]): Promise<number> {
   const t0 = performance.now();
   for (const files of all) {
-    const r = await run('dcmsend', ['-aet', 'BENCH', '-aec', 'PRECEDENT', '-nh', '127.0.0.1', String(node.port), ...files.map((f) => f.path)], { env: { ...process.env, TCP_NODELAY: '1' } });
+    const r = await run('dcmsend', ['-aet', 'BENCH', '-aec', 'PRECEDENT', '-nh', '127.0.0.1', String(node.port), ...files.map((f) => f.path)], {
+      env: { ...process.env, TCP_NODELAY: '1' },
+    });
     if (r.code !== 0) throw new Error(`dcmsend failed: ${r.stderr.slice(-300)}`);
   }
   const uids = all.map((f) => f[0]?.studyInstanceUID ?? '');
@@ -72,7 +84,12 @@ async function remote(redisUrl: string, modelDir: string, workers: number, round
     await Promise.all(procs.map((p) => p.ready));
     const imagesPerSecond = await throughput(node, await studies(round));
     const { fetched, returned } = movedBytes(procs.map((p) => p.output()));
-    return { label: `remote, ${workers} worker${workers > 1 ? 's' : ''}`, imagesPerSecond, fetched: fetched / (STUDIES * IMAGES), returned: returned / (STUDIES * IMAGES) };
+    return {
+      label: `remote, ${workers} worker${workers > 1 ? 's' : ''}`,
+      imagesPerSecond,
+      fetched: fetched / (STUDIES * IMAGES),
+      returned: returned / (STUDIES * IMAGES),
+    };
   } finally {
     for (const p of procs) p.child.kill('SIGTERM');
     await node.stop();
@@ -83,19 +100,35 @@ export async function benchRemote(): Promise<void> {
   const modelDir = resolve('models/default');
   const redis = await startRedis();
   try {
-    const local = await startTestNode({ reports, model: { dir: modelDir }, inference: { device: 'cpu', batchSize: IMAGES }, studies: { completeAfterSeconds: 0.2, checkIntervalSeconds: 0.05 }, log: { level: 'warn' } });
+    const local = await startTestNode({
+      reports,
+      model: { dir: modelDir },
+      inference: { device: 'cpu', batchSize: IMAGES },
+      studies: { completeAfterSeconds: 0.2, checkIntervalSeconds: 0.05 },
+      log: { level: 'warn' },
+    });
     let inProcess: number;
     try {
       inProcess = await throughput(local, await studies(0));
     } finally {
       await local.stop();
     }
-    const rows: Outcome[] = [{ label: 'in-process', imagesPerSecond: inProcess }, await remote(redis.url, modelDir, 1, 1), await remote(redis.url, modelDir, 2, 2)];
+    const rows: Outcome[] = [
+      { label: 'in-process', imagesPerSecond: inProcess },
+      await remote(redis.url, modelDir, 1, 1),
+      await remote(redis.url, modelDir, 2, 2),
+    ];
     const floats = SIZE * SIZE * 4;
     console.log(`\n## Remote workers — ${STUDIES} studies x ${IMAGES} images (${SIZE}-px JPEG-LS DX), default model, CPU, node and workers on this machine\n`);
     printTable(
       ['analysis', 'images/s', 'node → worker per image (KB)', 'worker → node per image (KB)', 'decoded float32 per image (KB, ≈, not sent)'],
-      rows.map((r) => [r.label, r.imagesPerSecond.toFixed(2), r.fetched === undefined ? '—' : (r.fetched / 1024).toFixed(0), r.returned === undefined ? '—' : (r.returned / 1024).toFixed(0), (floats / 1024).toFixed(0)]),
+      rows.map((r) => [
+        r.label,
+        r.imagesPerSecond.toFixed(2),
+        r.fetched === undefined ? '—' : (r.fetched / 1024).toFixed(0),
+        r.returned === undefined ? '—' : (r.returned / 1024).toFixed(0),
+        (floats / 1024).toFixed(0),
+      ]),
     );
   } finally {
     await redis.stop();

@@ -46,7 +46,10 @@ async function works(): Promise<{ list: Work[]; close: () => Promise<void> }> {
 
   // Decoding and drawing the results of a full-size JPEG 2000 radiograph.
   const large = await buildFixture({ variant: 'dx12', syntax: 'j2k', enlargeTo: 2600, imageIndex: 3 }, dir);
-  const cases = await buildFixtures([0, 1, 2].map((i) => ({ variant: 'dx12', syntax: 'ele', maxSize: 384, imageIndex: 20 + i }) as FixtureSpec), dir);
+  const cases = await buildFixtures(
+    [0, 1, 2].map((i) => ({ variant: 'dx12', syntax: 'ele', maxSize: 384, imageIndex: 20 + i }) as FixtureSpec),
+    dir,
+  );
   const inThread = createImageDecoder();
   const decoder = createDecoderPool({ threads: 1, log });
   const renderer = createResultRenderer({ threads: 1, log });
@@ -81,7 +84,11 @@ async function works(): Promise<{ list: Work[]; close: () => Promise<void> }> {
   };
 
   const list: Work[] = [
-    { name: 'embedding 16 images of 2000 x 1600 (batches of 8)', here: async () => images.map((im) => preprocess(im, card)), there: () => embedder.embed(images) },
+    {
+      name: 'embedding 16 images of 2000 x 1600 (batches of 8)',
+      here: async () => images.map((im) => preprocess(im, card)),
+      there: () => embedder.embed(images),
+    },
     { name: 'decoding a 2600-px JPEG 2000 radiograph', here: () => inThread.decodeFile(large.path), there: () => decoder.decodeFile(large.path) },
     { name: 'drawing its results (SR, heatmap, similar cases)', here: () => renderResults(request, inThread), there: () => renderer.render(request) },
     { name: `building an HNSW graph of ${n} vectors`, here: async () => createUsearchIndex(options).add(keys(), vectors), there: build },
@@ -114,6 +121,8 @@ export async function benchResponsiveness(): Promise<void> {
   } finally {
     await close();
   }
-  console.log(`\n## Responsiveness — longest event-loop gap (5 ms timer) while CPU-bound work runs, on this thread and on the node's worker threads, interleaved; medians of ${REPEATS} repeats\n`);
+  console.log(
+    `\n## Responsiveness — longest event-loop gap (5 ms timer) while CPU-bound work runs, on this thread and on the node's worker threads, interleaved; medians of ${REPEATS} repeats\n`,
+  );
   printTable(['work', 'this thread: longest gap ms', 'worker thread: longest gap ms', 'worker / this thread', 'worker wall ms'], rows);
 }

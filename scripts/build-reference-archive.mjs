@@ -62,10 +62,11 @@ function thumbnail(img) {
       const x0 = Math.floor((x * img.width) / w);
       const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * img.width) / w));
       let sum = 0;
-      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) {
-        const i = (yy * img.width + xx) * 4;
-        sum += 0.299 * img.data[i] + 0.587 * img.data[i + 1] + 0.114 * img.data[i + 2];
-      }
+      for (let yy = y0; yy < y1; yy++)
+        for (let xx = x0; xx < x1; xx++) {
+          const i = (yy * img.width + xx) * 4;
+          sum += 0.299 * img.data[i] + 0.587 * img.data[i + 1] + 0.114 * img.data[i + 2];
+        }
       const v = Math.round(sum / ((y1 - y0) * (x1 - x0)));
       const o = (y * w + x) * 4;
       data[o] = data[o + 1] = data[o + 2] = v;

@@ -29,7 +29,6 @@ afterEach(async () => {
 
 const log = createLogger('silent');
 
-
 async function send(port: number, calledAE: string, files: Fixture[]): Promise<void> {
   const r = await run('dcmsend', ['-aet', 'MODALITY', '-aec', calledAE, '-nh', '127.0.0.1', String(port), ...files.map((f) => f.path)]);
   expect(r.code).toBe(0);
@@ -85,7 +84,9 @@ describe('archive AE title and clinical retrieval', () => {
     expect(results).toHaveLength(1);
     // This node has no export destination: the results are written, and the log says nobody gets them.
     await waitFor(() => n.logs.some((l) => l.includes('no export destination serves this study')), 30_000);
-    expect(n.logs.find((l) => l.includes('no export destination serves this study'))).toContain(`only as files in ${join(n.dataDir, 'results', uid)} (DICOMweb is off)`);
+    expect(n.logs.find((l) => l.includes('no export destination serves this study'))).toContain(
+      `only as files in ${join(n.dataDir, 'results', uid)} (DICOMweb is off)`,
+    );
     const [result] = results as [RetrievalResult];
     expect(result.SOPInstanceUID).toBe(clinical[0]?.sopInstanceUID);
     expect(result.cases.map((s) => s.case.AccessionNumber).sort()).toEqual(['ACC-A2', 'ACC-A3']);
@@ -114,13 +115,15 @@ describe('archive AE title and clinical retrieval', () => {
     // Erasure of patient PB: out of the catalog, out of stored results, out of the next search.
     const a2vector = n.node.catalog.embeddings(a2[0]?.studyInstanceUID ?? '').at(0)?.vector ?? new Float32Array(0);
     expect(a2vector.length).toBeGreaterThan(0);
-    const erased = json<{ removed: number; caseKeys: string[] }>(await cli(['cases', 'delete', '--patient', 'PB', '--issuer', 'PRECEDENT', '--json', '--config', config]));
+    const erased = json<{ removed: number; caseKeys: string[] }>(
+      await cli(['cases', 'delete', '--patient', 'PB', '--issuer', 'PRECEDENT', '--json', '--config', config]),
+    );
     expect(erased.removed).toBe(1);
     expect(archive.cases.count()).toBe(4);
     const [stored] = archive.cases.retrievals(uid, modelRef);
     expect(stored?.cases.map((s) => s.case.AccessionNumber)).toEqual(['ACC-A3']);
     expect(n.node.catalog.embeddings(a2[0]?.studyInstanceUID ?? '')).toEqual([]);
-    expect(archive.cases.thumbnails(shown).size, 'the erased case\'s thumbnail went with it').toBe(1);
+    expect(archive.cases.thumbnails(shown).size, "the erased case's thumbnail went with it").toBe(1);
     const [again] = await archive.retriever.retrieve([{ SOPInstanceUID: '1.2.3', StudyInstanceUID: '1.2.4', vector: a2vector }], '');
     expect(again?.cases).toHaveLength(4);
     expect(again?.cases.some((s) => s.case.AccessionNumber === 'ACC-A2')).toBe(false);
@@ -128,16 +131,20 @@ describe('archive AE title and clinical retrieval', () => {
 });
 
 describe('precedent cases delete', () => {
-  it('removes a patient\'s and a study\'s cases from the catalog and from query results', async () => {
+  it("removes a patient's and a study's cases from the catalog and from query results", async () => {
     const { csv, rows } = labelsSubset((i) => i % 25 === 0 || (i >= 1 && i <= 4));
     const { dataDir, config } = cliDataDir();
-    const imported = json<{ casesInArchive: number }>(await cli(['import', '--config', config, '--model', model, '--images', cxrDir(), '--labels', csv, '--json']));
+    const imported = json<{ casesInArchive: number }>(
+      await cli(['import', '--config', config, '--model', model, '--images', cxrDir(), '--labels', csv, '--json']),
+    );
     expect(imported.casesInArchive).toBe(rows.length);
     // Imported files are not kept: a small picture of each is, for the similar-cases page, and goes with its case.
     const thumbnails = (): { n: number; side: number } => {
       const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true });
       try {
-        return db.prepare<[], { n: number; side: number }>('SELECT count(*) AS n, max(max(width, height)) AS side FROM case_thumbnails').get() ?? { n: -1, side: -1 };
+        return (
+          db.prepare<[], { n: number; side: number }>('SELECT count(*) AS n, max(max(width, height)) AS side FROM case_thumbnails').get() ?? { n: -1, side: -1 }
+        );
       } finally {
         db.close();
       }

@@ -103,7 +103,15 @@ describe('configuration', () => {
 
   it('says what is wrong with an export destination, not just "Invalid input"', () => {
     const details = configError(() =>
-      parseConfig({ export: { destinations: [{ name: 'pacs', aeTitle: 'PACS', host: 'pacs', port: '104' }, { name: 'web', url: 'not a url' }, { name: 'both', aeTitle: 'X', host: 'h', port: 1, url: 'http://x' }] } }),
+      parseConfig({
+        export: {
+          destinations: [
+            { name: 'pacs', aeTitle: 'PACS', host: 'pacs', port: '104' },
+            { name: 'web', url: 'not a url' },
+            { name: 'both', aeTitle: 'X', host: 'h', port: 1, url: 'http://x' },
+          ],
+        },
+      }),
     );
     expect(details).toContain('export.destinations.0.port: Invalid input: expected number, received string');
     expect(details).toContain('export.destinations.1.url: Invalid URL');
@@ -122,7 +130,9 @@ describe('configuration', () => {
   });
 
   it('validates dimse.allowedHosts entries and finds a list that would let nobody in', () => {
-    const details = configError(() => parseConfig({ dimse: { allowedHosts: ['10.0.0.0/33', '10.0.0.0/', '999.1.1.1', 'pacs.example.org', 'fe80::/64', '10.1.0.0/16', '192.168.1.5', '::1'] } }));
+    const details = configError(() =>
+      parseConfig({ dimse: { allowedHosts: ['10.0.0.0/33', '10.0.0.0/', '999.1.1.1', 'pacs.example.org', 'fe80::/64', '10.1.0.0/16', '192.168.1.5', '::1'] } }),
+    );
     expect(details).toEqual([
       'dimse.allowedHosts.0: "10.0.0.0/33": a CIDR prefix length is a whole number 0-32 after the slash',
       'dimse.allowedHosts.1: "10.0.0.0/": a CIDR prefix length is a whole number 0-32 after the slash',
@@ -154,7 +164,9 @@ describe('configuration', () => {
   });
 
   it('refuses workers.inProcess: false without queue.redisUrl (every study would stay queued)', async () => {
-    expect(configError(() => parseConfig({ workers: { inProcess: false } }))).toEqual([expect.stringMatching(/^workers\.inProcess: false needs queue\.redisUrl/) as string]);
+    expect(configError(() => parseConfig({ workers: { inProcess: false } }))).toEqual([
+      expect.stringMatching(/^workers\.inProcess: false needs queue\.redisUrl/) as string,
+    ]);
     expect(parseConfig({ workers: { inProcess: false }, queue: { redisUrl: 'redis://127.0.0.1:6379' } }).workers.inProcess).toBe(false);
     const file = join(dir, 'no-redis.yaml');
     writeFileSync(file, 'workers:\n  inProcess: false\n');

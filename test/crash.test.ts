@@ -27,7 +27,10 @@ describe('crash safety', () => {
     const dataDir = tempDir();
     const port = await freePort();
     const config = join(dataDir, '..', `${port}.yaml`);
-    writeFileSync(config, `dimse:\n  port: ${port}\n  host: 127.0.0.1\nstorage:\n  dataDir: ${dataDir}\n  minFreeBytes: 0\nstudies:\n  completeAfterSeconds: 0.5\nops:\n  port: 0\nmodel:\n  dir: ${join(dataDir, 'no-model')}\n`);
+    writeFileSync(
+      config,
+      `dimse:\n  port: ${port}\n  host: 127.0.0.1\nstorage:\n  dataDir: ${dataDir}\n  minFreeBytes: 0\nstudies:\n  completeAfterSeconds: 0.5\nops:\n  port: 0\nmodel:\n  dir: ${join(dataDir, 'no-model')}\n`,
+    );
 
     const first = startServe(config);
     await first.listening;

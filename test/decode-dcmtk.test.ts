@@ -128,13 +128,15 @@ describe('JPEG 2000 (dcmtk cannot decode it)', () => {
     ['j2k-lossless', 'cr12m1', false],
     ['j2k', 'dx12', true],
     ['j2k', 'dx16', true],
-  ] as const)('%s (%s) matches dcmtk on the original and on gdcm\'s decompression', async (syntax, variant, lossy) => {
+  ] as const)("%s (%s) matches dcmtk on the original and on gdcm's decompression", async (syntax, variant, lossy) => {
     const fx = await buildFixture({ variant, syntax }, dir);
     const original = await ele(variant);
     expect(await measure(`${variant} ${syntax}`, fx.path, await uncompressed(original.path), lossy ? LOSSY_VS_ORIGINAL : LOSSLESS)).toMatchObject(GOOD);
     const raw = path.join(dir, `gdcm-raw-${path.basename(fx.path)}`);
     await decodeToEle(syntax, fx.path, raw);
-    expect(await measure(`${variant} ${syntax}`, fx.path, { image: await renderWithDcmtk(raw, WINDOW), label: 'dcmtk, gdcm-decoded' }, LOSSLESS)).toMatchObject(GOOD);
+    expect(await measure(`${variant} ${syntax}`, fx.path, { image: await renderWithDcmtk(raw, WINDOW), label: 'dcmtk, gdcm-decoded' }, LOSSLESS)).toMatchObject(
+      GOOD,
+    );
   });
 
   it('HTJ2K lossless (encoded with dcmjs-codecs: no other encoder here) matches dcmtk on the original', async () => {
@@ -211,7 +213,9 @@ describe('LUT sequences, VOI LUT functions, signed, masked, colour and multi-fra
     const refMean = padding.reduce((sum, i) => sum + (ref.data[i] ?? 0), 0) / padding.length;
     expect(refMean).toBeGreaterThanOrEqual(refLow);
     expect(refMean).toBeLessThanOrEqual(refHigh);
-    expect(await measure(`${variant} ele (non-padding)`, fx.path, { image: ref, label: 'dcmtk, same file' }, LOSSLESS, (i) => !isPadding(i))).toMatchObject(GOOD);
+    expect(await measure(`${variant} ele (non-padding)`, fx.path, { image: ref, label: 'dcmtk, same file' }, LOSSLESS, (i) => !isPadding(i))).toMatchObject(
+      GOOD,
+    );
   });
 });
 

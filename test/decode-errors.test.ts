@@ -96,22 +96,31 @@ describe('undecodable input', () => {
     expect(await failure(file)).toEqual({ code: 'DECODE_FAILED', message: expect.stringMatching(message) as unknown });
   });
 
-  it.each(['jpeg-lossless', 'jpegls', 'j2k-lossless'] as const)('garbage in a %s frame fails in the codec, and the next image still decodes', async (syntax) => {
-    const fx = await buildFixture({ variant: 'dx12', syntax }, dir);
-    const garbage = syntax === 'j2k-lossless' ? (() => {
-      const b = new Uint8Array(markedGarbage(20_000));
-      b.set([0xff, 0x4f, 0xff, 0x51], 0);
-      return b.buffer;
-    })() : markedGarbage(20_000);
-    const file = await rewritePixelData(fx.path, path.join(dir, `garbage-${syntax}.dcm`), () => [garbage]);
-    const codec = syntax === 'j2k-lossless' ? 'j2k' : syntax === 'jpegls' ? 'jpegls' : 'jpeg';
-    expect(await failure(file)).toEqual({ code: 'DECODE_FAILED', message: expect.stringMatching(new RegExp(`^${codec} codec could not decode frame 1: .+`)) as unknown });
-    // A codec error can leave the WebAssembly instance inconsistent; the decoder must have replaced it.
-    for (let i = 0; i < 3; i++) {
-      const good = await decoder.decodeFile(fx.path);
-      expect([good.width, good.height, good.pixels.some((v) => v > 0)]).toEqual([256, 198, true]);
-    }
-  });
+  it.each(['jpeg-lossless', 'jpegls', 'j2k-lossless'] as const)(
+    'garbage in a %s frame fails in the codec, and the next image still decodes',
+    async (syntax) => {
+      const fx = await buildFixture({ variant: 'dx12', syntax }, dir);
+      const garbage =
+        syntax === 'j2k-lossless'
+          ? (() => {
+              const b = new Uint8Array(markedGarbage(20_000));
+              b.set([0xff, 0x4f, 0xff, 0x51], 0);
+              return b.buffer;
+            })()
+          : markedGarbage(20_000);
+      const file = await rewritePixelData(fx.path, path.join(dir, `garbage-${syntax}.dcm`), () => [garbage]);
+      const codec = syntax === 'j2k-lossless' ? 'j2k' : syntax === 'jpegls' ? 'jpegls' : 'jpeg';
+      expect(await failure(file)).toEqual({
+        code: 'DECODE_FAILED',
+        message: expect.stringMatching(new RegExp(`^${codec} codec could not decode frame 1: .+`)) as unknown,
+      });
+      // A codec error can leave the WebAssembly instance inconsistent; the decoder must have replaced it.
+      for (let i = 0; i < 3; i++) {
+        const good = await decoder.decodeFile(fx.path);
+        expect([good.width, good.height, good.pixels.some((v) => v > 0)]).toEqual([256, 198, true]);
+      }
+    },
+  );
 
   it.each(['jpeg-lossless', 'jpegls', 'j2k-lossless', 'rle', 'ile', 'deflate'] as const)('a %s file cut off in its pixel data', async (syntax) => {
     const fx = await buildFixture({ variant: 'dx12', syntax }, dir);

@@ -14,14 +14,26 @@ const PIXELS = [new ArrayBuffer(12)];
 describe('readImageAttributes', () => {
   it('fills the defaults of the Image Pixel module', () => {
     expect(readImageAttributes({ PixelData: PIXELS, Rows: 2, Columns: 3, BitsAllocated: 16, PhotometricInterpretation: 'MONOCHROME2' })).toEqual({
-      rows: 2, columns: 3, samplesPerPixel: 1, photometric: 'MONOCHROME2', planarConfiguration: 0, numberOfFrames: 1,
+      rows: 2,
+      columns: 3,
+      samplesPerPixel: 1,
+      photometric: 'MONOCHROME2',
+      planarConfiguration: 0,
+      numberOfFrames: 1,
       format: { bitsAllocated: 16, bitsStored: 16, highBit: 15, pixelRepresentation: 0 },
     });
   });
   it('reads IS strings (NumberOfFrames) and colour layout', () => {
     const a = readImageAttributes({
-      PixelData: PIXELS, Rows: 2, Columns: 2, BitsAllocated: 8, BitsStored: 8,
-      SamplesPerPixel: 3, PhotometricInterpretation: 'YBR_FULL_422', PlanarConfiguration: 0, NumberOfFrames: '3 ',
+      PixelData: PIXELS,
+      Rows: 2,
+      Columns: 2,
+      BitsAllocated: 8,
+      BitsStored: 8,
+      SamplesPerPixel: 3,
+      PhotometricInterpretation: 'YBR_FULL_422',
+      PlanarConfiguration: 0,
+      NumberOfFrames: '3 ',
     });
     expect([a.numberOfFrames, a.samplesPerPixel, nativeSamplesPerFrame(a)]).toEqual([3, 3, 8]);
   });
@@ -42,7 +54,12 @@ describe('readImageAttributes', () => {
 
 describe('values', () => {
   it('reads DS/IS strings, scalars and arrays', () => {
-    expect([firstNumber({ a: ' 2048 ' }, 'a'), firstNumber({ a: [1, 2] }, 'a'), firstNumber({ a: 'abc' }, 'a'), firstNumber({}, 'a')]).toEqual([2048, 1, undefined, undefined]);
+    expect([firstNumber({ a: ' 2048 ' }, 'a'), firstNumber({ a: [1, 2] }, 'a'), firstNumber({ a: 'abc' }, 'a'), firstNumber({}, 'a')]).toEqual([
+      2048,
+      1,
+      undefined,
+      undefined,
+    ]);
     expect(numbers({ a: ['1', 2, 'x'] }, 'a')).toEqual([1, 2]);
   });
 });
@@ -70,7 +87,12 @@ describe('frames', () => {
 });
 
 const MONO16: ImageAttributes = {
-  rows: 2, columns: 2, samplesPerPixel: 1, photometric: 'MONOCHROME2', planarConfiguration: 0, numberOfFrames: 1,
+  rows: 2,
+  columns: 2,
+  samplesPerPixel: 1,
+  photometric: 'MONOCHROME2',
+  planarConfiguration: 0,
+  numberOfFrames: 1,
   format: { bitsAllocated: 16, bitsStored: 12, highBit: 11, pixelRepresentation: 0 },
 };
 
@@ -86,12 +108,18 @@ function rle(offsets: number[], length: number, count = offsets.length): Uint8Ar
 describe('checkCodestream', () => {
   it('JPEG and JPEG-LS need SOI first and EOI last (even-length padding allowed)', () => {
     expect(() => checkCodestream('jpeg', bytes(0xff, 0xd8, 1, 2, 0xff, 0xd9, 0), MONO16)).not.toThrow();
-    expect(() => checkCodestream('jpegls', bytes(0xff, 0xd8, 1, 2, 3, 4), MONO16)).toThrow('jpegls frame 1 is not a valid codestream: no EOI marker at the end (truncated?)');
-    expect(() => checkCodestream('jpeg', bytes(0, 0xd8, 1, 2, 0xff, 0xd9), MONO16)).toThrow('jpeg frame 1 is not a valid codestream: no SOI marker at the start');
+    expect(() => checkCodestream('jpegls', bytes(0xff, 0xd8, 1, 2, 3, 4), MONO16)).toThrow(
+      'jpegls frame 1 is not a valid codestream: no EOI marker at the end (truncated?)',
+    );
+    expect(() => checkCodestream('jpeg', bytes(0, 0xd8, 1, 2, 0xff, 0xd9), MONO16)).toThrow(
+      'jpeg frame 1 is not a valid codestream: no SOI marker at the start',
+    );
   });
   it('a JPEG 2000 codestream ends with EOC', () => {
     expect(() => checkCodestream('j2k', bytes(0xff, 0x4f, 0xff, 0x51, 0xff, 0xd9), MONO16)).not.toThrow();
-    expect(() => checkCodestream('htj2k', bytes(0xff, 0x4f, 0xff, 0x51, 0, 1), MONO16)).toThrow('htj2k frame 1 is not a valid codestream: no EOC marker at the end (truncated?)');
+    expect(() => checkCodestream('htj2k', bytes(0xff, 0x4f, 0xff, 0x51, 0, 1), MONO16)).toThrow(
+      'htj2k frame 1 is not a valid codestream: no EOC marker at the end (truncated?)',
+    );
   });
   it('RLE: one segment per byte of sample, offsets ascending inside the fragment', () => {
     expect(() => checkCodestream('rle', rle([64, 80], 100), MONO16)).not.toThrow();
@@ -134,7 +162,11 @@ describe('pixelDataComplete (the walker behind "truncated" detection)', () => {
     const item = [...tag32(0xe000, 0xffffffff), ...rows, ...tag32(0xe00d, 0)];
     const sq = [...explicit(0x0028, 0x3010, 'SQ', bytes(), 0xffffffff), ...item, ...tag32(0xe0dd, 0)];
     const encapsulated = (fragment: number[], declared: number): number[] => [
-      ...explicit(0x7fe0, 0x0010, 'OB', bytes(), 0xffffffff), ...tag32(0xe000, 0), ...tag32(0xe000, declared), ...fragment, ...tag32(0xe0dd, 0),
+      ...explicit(0x7fe0, 0x0010, 'OB', bytes(), 0xffffffff),
+      ...tag32(0xe000, 0),
+      ...tag32(0xe000, declared),
+      ...fragment,
+      ...tag32(0xe0dd, 0),
     ];
     expect(pixelDataComplete(bytes(...sq, ...encapsulated([1, 2, 3, 4], 4)), true)).toBe(true);
     expect(pixelDataComplete(bytes(...sq, ...encapsulated([1, 2, 3, 4], 4)).subarray(0, -10), true)).toBe(false);

@@ -22,7 +22,8 @@ const k8s = all
   .filter((f) => f.startsWith('deploy/k8s/') && /\.ya?ml$/.test(f) && !f.endsWith('kustomization.yaml'))
   .flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => ({ file: f, doc: d.toJS() as Doc })));
 const find = (kind: string, name: string): Doc | undefined => k8s.find((d) => d.doc.kind === kind && d.doc.metadata?.name === name)?.doc;
-const at = (o: unknown, ...path: Array<string | number>): unknown => path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], o);
+const at = (o: unknown, ...path: Array<string | number>): unknown =>
+  path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], o);
 
 describe('deploy/ files', () => {
   it('every YAML and JSON file parses without errors', () => {
@@ -36,7 +37,10 @@ describe('deploy/ files', () => {
   });
 
   it('docker-compose.yml: node, Redis with AOF and noeviction, scalable remote workers with the node URL and token, valid configuration', () => {
-    const compose = parse(readFileSync('deploy/docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown> };
+    const compose = parse(readFileSync('deploy/docker-compose.yml', 'utf8'), { merge: true }) as {
+      services: Record<string, Record<string, unknown>>;
+      volumes: Record<string, unknown>;
+    };
     expect(Object.keys(compose.services).sort()).toEqual(['precedent', 'redis', 'worker', 'worker-gpu']);
     const redisCommand = (compose.services.redis?.command as string[]).join(' ');
     expect(redisCommand).toContain('--appendonly yes');
@@ -50,7 +54,14 @@ describe('deploy/ files', () => {
       // Only the node mounts the data volume; workers are stateless.
       expect(service.volumes ?? []).toEqual(name === 'precedent' ? ['precedent-data:/var/lib/precedent'] : []);
       // The PRECEDENT_* variables a service sets are accepted by the real loader.
-      const env = Object.fromEntries(Object.entries(service.environment).map(([k, v]) => [k, String(v).replace(/\$\{STOW_TOKEN[^}]*\}/, 'a-stow-token-of-32-characters-xx').replace(/\$\{WORKER_TOKEN[^}]*\}/, 'a-worker-token-of-32-characters-x')]));
+      const env = Object.fromEntries(
+        Object.entries(service.environment).map(([k, v]) => [
+          k,
+          String(v)
+            .replace(/\$\{STOW_TOKEN[^}]*\}/, 'a-stow-token-of-32-characters-xx')
+            .replace(/\$\{WORKER_TOKEN[^}]*\}/, 'a-worker-token-of-32-characters-x'),
+        ]),
+      );
       const config = loadConfig({ env });
       expect(config.storage.dataDir).toBe('/var/lib/precedent');
       expect(config.queue.redisUrl).toBe('redis://redis:6379');
@@ -60,7 +71,14 @@ describe('deploy/ files', () => {
       expect(config.worker.nodeUrl).toBe(`http://precedent:${config.workers.apiPort}`);
       expect(config.model.dir).toBe('/opt/precedent/models/default');
     }
-    const node = loadConfig({ env: Object.fromEntries(Object.entries((compose.services.precedent as { environment: Record<string, string> }).environment).map(([k, v]) => [k, String(v).replace(/\$\{STOW_TOKEN[^}]*\}/, 'a-stow-token-of-32-characters-xx')])) });
+    const node = loadConfig({
+      env: Object.fromEntries(
+        Object.entries((compose.services.precedent as { environment: Record<string, string> }).environment).map(([k, v]) => [
+          k,
+          String(v).replace(/\$\{STOW_TOKEN[^}]*\}/, 'a-stow-token-of-32-characters-xx'),
+        ]),
+      ),
+    });
     expect(node.workers.inProcess).toBe(false);
     expect(node.dicomweb.auth).toEqual({ type: 'bearer', tokens: ['a-stow-token-of-32-characters-xx'] });
     expect(Object.keys(compose.volumes).sort()).toEqual(['precedent-data', 'redis-data']);
@@ -108,7 +126,9 @@ describe('deploy/ files', () => {
     expect(volumes.filter((v) => v.persistentVolumeClaim)).toEqual([]);
     expect(at(worker, 'spec', 'template', 'spec', 'affinity')).toBeUndefined();
     expect(at(node, 'spec', 'volumeClaimTemplates', 0, 'metadata', 'name')).toBe(claim);
-    const workerEnv = (at(worker, 'spec', 'template', 'spec', 'containers', 0, 'envFrom') as Array<{ secretRef?: { name: string } }>).map((e) => e.secretRef?.name);
+    const workerEnv = (at(worker, 'spec', 'template', 'spec', 'containers', 0, 'envFrom') as Array<{ secretRef?: { name: string } }>).map(
+      (e) => e.secretRef?.name,
+    );
     expect(workerEnv).toContain('precedent-workers');
     expect(at(worker, 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'containerPort')).toBe(config.ops.workerPort);
 
@@ -124,13 +144,35 @@ describe('deploy/ files', () => {
   });
 
   it('Dockerfiles are well-formed, copy what exists, and the CUDA one installs the CUDA provider', () => {
-    const instructions = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
+    const instructions = new Set([
+      'FROM',
+      'RUN',
+      'CMD',
+      'LABEL',
+      'EXPOSE',
+      'ENV',
+      'ADD',
+      'COPY',
+      'ENTRYPOINT',
+      'VOLUME',
+      'USER',
+      'WORKDIR',
+      'ARG',
+      'ONBUILD',
+      'STOPSIGNAL',
+      'HEALTHCHECK',
+      'SHELL',
+    ]);
     for (const file of ['deploy/Dockerfile', 'deploy/Dockerfile.cuda']) {
       const logical = readFileSync(file, 'utf8')
         .replace(/\\\n(\s*#.*\n)*/g, ' ')
         .split('\n')
         .filter((l) => l.trim() && !l.trim().startsWith('#'));
-      for (const line of logical) expect({ file, instruction: line.trim().split(/\s+/)[0] }).toEqual({ file, instruction: expect.stringMatching(new RegExp(`^(${[...instructions].join('|')})$`)) as unknown as string });
+      for (const line of logical)
+        expect({ file, instruction: line.trim().split(/\s+/)[0] }).toEqual({
+          file,
+          instruction: expect.stringMatching(new RegExp(`^(${[...instructions].join('|')})$`)) as unknown as string,
+        });
       expect(logical.filter((l) => l.startsWith('FROM')).length).toBe(2);
       for (const line of logical.filter((l) => l.startsWith('COPY') && !l.includes('--from'))) {
         for (const src of line.split(/\s+/).slice(1, -1)) expect({ file, src, exists: existsSync(src) }).toEqual({ file, src, exists: true });

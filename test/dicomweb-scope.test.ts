@@ -21,9 +21,12 @@ let node: TestNode;
 let a: Fixture, aResult: Fixture, b: Fixture, c: Fixture;
 let base: string;
 
-const clientFor = (token: string) => new dicomweb.api.DICOMwebClient({ url: base, headers: { Authorization: `Bearer ${token}` }, singlepart: false, verbose: false });
+const clientFor = (token: string) =>
+  new dicomweb.api.DICOMwebClient({ url: base, headers: { Authorization: `Bearer ${token}` }, singlepart: false, verbose: false });
 const studies = async (token: string, query: Record<string, string> = {}): Promise<string[]> =>
-  ((await clientFor(token).searchForStudies({ queryParams: query })) as Array<Record<string, { Value?: string[] }>>).map((s) => s['0020000D']?.Value?.[0] ?? '').sort();
+  ((await clientFor(token).searchForStudies({ queryParams: query })) as Array<Record<string, { Value?: string[] }>>)
+    .map((s) => s['0020000D']?.Value?.[0] ?? '')
+    .sort();
 const instanceUrl = (f: Fixture): string => `${base}/studies/${f.studyInstanceUID}/series/${f.seriesInstanceUID}/instances/${f.sopInstanceUID}`;
 /** Every QIDO-RS and WADO-RS route, for one object. */
 const routes = (f: Fixture): string[] => [
@@ -47,7 +50,8 @@ const routes = (f: Fixture): string[] => [
   `${instanceUrl(f)}/thumbnail`,
 ];
 type Metadata = Parameters<ReturnType<typeof clientFor>['retrieveStudyMetadata']>[0];
-const status = async (url: string, token?: string): Promise<number> => (await fetch(url, token ? { headers: { Authorization: `Bearer ${token}` } } : {})).status;
+const status = async (url: string, token?: string): Promise<number> =>
+  (await fetch(url, token ? { headers: { Authorization: `Bearer ${token}` } } : {})).status;
 
 beforeAll(async () => {
   const dir = tempDir('precedent-scope-');
@@ -94,7 +98,11 @@ describe('DICOMweb access', () => {
   it('refuses every QIDO-RS and WADO-RS route without a valid token (401 with a Bearer challenge)', async () => {
     for (const url of routes(a)) {
       const res = await fetch(url);
-      expect({ url, status: res.status, challenge: res.headers.get('www-authenticate') }).toEqual({ url, status: 401, challenge: expect.stringMatching(/^Bearer/) as unknown });
+      expect({ url, status: res.status, challenge: res.headers.get('www-authenticate') }).toEqual({
+        url,
+        status: 401,
+        challenge: expect.stringMatching(/^Bearer/) as unknown,
+      });
       expect({ url, status: await status(url, 'not-a-token-of-this-node-000') }).toEqual({ url, status: 401 });
     }
   });
@@ -107,13 +115,13 @@ describe('DICOMweb access', () => {
     expect(instances.map((i) => i['00080018']?.Value?.[0]).sort()).toEqual([a.sopInstanceUID, aResult.sopInstanceUID].sort());
   });
 
-  it('a scoped token searching for another site\'s patient finds nothing', async () => {
+  it("a scoped token searching for another site's patient finds nothing", async () => {
     expect(await studies(SITE_A, { PatientID: 'PAT-B' })).toEqual([]);
     expect(await studies(SITE_A, { '00100020': 'PAT-C' })).toEqual([]);
     expect(await studies(SITE_B, { PatientID: 'PAT-B' })).toEqual([b.studyInstanceUID]);
   });
 
-  it('every WADO-RS route answers another site\'s objects as absent (404), its own as found', async () => {
+  it("every WADO-RS route answers another site's objects as absent (404), its own as found", async () => {
     for (const url of routes(b).slice(6)) {
       expect({ url, scopedElsewhere: await status(url, SITE_A), own: await status(url, SITE_B) }).toEqual({ url, scopedElsewhere: 404, own: 200 });
     }

@@ -18,7 +18,9 @@ afterEach(async () => {
 
 describe('STOW-RS upload rate', () => {
   it('answers a trickling body 408 and closes it, keeps nothing of it, and goes on serving', async () => {
-    node = await startTestNode({ dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'none' }, idleTimeoutSeconds: 1, minUploadBytesPerSecond: 1024 } });
+    node = await startTestNode({
+      dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'none' }, idleTimeoutSeconds: 1, minUploadBytesPerSecond: 1024 },
+    });
     const n = node;
     const uids = newCrUids();
     const object = part10(crDataset(uids), uids.sop);

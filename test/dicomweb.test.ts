@@ -25,7 +25,19 @@ const start = (overrides: Parameters<typeof startTestNode>[0] = {}): Promise<Tes
 
 function specs(n: number, study: string, offset = 0): FixtureSpec[] {
   const series = newUid();
-  return Array.from({ length: n }, (_, i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: (offset + i) % 40, maxSize: 48, studyInstanceUID: study, seriesInstanceUID: series, ...PHI }) as FixtureSpec);
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      ({
+        variant: 'dx8',
+        syntax: 'ele',
+        imageIndex: (offset + i) % 40,
+        maxSize: 48,
+        studyInstanceUID: study,
+        seriesInstanceUID: series,
+        ...PHI,
+      }) as FixtureSpec,
+  );
 }
 
 beforeAll(async () => {
@@ -57,7 +69,9 @@ describe('STOW-RS', () => {
     expect(new Set(refs.map((r) => value(r, '00081155')))).toEqual(new Set(study100.map((f) => f.sopInstanceUID)));
     for (const r of refs) {
       expect(value(r, '00081150')).toBe('1.2.840.10008.5.1.4.1.1.1.1');
-      expect(String(value(r, '00081190'))).toMatch(new RegExp(`^${base(n)}/studies/${study}/series/[0-9.]+/instances/${String(value(r, '00081155')).replace(/\./g, '\\.')}$`));
+      expect(String(value(r, '00081190'))).toMatch(
+        new RegExp(`^${base(n)}/studies/${study}/series/[0-9.]+/instances/${String(value(r, '00081155')).replace(/\./g, '\\.')}$`),
+      );
     }
     for (const f of study100) {
       const versions = n.node.catalog.instanceVersions(f.sopInstanceUID);
@@ -101,7 +115,10 @@ describe('STOW-RS', () => {
     const url = `${base(node)}/studies`;
     const json = await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: '{}' });
     expect(json.status).toBe(415);
-    const wrongType = await stow(url, fileParts([study100[0]?.path ?? '']), { token: TOKEN, contentType: 'multipart/related; type="application/dicom+json"; boundary=x' });
+    const wrongType = await stow(url, fileParts([study100[0]?.path ?? '']), {
+      token: TOKEN,
+      contentType: 'multipart/related; type="application/dicom+json"; boundary=x',
+    });
     expect(wrongType.status).toBe(415);
     const noBoundary = await stow(url, fileParts([study100[0]?.path ?? '']), { token: TOKEN, contentType: 'multipart/related; type="application/dicom"' });
     expect(noBoundary.status).toBe(415);
@@ -264,6 +281,9 @@ describe('multipart/related reader', () => {
     await expect(readAll(chunked(body, 100), 1000)).rejects.toThrow(/exceeds 1000 bytes/);
     await expect(readAll(chunked(body.subarray(0, body.length - 12), 50))).rejects.toThrow(/ended inside a part/);
     await expect(readAll(chunked(Buffer.from('no parts here'), 4))).rejects.toThrow(/no part delimiter/);
-    expect(parseMediaType('Multipart/Related; TYPE="application/dicom"; boundary="a;b"')).toEqual({ type: 'multipart/related', params: { type: 'application/dicom', boundary: 'a;b' } });
+    expect(parseMediaType('Multipart/Related; TYPE="application/dicom"; boundary="a;b"')).toEqual({
+      type: 'multipart/related',
+      params: { type: 'application/dicom', boundary: 'a;b' },
+    });
   });
 });

@@ -150,7 +150,13 @@ describe('P-DATA-TF checks', () => {
     node = await startTestNode();
     const rejected = await peerOf(node.port);
     const result = await rejected.associate({ contexts: [CR_CONTEXT, { id: 3, abstractSyntax: '1.2.3.4.5', transferSyntaxes: [EXPLICIT_VR_LE] }] });
-    expect(result).toMatchObject({ accepted: true, contexts: [{ id: 1, result: 0 }, { id: 3, result: 3 }] });
+    expect(result).toMatchObject({
+      accepted: true,
+      contexts: [
+        { id: 1, result: 0 },
+        { id: 3, result: 3 },
+      ],
+    });
     const uids = newCrUids();
     await rejected.sendCommand(3, cStoreRq({ sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, messageId: 1 }));
     await expectAbort(rejected);

@@ -12,7 +12,17 @@ import { startTestNode, type TestNode } from './helpers/node.js';
 import { echo } from './helpers/wait.js';
 import { PDU, RawPeer, pdu } from './helpers/raw-peer.js';
 import { CR_CONTEXT, CR_IMAGE_STORAGE, crDataset, type CrUids } from './helpers/raw-dataset.js';
-import { ASSOCIATE_CLASSES, DATASET_CLASSES, PDATA_CLASSES, VERIFICATION_CONTEXT, completePdu, mutateAssociate, mutateDataset, mutatePData, rng } from './helpers/fuzz.js';
+import {
+  ASSOCIATE_CLASSES,
+  DATASET_CLASSES,
+  PDATA_CLASSES,
+  VERIFICATION_CONTEXT,
+  completePdu,
+  mutateAssociate,
+  mutateDataset,
+  mutatePData,
+  rng,
+} from './helpers/fuzz.js';
 
 const SEEDS = { associate: 0x12a55, pdata: 0x12da7a, dataset: 0x12d5e7 } as const;
 const COUNTS = { associate: 1200, pdata: 400, dataset: 1000 } as const;
@@ -28,7 +38,13 @@ afterAll(async () => {
   await node.stop();
 });
 
-const NAMES: Record<number, string> = { [PDU.ASSOCIATE_AC]: 'A-ASSOCIATE-AC', [PDU.ASSOCIATE_RJ]: 'A-ASSOCIATE-RJ', [PDU.P_DATA_TF]: 'P-DATA-TF', [PDU.RELEASE_RP]: 'A-RELEASE-RP', [PDU.ABORT]: 'A-ABORT' };
+const NAMES: Record<number, string> = {
+  [PDU.ASSOCIATE_AC]: 'A-ASSOCIATE-AC',
+  [PDU.ASSOCIATE_RJ]: 'A-ASSOCIATE-RJ',
+  [PDU.P_DATA_TF]: 'P-DATA-TF',
+  [PDU.RELEASE_RP]: 'A-RELEASE-RP',
+  [PDU.ABORT]: 'A-ABORT',
+};
 
 /** The node's first answer to `bytes`; for a PDU the node cannot answer yet, the close after our EOF. */
 async function answerTo(peer: RawPeer, bytes: Buffer, thenRelease: boolean): Promise<string> {
@@ -68,7 +84,11 @@ async function inParallel<T>(count: number, run: (i: number) => Promise<T>): Pro
 }
 
 const tally = (xs: string[]): Record<string, number> => xs.reduce<Record<string, number>>((acc, x) => ({ ...acc, [x]: (acc[x] ?? 0) + 1 }), {});
-const uidsFor = (seed: number, i: number): CrUids => ({ sop: `2.25.${seed}${1000000 + i}1`, study: `2.25.${seed}${1000000 + i}2`, series: `2.25.${seed}${1000000 + i}3` });
+const uidsFor = (seed: number, i: number): CrUids => ({
+  sop: `2.25.${seed}${1000000 + i}1`,
+  study: `2.25.${seed}${1000000 + i}2`,
+  series: `2.25.${seed}${1000000 + i}3`,
+});
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('DIMSE fuzz (seeded, bounded)', () => {
@@ -149,7 +169,11 @@ describe('DIMSE fuzz (seeded, bounded)', () => {
       const versions = catalog.instanceVersions(a.sop);
       const path = join(node.dataDir, versions[0]?.path ?? 'missing');
       const file = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
-      expect({ sop: a.sop, rows: versions.map((v) => v.sha256), file: sha(file.subarray(Math.max(0, file.length - a.length))) }).toEqual({ sop: a.sop, rows: [a.sha256], file: a.sha256 });
+      expect({ sop: a.sop, rows: versions.map((v) => v.sha256), file: sha(file.subarray(Math.max(0, file.length - a.length))) }).toEqual({
+        sop: a.sop,
+        rows: [a.sha256],
+        file: a.sha256,
+      });
     }
     expect(catalog.instanceCount()).toBe(accepted.length);
     const files = readdirSync(join(node.dataDir, 'instances'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());

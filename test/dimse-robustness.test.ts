@@ -152,7 +152,9 @@ describe('DIMSE robustness against misbehaving peers', () => {
     const huge = Buffer.concat([element(0x0008, 0x0005, 'UN', text('ISO_IR 100'), 0xfffffff0), crDataset(uids)]);
     const exited = new Promise((resolve) => serve.child.once('exit', resolve));
     // A generous wait: today the node spends seconds filling its heap before it dies.
-    const reply = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, dataset: huge, timeoutMs: 60_000 }).catch((err: unknown) => err);
+    const reply = await peer
+      .cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, dataset: huge, timeoutMs: 60_000 })
+      .catch((err: unknown) => err);
     if (reply instanceof Error) await within(exited, 5000, 'exit after the connection dropped').catch(() => undefined);
     // The node process must survive whatever a peer sends.
     const { exitCode, signalCode } = serve.child;

@@ -10,7 +10,18 @@ import { datasetContent, fileTransferSyntax } from './helpers/files.js';
 import { waitFor } from './helpers/wait.js';
 
 const PHI = { patientName: 'SECRETNAME^NOTINLOGS', patientID: 'PHI-ID-987654' };
-const COMPRESSED: SyntaxName[] = ['deflate', 'jpeg-baseline', 'jpeg-extended', 'jpeg-lossless', 'jpeg-sv1', 'jpegls', 'jpegls-near', 'rle', 'j2k-lossless', 'j2k'];
+const COMPRESSED: SyntaxName[] = [
+  'deflate',
+  'jpeg-baseline',
+  'jpeg-extended',
+  'jpeg-lossless',
+  'jpeg-sv1',
+  'jpegls',
+  'jpegls-near',
+  'rle',
+  'j2k-lossless',
+  'j2k',
+];
 
 let fixtureDir: string;
 let uncompressed: Fixture[];
@@ -123,7 +134,10 @@ describe('C-STORE from dcmtk', () => {
     const dirs = await Promise.all(
       [0, 1, 2, 3].map(async (k) => {
         const dir = join(fixtureDir, `parallel-${k}`);
-        const fs = await buildFixtures([0, 1, 2].map((i) => ({ variant: 'dx12', syntax: 'ele', imageIndex: 200 + k * 3 + i }) as FixtureSpec), dir);
+        const fs = await buildFixtures(
+          [0, 1, 2].map((i) => ({ variant: 'dx12', syntax: 'ele', imageIndex: 200 + k * 3 + i }) as FixtureSpec),
+          dir,
+        );
         return { dir, fs };
       }),
     );
@@ -145,7 +159,14 @@ describe('C-STORE from dcmtk', () => {
     expect(node.node.catalog.study(f.studyInstanceUID)?.instanceCount).toBe(1);
 
     const impostor = await buildFixture(
-      { variant: f.variant, syntax: 'ele', imageIndex: 500, sopInstanceUID: f.sopInstanceUID, studyInstanceUID: f.studyInstanceUID, seriesInstanceUID: f.seriesInstanceUID },
+      {
+        variant: f.variant,
+        syntax: 'ele',
+        imageIndex: 500,
+        sopInstanceUID: f.sopInstanceUID,
+        studyInstanceUID: f.studyInstanceUID,
+        seriesInstanceUID: f.seriesInstanceUID,
+      },
       join(fixtureDir, 'impostor'),
     );
     expect((await run('storescu', [...ae(node), impostor.path])).code).toBe(0);
@@ -182,7 +203,10 @@ describe('C-STORE from dcmtk', () => {
       node = await startTestNode({ storage: { keepIgnored } });
       const r = await run('storescu', [...ae(node), '+sd', dir]);
       expect(r.code).toBe(0);
-      for (const [f, reason] of [[lateral, /View Position LL/], [hand, /body part HAND/]] as const) {
+      for (const [f, reason] of [
+        [lateral, /View Position LL/],
+        [hand, /body part HAND/],
+      ] as const) {
         const [v] = node.node.catalog.instanceVersions(f.sopInstanceUID);
         expect(v?.status).toBe('ignored');
         expect(v?.reason).toMatch(reason);
@@ -238,7 +262,10 @@ describe('studies', () => {
   it('completes a study that keeps receiving at studies.maxWaitSeconds', async () => {
     const dir = join(fixtureDir, 'trickle');
     const study = '2.25.99887766554433221100';
-    const fs = await buildFixtures([0, 1, 2, 3, 4].map((i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: 400 + i, studyInstanceUID: study }) as FixtureSpec), dir);
+    const fs = await buildFixtures(
+      [0, 1, 2, 3, 4].map((i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: 400 + i, studyInstanceUID: study }) as FixtureSpec),
+      dir,
+    );
     node = await startTestNode({ studies: { completeAfterSeconds: 30, maxWaitSeconds: 2 } });
     for (const f of fs) {
       expect((await run('storescu', [...ae(node), f.path])).code).toBe(0);
@@ -249,4 +276,3 @@ describe('studies', () => {
     await waitFor(() => node?.node.catalog.study(study)?.state === 'queued', 5000);
   });
 });
-

@@ -58,7 +58,9 @@ describe('Orthanc as the PACS', () => {
     expect(items.map((i) => i.state)).toEqual(['sent', 'sent', 'sent']);
     // QIDO-RS finds the radiograph and the three results of the study (the object index).
     const db = new Database(join(pacs.dataDir, 'catalog.sqlite'), { readonly: true });
-    const indexed = db.prepare('SELECT origin, modality, patient_id FROM dicom_objects WHERE study_instance_uid = ? ORDER BY origin, modality').all(source.studyInstanceUID);
+    const indexed = db
+      .prepare('SELECT origin, modality, patient_id FROM dicom_objects WHERE study_instance_uid = ? ORDER BY origin, modality')
+      .all(source.studyInstanceUID);
     db.close();
     expect(indexed).toEqual([
       { origin: 'received', modality: 'DX', patient_id: 'E2E-0001' },

@@ -23,7 +23,13 @@ async function modelError(fn: () => unknown): Promise<PrecedentError> {
 
 /** openModel (a real session) on a copy of the test model whose card `edit` changed. */
 async function graphError(edit: (card: ModelCard) => void): Promise<PrecedentError> {
-  return modelError(() => openModel(editedModel(dir, (c) => void edit(c)), 'cpu', 1));
+  return modelError(() =>
+    openModel(
+      editedModel(dir, (c) => void edit(c)),
+      'cpu',
+      1,
+    ),
+  );
 }
 
 describe('model.json', () => {
@@ -133,8 +139,12 @@ describe('card against the ONNX graph', () => {
     });
     expect(() => checkGraph(card, graph(['N', 1, 64, 64], ['N', 1, 8, 8]))).not.toThrow();
     expect(() => checkGraph(card, graph([-1, 1, 64, 64], ['N', 1, 8, 8]))).not.toThrow();
-    expect(() => checkGraph(card, graph([1, 1, 64, 64], ['N', 1, 8, 8]))).toThrow(/input\.shape\[0\]: card says -1 \(dynamic batch\), graph input 'image' has a fixed batch of 1/);
-    expect(() => checkGraph(card, graph(['N', 1, 64, 64], ['N', 8, 8]))).toThrow(/outputs\.attention: graph output 'attention' is \['N', 8, 8\], expected \[N, 1, h, w\]/);
+    expect(() => checkGraph(card, graph([1, 1, 64, 64], ['N', 1, 8, 8]))).toThrow(
+      /input\.shape\[0\]: card says -1 \(dynamic batch\), graph input 'image' has a fixed batch of 1/,
+    );
+    expect(() => checkGraph(card, graph(['N', 1, 64, 64], ['N', 8, 8]))).toThrow(
+      /outputs\.attention: graph output 'attention' is \['N', 8, 8\], expected \[N, 1, h, w\]/,
+    );
     expect(() => checkGraph(card, graph(['N', 1, 64, 64], ['N', 2, 8, 8]))).toThrow(PrecedentError);
   });
 

@@ -81,7 +81,12 @@ describe('embedder', () => {
     const { vector } = only(await embedder.embed([im]));
     // Undo the embedder's normalisation with the direct run's norm: the raw outputs agree.
     const rawNorm = norm(raw);
-    expect(maxAbsDiff(Array.from(vector, (v) => v * rawNorm), raw)).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        Array.from(vector, (v) => v * rawNorm),
+        raw,
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it('does the work of a batch in its worker while the main event loop keeps turning', async () => {

@@ -51,7 +51,7 @@ describe('resize (bilinear, widened when shrinking)', () => {
 });
 
 describe('tensor from a decoded image', () => {
-  it("stretch fills the whole input, normalised by (x - mean) / std", () => {
+  it('stretch fills the whole input, normalised by (x - mean) / std', () => {
     const c = card({ size: [1, 4], normalisation: { mean: [0.5], std: [0.25] } });
     const { tensor, placement: p } = preprocess(image(2, 1, [0, 1]), c);
     // Resized row [0, 0.25, 0.75, 1] -> (x - 0.5) / 0.25.
@@ -104,20 +104,37 @@ describe('attention map back on the image', () => {
     expect(out.width).toBe(4);
     expect(out.height).toBe(4);
     const raw = [0, 0.25, 0.75, 1, 0.5, 0.75, 1.25, 1.5, 1.5, 1.75, 2.25, 2.5, 2, 2.25, 2.75, 3];
-    expect(maxAbsDiff(out.data, raw.map((v) => v / 3))).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        out.data,
+        raw.map((v) => v / 3),
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it('crops the letterbox padding before resizing', () => {
     // 4x4 map over a 4x4 input whose rows 1-2 hold a 4x2 image: the image sees map rows 1 and 2 only.
     const map = Float32Array.from([9, 9, 9, 9, 0, 1, 2, 3, 4, 5, 6, 7, -9, -9, -9, -9]);
     const out = attentionToImage(map, 4, 4, { inputWidth: 4, inputHeight: 4, x: 0, y: 1, width: 4, height: 2 }, 4, 2);
-    expect(maxAbsDiff(out.data, [0, 1, 2, 3, 4, 5, 6, 7].map((v) => v / 7))).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        out.data,
+        [0, 1, 2, 3, 4, 5, 6, 7].map((v) => v / 7),
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it('gives all zeros for a flat map, and stays within [0, 1] on a large image', () => {
     const flat = attentionToImage(new Float32Array(4).fill(0.7), 2, 2, stretch, 3, 5);
     expect(Array.from(flat.data)).toEqual(new Array<number>(15).fill(0));
-    const big = attentionToImage(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 0.3), 8, 8, stretch, 517, 389);
+    const big = attentionToImage(
+      Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 0.3),
+      8,
+      8,
+      stretch,
+      517,
+      389,
+    );
     expect(big.data).toHaveLength(517 * 389);
     expect(range(big.data)).toEqual({ min: 0, max: 1 });
   });

@@ -106,9 +106,17 @@ beforeAll(async () => {
   // Split by patient group: every other group is test.
   const groups = [...new Set(rows.map((r) => r['patient_group']))];
   splitCsv = join(dir, 'split.csv');
-  writeFileSync(splitCsv, ['image_path,split', ...rows.map((r) => `${csvField(r['image_path'] ?? '')},${groups.indexOf(r['patient_group']) % 2 === 0 ? 'test' : 'train'}`)].join('\n') + '\n');
+  writeFileSync(
+    splitCsv,
+    ['image_path,split', ...rows.map((r) => `${csvField(r['image_path'] ?? '')},${groups.indexOf(r['patient_group']) % 2 === 0 ? 'test' : 'train'}`)].join(
+      '\n',
+    ) + '\n',
+  );
   labelMap = join(dir, 'label-map.json');
-  writeFileSync(labelMap, JSON.stringify({ 'COVID-19': 'COVID-19', normal: 'normal', 'other pneumonia/viral': 'viral', 'other pneumonia/bacterial': 'bacterial' }));
+  writeFileSync(
+    labelMap,
+    JSON.stringify({ 'COVID-19': 'COVID-19', normal: 'normal', 'other pneumonia/viral': 'viral', 'other pneumonia/bacterial': 'bacterial' }),
+  );
 }, 240_000);
 
 afterAll(() => {
@@ -122,7 +130,24 @@ describe('precedent eval (built CLI)', () => {
 
   beforeAll(async () => {
     out = join(dir, 'out-a');
-    const args = ['--labels', labelsCsv, '--images', cxrDir(), '--model', model, '--baseline', letterbox, '--out', out, '--bootstrap', '200', '--seed', '3', '-k', '5'];
+    const args = [
+      '--labels',
+      labelsCsv,
+      '--images',
+      cxrDir(),
+      '--model',
+      model,
+      '--baseline',
+      letterbox,
+      '--out',
+      out,
+      '--bootstrap',
+      '200',
+      '--seed',
+      '3',
+      '-k',
+      '5',
+    ];
     ({ stdout } = await precedentEval(args));
     report = readReport(out);
   }, 240_000);
@@ -181,7 +206,9 @@ describe('precedent eval (built CLI)', () => {
   it('writes eval.md and well-formed SVG figures', () => {
     const md = readFileSync(join(out, 'eval.md'), 'utf8');
     expect(md).toMatch(/^# Retrieval evaluation/);
-    expect(md).toContain('| subset | queries (groups) | model | P@1 | P@5 | P@10 | mAP@10 | vote accuracy | balanced accuracy | chance (balanced · accuracy) | macro AUC |');
+    expect(md).toContain(
+      '| subset | queries (groups) | model | P@1 | P@5 | P@10 | mAP@10 | vote accuracy | balanced accuracy | chance (balanced · accuracy) | macro AUC |',
+    );
     // Per class for every subset, collections included (never only pooled).
     expect(md).toContain('Per class (kermany-pediatric-subset;');
     expect(existsSync(join(out, 'neighbours.json'))).toBe(true);
@@ -201,13 +228,47 @@ describe('precedent eval (built CLI)', () => {
 
   it('gives the same eval.json for the same seed', async () => {
     const again = join(dir, 'out-b');
-    await precedentEval(['--labels', labelsCsv, '--images', cxrDir(), '--model', model, '--baseline', letterbox, '--out', again, '--bootstrap', '200', '--seed', '3', '-k', '5']);
+    await precedentEval([
+      '--labels',
+      labelsCsv,
+      '--images',
+      cxrDir(),
+      '--model',
+      model,
+      '--baseline',
+      letterbox,
+      '--out',
+      again,
+      '--bootstrap',
+      '200',
+      '--seed',
+      '3',
+      '-k',
+      '5',
+    ]);
     expect(readFileSync(join(again, 'eval.json'), 'utf8')).toBe(readFileSync(join(out, 'eval.json'), 'utf8'));
   }, 240_000);
 
   it('restricts queries and gallery to a split and applies a label map', async () => {
     const split = join(dir, 'out-split');
-    await precedentEval(['--labels', labelsCsv, '--images', cxrDir(), '--model', model, '--split', splitCsv, '--subset', 'test', '--label-map', labelMap, '--out', split, '--bootstrap', '100']);
+    await precedentEval([
+      '--labels',
+      labelsCsv,
+      '--images',
+      cxrDir(),
+      '--model',
+      model,
+      '--split',
+      splitCsv,
+      '--subset',
+      'test',
+      '--label-map',
+      labelMap,
+      '--out',
+      split,
+      '--bootstrap',
+      '100',
+    ]);
     const r = readReport(split);
     expect(r.protocol.split).toEqual({ file: splitCsv, querySubset: ['test'], gallerySubset: ['test'] });
     expect(r.protocol.gallery).toContain('queries AND gallery are restricted');
@@ -219,7 +280,24 @@ describe('precedent eval (built CLI)', () => {
 
     // The archive protocol: test queries searching the train images only.
     const archive = join(dir, 'out-archive');
-    await precedentEval(['--labels', labelsCsv, '--images', cxrDir(), '--model', model, '--split', splitCsv, '--subset', 'test', '--gallery-subset', 'train', '--out', archive, '--bootstrap', '100']);
+    await precedentEval([
+      '--labels',
+      labelsCsv,
+      '--images',
+      cxrDir(),
+      '--model',
+      model,
+      '--split',
+      splitCsv,
+      '--subset',
+      'test',
+      '--gallery-subset',
+      'train',
+      '--out',
+      archive,
+      '--bootstrap',
+      '100',
+    ]);
     const a = readReport(archive);
     expect(a.protocol.split?.gallerySubset).toEqual(['train']);
     expect(a.data.evaluated).toBe(40);

@@ -46,7 +46,13 @@ describe('evaluation set', () => {
   it('applies a label map: "label/label_group" before "label", null or unmatched rows left out', () => {
     const map = write(
       'map.json',
-      JSON.stringify({ 'COVID-19': 'COVID-19', normal: 'normal', 'other pneumonia/viral': 'viral', 'other pneumonia/bacterial': 'bacterial', 'other pneumonia/fungal': null }),
+      JSON.stringify({
+        'COVID-19': 'COVID-19',
+        normal: 'normal',
+        'other pneumonia/viral': 'viral',
+        'other pneumonia/bacterial': 'bacterial',
+        'other pneumonia/fungal': null,
+      }),
     );
     const set = readEvalSet({ labelsFile: join(dir, 'labels.csv'), labelMapFile: map });
     expect(set.items.map((i) => `${i.imagePath}:${i.label}`)).toEqual(['a.jpg:viral', 'b.jpg:bacterial', 'c.jpg:normal', 'd.jpg:COVID-19']);
@@ -57,7 +63,10 @@ describe('evaluation set', () => {
   });
 
   it('restricts queries and gallery to a split, or searches other splits with a gallery subset', () => {
-    const split = write('split.csv', ['image_path,patient_group,split', 'a.jpg,k1,train', 'b.jpg,k2,test', 'c.jpg,k3,test', 'd.jpg,i1,val', 'e.jpg,i1,test'].join('\n'));
+    const split = write(
+      'split.csv',
+      ['image_path,patient_group,split', 'a.jpg,k1,train', 'b.jpg,k2,test', 'c.jpg,k3,test', 'd.jpg,i1,val', 'e.jpg,i1,test'].join('\n'),
+    );
     const test = readEvalSet({ labelsFile: join(dir, 'labels.csv'), split: { file: split, subset: ['test'] } });
     expect(test.items.map((i) => i.imagePath)).toEqual(['b.jpg', 'c.jpg', 'e.jpg']);
     expect(test.items.every((i) => i.query && i.gallery)).toBe(true);
@@ -65,7 +74,13 @@ describe('evaluation set', () => {
     expect(test.excludedBySplit).toBe(3);
     expect(test.missingFromSplit).toBe(1);
     const archive = readEvalSet({ labelsFile: join(dir, 'labels.csv'), split: { file: split, subset: ['test'], gallerySubset: ['train', 'val'] } });
-    expect(archive.items.map((i) => `${i.imagePath}:${i.query ? 'q' : ''}${i.gallery ? 'g' : ''}`)).toEqual(['a.jpg:g', 'b.jpg:q', 'c.jpg:q', 'd.jpg:g', 'e.jpg:q']);
+    expect(archive.items.map((i) => `${i.imagePath}:${i.query ? 'q' : ''}${i.gallery ? 'g' : ''}`)).toEqual([
+      'a.jpg:g',
+      'b.jpg:q',
+      'c.jpg:q',
+      'd.jpg:g',
+      'e.jpg:q',
+    ]);
   });
 
   it('rejects a CSV without the needed columns and a split without a split column', () => {

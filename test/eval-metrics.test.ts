@@ -102,7 +102,13 @@ describe('retrieval', () => {
     // P@1 and AP@10 of queries 4 and 6: a hit at rank 1 with R = 1.
     expect([adult?.results['model']?.retrieval['P@1'].value, adult?.results['model']?.retrieval['mAP@10'].value]).toEqual([1, 1]);
     expect(adult?.results['model']?.diagnosis.accuracy.value).toBeCloseTo(2 / 3, 4);
-    expect(adult?.results['model']?.diagnosis.confusion).toEqual({ classes: ['a', 'b'], matrix: [[0, 1], [0, 2]] });
+    expect(adult?.results['model']?.diagnosis.confusion).toEqual({
+      classes: ['a', 'b'],
+      matrix: [
+        [0, 1],
+        [0, 2],
+      ],
+    });
     expect(kermany?.galleryImages).toBe(3);
   });
 });
@@ -238,8 +244,16 @@ describe('cluster bootstrap', () => {
   it('resamples patient groups, not images: a group-level effect widens the interval', () => {
     // 20 groups of 10 identical values vs the same 200 values as 200 singleton groups.
     const values = Array.from({ length: 200 }, (_, i) => (Math.floor(i / 10) % 2 === 0 ? 1 : 0));
-    const clustered = clusterBootstrap(values.map((_, i) => `g${Math.floor(i / 10)}`), { m: (w) => weightedMean(values, w) }, { resamples: 1000, seed: 3 })['m'];
-    const singletons = clusterBootstrap(values.map((_, i) => `i${i}`), { m: (w) => weightedMean(values, w) }, { resamples: 1000, seed: 3 })['m'];
+    const clustered = clusterBootstrap(
+      values.map((_, i) => `g${Math.floor(i / 10)}`),
+      { m: (w) => weightedMean(values, w) },
+      { resamples: 1000, seed: 3 },
+    )['m'];
+    const singletons = clusterBootstrap(
+      values.map((_, i) => `i${i}`),
+      { m: (w) => weightedMean(values, w) },
+      { resamples: 1000, seed: 3 },
+    )['m'];
     expect((clustered?.hi ?? 0) - (clustered?.lo ?? 0)).toBeGreaterThan(2 * ((singletons?.hi ?? 0) - (singletons?.lo ?? 0)));
   });
 

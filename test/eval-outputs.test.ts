@@ -57,7 +57,10 @@ const EMBEDDED = [0, 1, 3, 4, 6, 7, 8, 10, 11, 12, 13, 14, 15];
 
 interface Neighbours {
   k: number;
-  models: Array<{ id: string; subsets: Record<string, Array<{ row: number; label: string; relevant: number; neighbours: Array<{ row: number; label: string; cosine: number }> }>> }>;
+  models: Array<{
+    id: string;
+    subsets: Record<string, Array<{ row: number; label: string; relevant: number; neighbours: Array<{ row: number; label: string; cosine: number }> }>>;
+  }>;
 }
 
 let dir: string;
@@ -78,8 +81,27 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'labels.csv'), `${lines.join('\n')}\n`);
   out = join(dir, 'out');
   // One image per batch, so that identical pictures give bit-identical embeddings.
-  const args = ['eval', '--labels', join(dir, 'labels.csv'), '--images', dir, '--model', model, '--out', out, '-k', '1', '--bootstrap', '0', '--batch-size', '1'];
-  ({ stdout } = await run(process.execPath, ['bin/precedent.js', ...args, '--adults-only', '--save-embeddings', join(dir, 'emb.f32')], { cwd: REPO_ROOT, timeout: 120_000 }));
+  const args = [
+    'eval',
+    '--labels',
+    join(dir, 'labels.csv'),
+    '--images',
+    dir,
+    '--model',
+    model,
+    '--out',
+    out,
+    '-k',
+    '1',
+    '--bootstrap',
+    '0',
+    '--batch-size',
+    '1',
+  ];
+  ({ stdout } = await run(process.execPath, ['bin/precedent.js', ...args, '--adults-only', '--save-embeddings', join(dir, 'emb.f32')], {
+    cwd: REPO_ROOT,
+    timeout: 120_000,
+  }));
   report = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as EvalReport;
 }, 180_000);
 
@@ -95,7 +117,9 @@ describe('precedent eval on a constructed set (tiny model)', () => {
     expect(report.data.decodeFailed.map((f) => f.imagePath)).toEqual(['r9.png']);
     // The kermany row is gone, so there is one collection: the pooled subset only.
     expect(report.subsets.map((s) => s.id)).toEqual(['pooled']);
-    expect(readFileSync(join(out, 'eval.md'), 'utf8')).toContain('2 by --adults-only (1 under 18, 1 without a readable age in the pediatric collection; 2 rows without a readable age kept because their collection is adult)');
+    expect(readFileSync(join(out, 'eval.md'), 'utf8')).toContain(
+      '2 by --adults-only (1 under 18, 1 without a readable age in the pediatric collection; 2 rows without a readable age kept because their collection is adult)',
+    );
   });
 
   it('states the chance level, balanced accuracy, the macro AUC classes and the left-out queries, for the model and raw pixels alike', () => {
@@ -119,7 +143,9 @@ describe('precedent eval on a constructed set (tiny model)', () => {
     expect(stdout).toContain('pooled: 13 queries, 12 patient groups; chance: balanced accuracy 0.333 (1/3 classes), accuracy 0.462 (always a)');
     expect(stdout).toContain('macro AUC over a, b (classes with >= 5 queries and queries of another class); left out: c (2 queries)');
     expect(stdout).toContain('2 queries left out of P@k/mAP: no relevant image (c 2)');
-    expect(stdout).toMatch(/precedent-test-embedder 0\.0\.1 +P@5 0\.909 {2}mAP@10 1\.000 {2}vote accuracy 0\.846 {2}balanced accuracy 0\.667 {2}macro AUC 0\.929/);
+    expect(stdout).toMatch(
+      /precedent-test-embedder 0\.0\.1 +P@5 0\.909 {2}mAP@10 1\.000 {2}vote accuracy 0\.846 {2}balanced accuracy 0\.667 {2}macro AUC 0\.929/,
+    );
     const md = readFileSync(join(out, 'eval.md'), 'utf8');
     expect(md).toContain('| vote accuracy | balanced accuracy | chance (balanced · accuracy) | macro AUC |');
     expect(md).toContain('| 0.846 | 0.667 | 0.333 · 0.462 | 0.929 (2 of 3 classes) |');
@@ -138,7 +164,13 @@ describe('precedent eval on a constructed set (tiny model)', () => {
     expect(row(0).reduce((a, v) => a + v * v, 0)).toBeCloseTo(1, 5);
     expect(row(4)).not.toEqual(row(0));
     const meta = JSON.parse(readFileSync(join(dir, 'emb.f32.json'), 'utf8')) as Record<string, unknown>;
-    expect(meta).toMatchObject({ rows: 16, dimension: 32, dtype: 'float32', byteOrder: 'little-endian', model: { name: 'precedent-test-embedder 0.0.1', dir: model } });
+    expect(meta).toMatchObject({
+      rows: 16,
+      dimension: 32,
+      dtype: 'float32',
+      byteOrder: 'little-endian',
+      model: { name: 'precedent-test-embedder 0.0.1', dir: model },
+    });
     expect(meta['embeddedRows']).toEqual(EMBEDDED);
     expect(meta['notEmbedded']).toEqual(NOT_EMBEDDED);
     expect(stdout).toContain(`embeddings of precedent-test-embedder 0.0.1: ${join(dir, 'emb.f32')} and ${join(dir, 'emb.f32')}.json`);
@@ -151,7 +183,8 @@ describe('precedent eval on a constructed set (tiny model)', () => {
     const queries = file.models[0]!.subsets['pooled']!;
     expect(queries.map((q) => q.row)).toEqual(EMBEDDED);
     const bytes = readFileSync(join(dir, 'emb.f32'));
-    const dot = (a: number, b: number): number => Array.from({ length: 32 }, (_, d) => bytes.readFloatLE((a * 32 + d) * 4) * bytes.readFloatLE((b * 32 + d) * 4)).reduce((x, y) => x + y, 0);
+    const dot = (a: number, b: number): number =>
+      Array.from({ length: 32 }, (_, d) => bytes.readFloatLE((a * 32 + d) * 4) * bytes.readFloatLE((b * 32 + d) * 4)).reduce((x, y) => x + y, 0);
     for (const q of queries) {
       expect(q.neighbours).toHaveLength(10);
       for (const n of q.neighbours) expect(n.cosine).toBeCloseTo(dot(q.row, n.row), 5);

@@ -21,7 +21,15 @@ import {
 } from '../src/eval/index.js';
 
 const at = (deg: number): Float32Array => Float32Array.of(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180));
-const item = (row: number, label: string, group = `g${row}`, dataset = 'ieee'): EvalItem => ({ row, imagePath: `${row}.png`, patientGroup: group, label, dataset, query: true, gallery: true });
+const item = (row: number, label: string, group = `g${row}`, dataset = 'ieee'): EvalItem => ({
+  row,
+  imagePath: `${row}.png`,
+  patientGroup: group,
+  label,
+  dataset,
+  query: true,
+  gallery: true,
+});
 
 let dir: string;
 beforeAll(() => {
@@ -36,9 +44,19 @@ describe('the vote beside its chance level, and macro AUC over classes with >= 5
   // (nearest: b at 94 deg) and c2 at 300 deg (nearest: a at 5 deg). With k = 1 every vote is one-hot:
   // a and b are always right, c always wrong.
   const angles: Array<[string, number]> = [
-    ['a', 0], ['a', 1], ['a', 2], ['a', 3], ['a', 4], ['a', 5],
-    ['b', 90], ['b', 91], ['b', 92], ['b', 93], ['b', 94],
-    ['c', 180], ['c', 300],
+    ['a', 0],
+    ['a', 1],
+    ['a', 2],
+    ['a', 3],
+    ['a', 4],
+    ['a', 5],
+    ['b', 90],
+    ['b', 91],
+    ['b', 92],
+    ['b', 93],
+    ['b', 94],
+    ['c', 180],
+    ['c', 300],
   ];
   const items = angles.map(([label], i) => item(i, label));
   const model: ModelVectors = { id: 'model', kind: 'onnx', name: 'm', vectors: angles.map(([, deg]) => at(deg)) };
@@ -96,7 +114,9 @@ describe('queries without a relevant image', () => {
     const text = consoleSummary(report);
     expect(text).toContain('2 queries left out of P@k/mAP: no relevant image (b 2)');
     // Per collection too: ieee's two a's find each other; solo has nothing to search.
-    expect(text).toMatch(/ieee: 2 queries, 2 patient groups; chance: balanced accuracy 1\.000 \(1\/1 classes\)[^\n]*\n {2}macro AUC: n\/a \(no class with >= 5 queries/);
+    expect(text).toMatch(
+      /ieee: 2 queries, 2 patient groups; chance: balanced accuracy 1\.000 \(1\/1 classes\)[^\n]*\n {2}macro AUC: n\/a \(no class with >= 5 queries/,
+    );
     expect(text).toContain('solo: 0 queries (no query has an image of another patient group to search)');
   });
 
@@ -105,7 +125,19 @@ describe('queries without a relevant image', () => {
     const file = JSON.parse(neighboursJson(items, subsets, searched, { k: 1, depth: 10 })) as {
       k: number;
       depth: number;
-      models: Array<{ id: string; subsets: Record<string, Array<{ row: number; image_path: string; label: string; relevant: number; neighbours: Array<{ row: number; image_path: string; label: string; cosine: number }> }>> }>;
+      models: Array<{
+        id: string;
+        subsets: Record<
+          string,
+          Array<{
+            row: number;
+            image_path: string;
+            label: string;
+            relevant: number;
+            neighbours: Array<{ row: number; image_path: string; label: string; cosine: number }>;
+          }>
+        >;
+      }>;
     };
     expect([file.k, file.depth]).toEqual([1, 10]);
     const queries = file.models[0]!.subsets['pooled']!;
@@ -123,7 +155,14 @@ describe('queries without a relevant image', () => {
 
 describe('--adults-only', () => {
   it('reads ages in years, with a plus, and as DICOM Age Strings', () => {
-    expect([parseAge('52'), parseAge('67+'), parseAge(' 045Y'), parseAge('018M'), parseAge('003W'), parseAge('12.5')]).toEqual([52, 67, 45, 1.5, 3 / (365.25 / 7), 12.5]);
+    expect([parseAge('52'), parseAge('67+'), parseAge(' 045Y'), parseAge('018M'), parseAge('003W'), parseAge('12.5')]).toEqual([
+      52,
+      67,
+      45,
+      1.5,
+      3 / (365.25 / 7),
+      12.5,
+    ]);
     expect([parseAge(''), parseAge('early 40s'), parseAge('unknown')]).toEqual([undefined, undefined, undefined]);
     expect(ageDecision('18', 'kermany-x')).toBe('adult');
     expect(ageDecision('17', 'nih')).toBe('under-age');
@@ -135,7 +174,15 @@ describe('--adults-only', () => {
     const csv = join(dir, 'ages.csv');
     writeFileSync(
       csv,
-      ['dataset,image_path,patient_id,label,age', 'nih,a.png,p1,normal,36', 'nih,b.png,p2,normal,12', 'kermany-x,c.png,k1,normal,', 'nih,d.png,p3,pneumonia,', 'nih,e.png,p4,pneumonia,017Y', 'nih,f.png,p5,pneumonia,67+'].join('\n'),
+      [
+        'dataset,image_path,patient_id,label,age',
+        'nih,a.png,p1,normal,36',
+        'nih,b.png,p2,normal,12',
+        'kermany-x,c.png,k1,normal,',
+        'nih,d.png,p3,pneumonia,',
+        'nih,e.png,p4,pneumonia,017Y',
+        'nih,f.png,p5,pneumonia,67+',
+      ].join('\n'),
     );
     const set = readEvalSet({ labelsFile: csv, adultsOnly: true });
     expect(set.items.map((i) => [i.row, i.imagePath])).toEqual([
@@ -157,7 +204,14 @@ describe('--adults-only', () => {
 
 describe('--save-embeddings', () => {
   it('writes N x D float32 little-endian in CSV row order, NaN where a row was not embedded, and FILE.json', async () => {
-    const bytes = encodeEmbeddings(3, 2, new Map([[0, Float32Array.of(0.6, 0.8)], [2, Float32Array.of(-1, 0)]]));
+    const bytes = encodeEmbeddings(
+      3,
+      2,
+      new Map([
+        [0, Float32Array.of(0.6, 0.8)],
+        [2, Float32Array.of(-1, 0)],
+      ]),
+    );
     expect(bytes.length).toBe(3 * 2 * 4);
     // 0.6 as float32 is 0x3F19999A: little-endian bytes 9A 99 19 3F.
     expect([...bytes.subarray(0, 4)]).toEqual([0x9a, 0x99, 0x19, 0x3f]);
@@ -167,7 +221,14 @@ describe('--save-embeddings', () => {
 
     const file = join(dir, 'emb.f32');
     const notEmbedded = [{ row: 1, reason: 'label map' }];
-    await writeEmbeddings(file, new Map([[0, Float32Array.of(0.6, 0.8)], [2, Float32Array.of(-1, 0)]]), { labels: 'l.csv', model: { name: 'm 1.0', dir: 'models/x' }, rows: 3, dimension: 2, embedded: [0, 2], notEmbedded });
+    await writeEmbeddings(
+      file,
+      new Map([
+        [0, Float32Array.of(0.6, 0.8)],
+        [2, Float32Array.of(-1, 0)],
+      ]),
+      { labels: 'l.csv', model: { name: 'm 1.0', dir: 'models/x' }, rows: 3, dimension: 2, embedded: [0, 2], notEmbedded },
+    );
     expect(readFileSync(file).equals(bytes)).toBe(true);
     const meta = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as Record<string, unknown>;
     expect(meta).toMatchObject({ rows: 3, dimension: 2, dtype: 'float32', byteOrder: 'little-endian', embeddedRows: [0, 2], notEmbedded });

@@ -41,7 +41,8 @@ async function refusingPeer(type: number, body: number[]): Promise<number> {
   return port;
 }
 
-const send = (port: number) => cStoreFiles({ name: 'pacs', aeTitle: 'PACS', host: '127.0.0.1', port, callingAETitle: 'PRECEDENT', timeoutSeconds: 10 }, [fixture.path]);
+const send = (port: number) =>
+  cStoreFiles({ name: 'pacs', aeTitle: 'PACS', host: '127.0.0.1', port, callingAETitle: 'PRECEDENT', timeoutSeconds: 10 }, [fixture.path]);
 
 describe('a destination that refuses the association', () => {
   it('A-ASSOCIATE-RJ: the result, reason and source are named', async () => {
@@ -57,7 +58,9 @@ describe('a destination that refuses the association', () => {
 
   it('A-ABORT: who aborted, and the provider reason', async () => {
     expect(await send(await refusingPeer(PDU.ABORT, [0, 0, 0, 0]))).toEqual([{ ok: false, error: 'association aborted by the destination (service user)' }]);
-    expect(await send(await refusingPeer(PDU.ABORT, [0, 0, 2, 2]))).toEqual([{ ok: false, error: "association aborted by the destination's DICOM service provider: unexpected PDU" }]);
+    expect(await send(await refusingPeer(PDU.ABORT, [0, 0, 2, 2]))).toEqual([
+      { ok: false, error: "association aborted by the destination's DICOM service provider: unexpected PDU" },
+    ]);
   });
 });
 
@@ -75,7 +78,15 @@ describe('precedent exports list', () => {
     expect(r.code).toBe(0);
     const [header, row, ...rest] = r.stdout.trimEnd().split('\n');
     expect(header?.split(/\s{2,}/)).toEqual(['ID', 'STATE', 'DESTINATION', 'ATTEMPTS', 'STUDY INSTANCE UID', 'SOP INSTANCE UID', 'LAST ERROR']);
-    expect(row?.split(/\s{2,}/)).toEqual(['1', 'failed', 'pacs', '1', '2.25.1', '2.25.11', 'association rejected by the destination (permanent): calling AE title not recognised; source service user']);
+    expect(row?.split(/\s{2,}/)).toEqual([
+      '1',
+      'failed',
+      'pacs',
+      '1',
+      '2.25.1',
+      '2.25.11',
+      'association rejected by the destination (permanent): calling AE title not recognised; source service user',
+    ]);
     expect(rest).toEqual([]);
     expect(r.stderr).toContain('1 item(s)');
   });

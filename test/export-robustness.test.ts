@@ -18,7 +18,10 @@ const scps: FakeScp[] = [];
 const outboxes: ExportOutbox[] = [];
 
 beforeAll(async () => {
-  fixtures = await buildFixtures(Array.from({ length: 4 }, (_, i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: 950 + i }) as FixtureSpec), tempDir('precedent-export-rob-'));
+  fixtures = await buildFixtures(
+    Array.from({ length: 4 }, (_, i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: 950 + i }) as FixtureSpec),
+    tempDir('precedent-export-rob-'),
+  );
 });
 afterEach(async () => {
   for (const s of scps.splice(0)) await s.close();
@@ -37,7 +40,17 @@ function exporterFor(dbPath: string, port: number, timeoutSeconds: number) {
   const outbox = openExportOutbox(dbPath);
   outboxes.push(outbox);
   const destinations: Destination[] = [{ kind: 'dimse', name: 'pacs', aeTitle: 'PACS', host: '127.0.0.1', port, forCallingAETitles: [] }];
-  const exporter = createExporter({ outbox, destinations, callingAETitle: 'PRECEDENT', maxAttempts: 3, backoffSeconds: 0.1, maxBackoffSeconds: 0.2, timeoutSeconds, checkIntervalSeconds: 0.1, log: pino({ level: 'silent' }) });
+  const exporter = createExporter({
+    outbox,
+    destinations,
+    callingAETitle: 'PRECEDENT',
+    maxAttempts: 3,
+    backoffSeconds: 0.1,
+    maxBackoffSeconds: 0.2,
+    timeoutSeconds,
+    checkIntervalSeconds: 0.1,
+    log: pino({ level: 'silent' }),
+  });
   return { outbox, exporter };
 }
 

@@ -21,7 +21,10 @@ let fixtures: Fixture[];
 const scps: ChildProcess[] = [];
 
 beforeAll(async () => {
-  fixtures = await buildFixtures(Array.from({ length: 4 }, (_, i) => ({ variant: 'dx8', syntax: i === 3 ? 'jpegls' : 'ele', imageIndex: 900 + i }) as FixtureSpec), tempDir('precedent-export-fix-'));
+  fixtures = await buildFixtures(
+    Array.from({ length: 4 }, (_, i) => ({ variant: 'dx8', syntax: i === 3 ? 'jpegls' : 'ele', imageIndex: 900 + i }) as FixtureSpec),
+    tempDir('precedent-export-fix-'),
+  );
 });
 afterAll(() => {
   for (const s of scps) s.kill('SIGKILL');
@@ -61,7 +64,6 @@ function setup(port: number, maxAttempts = 20) {
 }
 
 const objects = () => fixtures.map((f) => ({ SOPInstanceUID: f.sopInstanceUID, StudyInstanceUID: f.studyInstanceUID, path: f.path }));
-
 
 describe('export to a DICOM destination', () => {
   it('delivers every object once (compressed ones included) and records it', async () => {
@@ -119,7 +121,8 @@ async function scriptedPacs(answer: (n: number) => { status: number; delayMs: nu
   let n = 0;
   class ScriptedPacs extends Scp {
     override associationRequested(association: dcmjsDimse.association.Association): void {
-      for (const { context } of association.getPresentationContexts()) context.setResult(constants.PresentationContextResult.Accept, context.getTransferSyntaxUids()[0] ?? '1.2.840.10008.1.2');
+      for (const { context } of association.getPresentationContexts())
+        context.setResult(constants.PresentationContextResult.Accept, context.getTransferSyntaxUids()[0] ?? '1.2.840.10008.1.2');
       this.sendAssociationAccept();
     }
     override associationReleaseRequested(): void {
@@ -138,7 +141,14 @@ async function scriptedPacs(answer: (n: number) => { status: number; delayMs: nu
   return { port, close: () => server.close() };
 }
 
-const destination = (port: number, timeoutSeconds: number) => ({ name: 'scripted', aeTitle: 'PACS', host: '127.0.0.1', port, callingAETitle: 'PRECEDENT', timeoutSeconds });
+const destination = (port: number, timeoutSeconds: number) => ({
+  name: 'scripted',
+  aeTitle: 'PACS',
+  host: '127.0.0.1',
+  port,
+  callingAETitle: 'PRECEDENT',
+  timeoutSeconds,
+});
 
 describe('C-STORE outcomes', () => {
   it('is for silence, not for the whole pass: a PACS that answers every C-STORE slowly still gets them all', async () => {
@@ -160,7 +170,13 @@ describe('C-STORE outcomes', () => {
     const statuses = [0xb000, 0x0107, 0x0116, 0xa700];
     const pacs = await scriptedPacs((n) => ({ status: statuses[n] ?? 0, delayMs: 0 }));
     try {
-      const outcomes = await cStoreFiles(destination(pacs.port, 5), fixtures.slice(0, 3).map((f) => f.path).concat(fixtures[0]?.path ?? ''));
+      const outcomes = await cStoreFiles(
+        destination(pacs.port, 5),
+        fixtures
+          .slice(0, 3)
+          .map((f) => f.path)
+          .concat(fixtures[0]?.path ?? ''),
+      );
       expect(outcomes).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: false, error: expect.stringMatching(/^status 0xa700/) as string }]);
     } finally {
       pacs.close();
@@ -169,14 +185,28 @@ describe('C-STORE outcomes', () => {
 
   it('sends a JPEG Baseline capture as it is where accepted, and transcoded to Little Endian where only uncompressed is', async () => {
     const source = sourceFromDataset({
-      SOPClassUID: '1.2.840.10008.5.1.4.1.1.1', SOPInstanceUID: '2.25.11', SeriesInstanceUID: '2.25.12', StudyInstanceUID: '2.25.13', PatientID: 'EXPORT-SC', PatientOrientation: ['L', 'F'],
+      SOPClassUID: '1.2.840.10008.5.1.4.1.1.1',
+      SOPInstanceUID: '2.25.11',
+      SeriesInstanceUID: '2.25.12',
+      StudyInstanceUID: '2.25.13',
+      PatientID: 'EXPORT-SC',
+      PatientOrientation: ['L', 'F'],
     });
     const pixels = new Float32Array(256 * 256).map((_, i) => (i % 256) / 256);
     const attention = { width: 8, height: 8, data: new Float32Array(64).map((_, i) => i / 64) };
-    const sc = buildHeatmapSC({ source, model: { name: 'm', version: '1', deviceUID: '2.25.14' }, image: { width: 256, height: 256, pixels, notes: [] }, attention, encodeJpegBaseline: await createJpegBaselineEncoder() });
+    const sc = buildHeatmapSC({
+      source,
+      model: { name: 'm', version: '1', deviceUID: '2.25.14' },
+      image: { width: 256, height: 256, pixels, notes: [] },
+      attention,
+      encodeJpegBaseline: await createJpegBaselineEncoder(),
+    });
     const file = join(tempDir('precedent-export-sc-'), 'sc.dcm');
     writeFileSync(file, sc.bytes);
-    for (const [syntaxes, expected] of [['+xa', '1.2.840.10008.1.2.4.50'], ['+xe', '1.2.840.10008.1.2.1']] as const) {
+    for (const [syntaxes, expected] of [
+      ['+xa', '1.2.840.10008.1.2.4.50'],
+      ['+xe', '1.2.840.10008.1.2.1'],
+    ] as const) {
       const port = await freePort();
       const dir = tempDir('precedent-scp-');
       await startStorescp(port, dir, syntaxes);

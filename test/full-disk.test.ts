@@ -36,7 +36,10 @@ const partFiles = (n: TestNode): string[] => readdirSync(join(n.dataDir, 'tmp'))
 describe('full disk (ENOSPC) with storage.minFreeBytes 0', () => {
   it('answers C-STORE 0xA700 and STOW-RS 507, keeps nothing partial, and stores again once space returns', async () => {
     disk = mountSmallDisk();
-    node = await startTestNode({ storage: { minFreeBytes: 0 }, dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'none' } } }, { dataDir: join(disk.dir, 'data') });
+    node = await startTestNode(
+      { storage: { minFreeBytes: 0 }, dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'none' } } },
+      { dataDir: join(disk.dir, 'data') },
+    );
     const peer = await associated(node);
     disk.fill();
 

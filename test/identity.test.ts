@@ -101,7 +101,10 @@ describe('UIDs are validated as sent, never rewritten', () => {
       const uids = { ...newCrUids(), study };
       return { uids, bytes: part10(crDataset(uids), uids.sop) };
     });
-    const refused = await stow(url, bad.map((b) => ({ bytes: b.bytes })));
+    const refused = await stow(
+      url,
+      bad.map((b) => ({ bytes: b.bytes })),
+    );
     expect(refused.status).toBe(409);
     const failed = items(refused.json, '00081198');
     expect(failed.map((f) => value(f, '00081155'))).toEqual(bad.map((b) => b.uids.sop));

@@ -52,7 +52,18 @@ async function request(source: Fixture, cases: Fixture[]): Promise<RenderRequest
   });
   const kinds = ['sr', 'heatmap', 'cases'] as const;
   const uid = (n: number) => Object.fromEntries(kinds.map((k, i) => [k, `2.25.${n}${i + 1}`])) as Record<(typeof kinds)[number], string>;
-  return { sourcePath: source.path, casePaths, caseThumbnails: {}, retrieval, attention: attentionMap(), SeriesInstanceUID: uid(11), SOPInstanceUID: uid(22), model: MODEL, producer: { softwareVersion: 'TEST' }, now: Date.UTC(2026, 10, 22, 9, 30) };
+  return {
+    sourcePath: source.path,
+    casePaths,
+    caseThumbnails: {},
+    retrieval,
+    attention: attentionMap(),
+    SeriesInstanceUID: uid(11),
+    SOPInstanceUID: uid(22),
+    model: MODEL,
+    producer: { softwareVersion: 'TEST' },
+    now: Date.UTC(2026, 10, 22, 9, 30),
+  };
 }
 
 describe('decoding threads', () => {
@@ -108,7 +119,11 @@ describe('result drawing threads', () => {
     const req = await request(small[0] as Fixture, small);
     // Another radiograph in its place shows that the one handed over is what gets drawn.
     const other = await decoder.decodeFile(small[1]?.path ?? '');
-    const [plain, handed, mine] = [await renderer.render(req), await renderer.render({ ...req, sourceImage: other }), await renderResults({ ...req, sourceImage: other }, inThread)];
+    const [plain, handed, mine] = [
+      await renderer.render(req),
+      await renderer.render({ ...req, sourceImage: other }),
+      await renderResults({ ...req, sourceImage: other }, inThread),
+    ];
     const heatmap = (o: { objects: { kind: string; bytes: Uint8Array }[] }): Buffer => Buffer.from(o.objects.find((r) => r.kind === 'heatmap')?.bytes ?? []);
     expect(heatmap(handed).equals(heatmap(plain))).toBe(false);
     expect(heatmap(handed).equals(heatmap(mine))).toBe(true);

@@ -29,8 +29,19 @@ beforeAll(() => {
   model = testModelDir();
 });
 
-const importImages = (config: string, csv: string, extra: string[] = []) =>
-  ['import', '--config', config, '--model', model, '--images', cxrDir(), '--labels', csv, '--json', ...extra];
+const importImages = (config: string, csv: string, extra: string[] = []) => [
+  'import',
+  '--config',
+  config,
+  '--model',
+  model,
+  '--images',
+  cxrDir(),
+  '--labels',
+  csv,
+  '--json',
+  ...extra,
+];
 
 function caseSops(dataDir: string): string[] {
   const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true });
@@ -73,7 +84,8 @@ describe('precedent import --images', () => {
     const shared = readSharedLabels();
     const group = shared[0]?.['patient_group'] ?? '';
     const [fixture] = await buildFixtures([{ variant: 'dx12', syntax: 'ele', imageIndex: 0, patientID: group } as FixtureSpec], tempDir('precedent-query-'));
-    const query = async (): Promise<RetrievalResult & { file: string }> => json(await cli(['query', '--config', config, '--model', model, '--json', fixture?.path ?? '']));
+    const query = async (): Promise<RetrievalResult & { file: string }> =>
+      json(await cli(['query', '--config', config, '--model', model, '--json', fixture?.path ?? '']));
     const q1 = await query();
     expect(q1.cases.length).toBeGreaterThanOrEqual(5);
     expect(q1.cases).toHaveLength(10);
@@ -155,7 +167,13 @@ describe('precedent import --images', () => {
 describe('precedent import --dicom', () => {
   it('imports DICOM files with labels joined by StudyInstanceUID or AccessionNumber, idempotently', async () => {
     const dir = tempDir('precedent-dicom-archive-');
-    const specs: FixtureSpec[] = [0, 50, 100, 150].map((imageIndex, i) => ({ variant: i % 2 ? 'cr12m1' : 'dx12', syntax: i % 2 ? 'jpegls' : 'ele', imageIndex, patientID: `P${i}`, accessionNumber: `ACC${i}` }));
+    const specs: FixtureSpec[] = [0, 50, 100, 150].map((imageIndex, i) => ({
+      variant: i % 2 ? 'cr12m1' : 'dx12',
+      syntax: i % 2 ? 'jpegls' : 'ele',
+      imageIndex,
+      patientID: `P${i}`,
+      accessionNumber: `ACC${i}`,
+    }));
     const files = await buildFixtures(specs, dir);
     writeFileSync(join(dir, 'not-dicom.txt'), 'hello');
     const csv = join(tempDir('precedent-dicom-labels-'), 'labels.csv');
@@ -177,7 +195,11 @@ describe('precedent import --dicom', () => {
     expect(badAe.stderr).toMatch(/--ae "A\\\\B": AE title: printable ASCII without backslash/);
 
     const db = new Database(join(dataDir, 'catalog.sqlite'), { readonly: true });
-    const rows = db.prepare('SELECT study_instance_uid AS study, accession_number AS acc, labels, outcomes, clinical, age, sex, patient_key AS pk, retrieve_ae_title AS ae FROM cases').all() as Record<string, string | number | null>[];
+    const rows = db
+      .prepare(
+        'SELECT study_instance_uid AS study, accession_number AS acc, labels, outcomes, clinical, age, sex, patient_key AS pk, retrieve_ae_title AS ae FROM cases',
+      )
+      .all() as Record<string, string | number | null>[];
     db.close();
     const byAcc = new Map(rows.map((r) => [r['acc'], r]));
     expect(byAcc.get('ACC0')).toMatchObject({ labels: '["COVID-19"]', outcomes: '{"intubated":"Y"}', clinical: '{"temperature":"38.5"}' });

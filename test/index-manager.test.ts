@@ -45,8 +45,27 @@ function archive(n: number, model = MODEL): Archive {
   const vectors = embeddingLikeVectors(n, D, 5);
   const sops = Array.from({ length: n }, (_, i) => `1.2.3.${i + 1}`);
   const list: NewCase[] = sops.map((sop, i) => {
-    catalog.saveEmbedding({ SOPInstanceUID: sop, version: 0, StudyInstanceUID: `1.2.4.${i + 1}`, modelName: model.name, modelVersion: model.version, vector: row(vectors, i, D).slice(), attention: null, notes: [], createdAt: 1 });
-    return { SOPInstanceUID: sop, instanceVersion: 0, StudyInstanceUID: `1.2.4.${i + 1}`, AccessionNumber: `A${i + 1}`, StudyDate: '20240101', patientKey: `patient-${i % 7}`, source: 'import', facts: facts(i % 3 ? 'normal' : 'COVID-19') };
+    catalog.saveEmbedding({
+      SOPInstanceUID: sop,
+      version: 0,
+      StudyInstanceUID: `1.2.4.${i + 1}`,
+      modelName: model.name,
+      modelVersion: model.version,
+      vector: row(vectors, i, D).slice(),
+      attention: null,
+      notes: [],
+      createdAt: 1,
+    });
+    return {
+      SOPInstanceUID: sop,
+      instanceVersion: 0,
+      StudyInstanceUID: `1.2.4.${i + 1}`,
+      AccessionNumber: `A${i + 1}`,
+      StudyDate: '20240101',
+      patientKey: `patient-${i % 7}`,
+      source: 'import',
+      facts: facts(i % 3 ? 'normal' : 'COVID-19'),
+    };
   });
   cases.putCases(list, 1);
   return { dir, catalog, cases, vectors, sops };
@@ -103,8 +122,32 @@ describe('index manager', () => {
     const m2 = manager(a, {}, v2);
     expect(await m2.open()).toMatchObject({ rebuilt: true, size: 0 });
     expect(await m2.search(queries.slice(0, 1), 5, [[]])).toEqual([[]]);
-    a.catalog.saveEmbedding({ SOPInstanceUID: a.sops[0] ?? '', version: 0, StudyInstanceUID: '1.2.4.1', modelName: v2.name, modelVersion: v2.version, vector: row(a.vectors, 0, D).slice(), attention: null, notes: [], createdAt: 2 });
-    a.cases.putCases([{ SOPInstanceUID: a.sops[0] ?? '', instanceVersion: 0, StudyInstanceUID: '1.2.4.1', AccessionNumber: 'A1', StudyDate: '20240101', patientKey: 'patient-0', source: 'import', facts: facts('COVID-19') }], 3);
+    a.catalog.saveEmbedding({
+      SOPInstanceUID: a.sops[0] ?? '',
+      version: 0,
+      StudyInstanceUID: '1.2.4.1',
+      modelName: v2.name,
+      modelVersion: v2.version,
+      vector: row(a.vectors, 0, D).slice(),
+      attention: null,
+      notes: [],
+      createdAt: 2,
+    });
+    a.cases.putCases(
+      [
+        {
+          SOPInstanceUID: a.sops[0] ?? '',
+          instanceVersion: 0,
+          StudyInstanceUID: '1.2.4.1',
+          AccessionNumber: 'A1',
+          StudyDate: '20240101',
+          patientKey: 'patient-0',
+          source: 'import',
+          facts: facts('COVID-19'),
+        },
+      ],
+      3,
+    );
     const [hits] = await m2.search([row(a.vectors, 0, D)], 5, [[]]);
     expect(hits?.map((h) => h.key)).toHaveLength(1);
   });
@@ -131,8 +174,32 @@ describe('index manager', () => {
     expect((await m.stats()).size).toBe(299);
 
     // A case added by the other connection is found by the next search.
-    a.catalog.saveEmbedding({ SOPInstanceUID: '9.9.9', version: 0, StudyInstanceUID: '9.9.8', modelName: MODEL.name, modelVersion: MODEL.version, vector: target.slice(), attention: null, notes: [], createdAt: 6 });
-    other.putCases([{ SOPInstanceUID: '9.9.9', instanceVersion: 0, StudyInstanceUID: '9.9.8', AccessionNumber: '', StudyDate: '', patientKey: '', source: 'import', facts: facts('normal') }], 6);
+    a.catalog.saveEmbedding({
+      SOPInstanceUID: '9.9.9',
+      version: 0,
+      StudyInstanceUID: '9.9.8',
+      modelName: MODEL.name,
+      modelVersion: MODEL.version,
+      vector: target.slice(),
+      attention: null,
+      notes: [],
+      createdAt: 6,
+    });
+    other.putCases(
+      [
+        {
+          SOPInstanceUID: '9.9.9',
+          instanceVersion: 0,
+          StudyInstanceUID: '9.9.8',
+          AccessionNumber: '',
+          StudyDate: '',
+          patientKey: '',
+          source: 'import',
+          facts: facts('normal'),
+        },
+      ],
+      6,
+    );
     const [readded] = await m.search([target], 1, [[]]);
     expect(a.cases.cases([readded?.[0]?.key ?? 0n], MODEL).get(readded?.[0]?.key ?? 0n)?.SOPInstanceUID).toBe('9.9.9');
   });
@@ -207,7 +274,23 @@ describe('neighbour vote', () => {
       expect(cases.count()).toBe(1);
       // The thumbnail table is new too: created on open.
       const thumbnail = { width: 2, height: 1, pixels: new Uint8Array([0, 255]) };
-      const put = cases.putCases([{ SOPInstanceUID: '1.2.3.8', instanceVersion: 0, StudyInstanceUID: '1.2.4.8', AccessionNumber: '', StudyDate: '', patientKey: '', source: 'import', retrieveAETitle: 'PACS', facts: facts('normal'), thumbnail }], 2);
+      const put = cases.putCases(
+        [
+          {
+            SOPInstanceUID: '1.2.3.8',
+            instanceVersion: 0,
+            StudyInstanceUID: '1.2.4.8',
+            AccessionNumber: '',
+            StudyDate: '',
+            patientKey: '',
+            source: 'import',
+            retrieveAETitle: 'PACS',
+            facts: facts('normal'),
+            thumbnail,
+          },
+        ],
+        2,
+      );
       expect(put.added).toBe(1);
       const keys = cases.keysOf({ StudyInstanceUID: '1.2.4.8' });
       expect([...cases.thumbnails(keys).values()]).toEqual([thumbnail]);
@@ -218,9 +301,29 @@ describe('neighbour vote', () => {
         ]),
       );
       // Another version of the image drops the picture of the old one; unknown cases get none.
-      cases.putCases([{ SOPInstanceUID: '1.2.3.8', instanceVersion: 1, StudyInstanceUID: '1.2.4.8', AccessionNumber: '', StudyDate: '', patientKey: '', source: 'import', retrieveAETitle: 'PACS', facts: facts('normal') }], 3);
+      cases.putCases(
+        [
+          {
+            SOPInstanceUID: '1.2.3.8',
+            instanceVersion: 1,
+            StudyInstanceUID: '1.2.4.8',
+            AccessionNumber: '',
+            StudyDate: '',
+            patientKey: '',
+            source: 'import',
+            retrieveAETitle: 'PACS',
+            facts: facts('normal'),
+          },
+        ],
+        3,
+      );
       expect(cases.thumbnails(keys).size).toBe(0);
-      cases.putThumbnails(new Map([[12345n, thumbnail], [keys[0] ?? 0n, thumbnail]]));
+      cases.putThumbnails(
+        new Map([
+          [12345n, thumbnail],
+          [keys[0] ?? 0n, thumbnail],
+        ]),
+      );
       expect([...cases.thumbnails([12345n, ...keys]).keys()]).toEqual(keys);
     } finally {
       cases.close();

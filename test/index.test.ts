@@ -4,7 +4,18 @@
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createUsearchIndex, createVectorIndex, faissAvailable, faissBinaryPath, loadIndexFile, metaPath, saveIndexFile, type IndexIdentity, type VectorIndex, type VectorIndexOptions } from '../src/index/index.js';
+import {
+  createUsearchIndex,
+  createVectorIndex,
+  faissAvailable,
+  faissBinaryPath,
+  loadIndexFile,
+  metaPath,
+  saveIndexFile,
+  type IndexIdentity,
+  type VectorIndex,
+  type VectorIndexOptions,
+} from '../src/index/index.js';
 import { tempDir } from './helpers/node.js';
 import { bruteForce, embeddingLikeVectors, randomUnitVectors, row } from './helpers/vectors.js';
 
@@ -56,7 +67,12 @@ describe('usearch VectorIndex', () => {
       expect(index.search(row(data, 4, D), 1)[0]?.similarity).toBeCloseTo(1, 5);
       expect(index.remove([3n, 99n])).toBe(1);
       expect(index.has(3n)).toBe(false);
-      expect(index.search(row(data, 2, D), 10).map((r) => r.key).sort()).toEqual([1n, 2n]);
+      expect(
+        index
+          .search(row(data, 2, D), 10)
+          .map((r) => r.key)
+          .sort(),
+      ).toEqual([1n, 2n]);
       expect(index.remove([1n, 2n])).toBe(2);
       expect(index.search(row(data, 0, D), 5)).toEqual([]);
     }
@@ -84,7 +100,9 @@ describe('usearch VectorIndex', () => {
       for (const r of hnsw.search(row(queries, q, D), 10)) if (truth.has(r.key)) hits++;
     }
     const recall = hits / (200 * 10);
-    console.log(`HNSW recall@10 vs exact search, 100,000 random embedding-like ${D}-d vectors, M=16, efConstruction=64, ef=128 (default): ${recall.toFixed(4)} (build ${buildSeconds.toFixed(1)} s)`);
+    console.log(
+      `HNSW recall@10 vs exact search, 100,000 random embedding-like ${D}-d vectors, M=16, efConstruction=64, ef=128 (default): ${recall.toFixed(4)} (build ${buildSeconds.toFixed(1)} s)`,
+    );
     expect(recall).toBeGreaterThanOrEqual(0.9);
   }, 600_000);
 
@@ -102,7 +120,6 @@ describe('usearch VectorIndex', () => {
     expect(index.size()).toBe(n);
     for (let i = 0; i < 20; i++) expect(index.search(row(data, i * 97, D), 1)[0]?.key).toBe(keys[i * 97]);
   });
-
 });
 
 describe('FAISS VectorIndex (faiss-node built by scripts/build-faiss-node.sh against libfaiss-dev)', () => {
@@ -129,7 +146,12 @@ describe('FAISS VectorIndex (faiss-node built by scripts/build-faiss-node.sh aga
     // Removing row 0 shifts FAISS's rows: every remaining vector must still answer with its own key.
     expect(index.remove([1n, 99n])).toBe(1);
     expect(index.has(1n)).toBe(false);
-    for (const [key, r] of [[3n, 2], [4n, 3], [2n, 5]] as const) expect(index.search(row(data, r, D), 1)[0]?.key).toBe(key);
+    for (const [key, r] of [
+      [3n, 2],
+      [4n, 3],
+      [2n, 5],
+    ] as const)
+      expect(index.search(row(data, r, D), 1)[0]?.key).toBe(key);
     const dir = tempDir('precedent-faiss-');
     const identity: IndexIdentity = { backend: 'faiss', modelName: 'm', modelVersion: '1', dimensions: D, dtype: 'f32', connectivity: 16 };
     saveIndexFile(index, join(dir, 'm.faiss'), identity, 7);

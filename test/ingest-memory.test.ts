@@ -52,7 +52,12 @@ function deflateBomb(uids: ReturnType<typeof newCrUids>, zeros: number): Buffer 
   const whole = crDataset(uids, privateObHeader(zeros));
   const cut = whole.indexOf(Buffer.from([0x21, 0x00, 0x00, 0x10, 0x4f, 0x42])) + 12; // after the OB header
   const mib = sync(Buffer.alloc(MiB));
-  return Buffer.concat([sync(whole.subarray(0, cut)), ...Array.from({ length: zeros / MiB }, () => mib), sync(whole.subarray(cut)), deflateRawSync(Buffer.alloc(0))]);
+  return Buffer.concat([
+    sync(whole.subarray(0, cut)),
+    ...Array.from({ length: zeros / MiB }, () => mib),
+    sync(whole.subarray(cut)),
+    deflateRawSync(Buffer.alloc(0)),
+  ]);
 }
 
 async function associate(port: number, transferSyntax: string): Promise<{ peer: RawPeer; fragment: number }> {
@@ -67,7 +72,12 @@ async function peakGrowth(c: ServeChild, transferSyntax: string, action: (peer: 
   const { peer, fragment } = await associate(c.port, transferSyntax);
   const warm = newCrUids();
   const dataset = crDataset(warm);
-  const first = await peer.cStore(1, { sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: warm.sop, dataset: transferSyntax === DEFLATED ? deflateRawSync(dataset) : dataset, fragment });
+  const first = await peer.cStore(1, {
+    sopClassUid: CR_IMAGE_STORAGE,
+    sopInstanceUid: warm.sop,
+    dataset: transferSyntax === DEFLATED ? deflateRawSync(dataset) : dataset,
+    fragment,
+  });
   expect(first.status).toBe(0x0000);
   const before = c.peakRss();
   await action(peer, fragment);
@@ -132,7 +142,12 @@ describe('memory bounds while reading headers', () => {
     console.log(`peak RSS growth: ${(growth / MiB).toFixed(1)} MiB for a ${size / MiB} MiB element`);
     expect({ exitCode: c.child.exitCode, tail: c.child.exitCode === null ? '' : outputTail(c.output()) }).toEqual({ exitCode: null, tail: '' });
     expect(status).toBe(0x0000);
-    expect(c.output().split('\n').filter((l) => l.includes('"msg":"C-STORE stored"') && l.includes(uids.sop))).toHaveLength(1);
+    expect(
+      c
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"C-STORE stored"') && l.includes(uids.sop)),
+    ).toHaveLength(1);
     // Before: the file read whole and parsed by dcmjs, two to three times the element.
     expect(growth).toBeLessThan(size / 2);
     expect(await echo(c)).toBe(0);

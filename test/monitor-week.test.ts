@@ -54,7 +54,12 @@ function openIReports(): { normal: OpenIReport[]; abnormal: OpenIReport[] } {
   const usable = readOpenIReports(join(sharedDir(), 'data', 'reports-openi', 'NLMCXR_reports.tgz')).filter(
     (r) => r.sections['IMPRESSION'] && !/[\\|^~&]/.test(`${r.sections['FINDINGS'] ?? ''}${r.sections['IMPRESSION']}`),
   );
-  const agreeing = (status: 'normal' | 'abnormal') => usable.filter((r) => meshStatus(r.major) === status && labeller.label({ FINDINGS: r.sections['FINDINGS'] ?? '', IMPRESSION: r.sections['IMPRESSION'] ?? '' }).status === status);
+  const agreeing = (status: 'normal' | 'abnormal') =>
+    usable.filter(
+      (r) =>
+        meshStatus(r.major) === status &&
+        labeller.label({ FINDINGS: r.sections['FINDINGS'] ?? '', IMPRESSION: r.sections['IMPRESSION'] ?? '' }).status === status,
+    );
   return { normal: agreeing('normal'), abnormal: agreeing('abnormal') };
 }
 
@@ -63,7 +68,14 @@ function oru(s: Study, n: number): string {
     ...(s.report.sections['FINDINGS'] ? [`OBX|1|TX|^^^&GDT|1|${s.report.sections['FINDINGS']}||||||F`] : []),
     `OBX|2|TX|^^^&IMP|1|${s.report.sections['IMPRESSION']}||||||F`,
   ];
-  return [`MSH|^~\\&|RIS|HOSP|PRECEDENT|HOSP|20240104080000||ORU^R01^ORU_R01|WEEK${n}|P|2.5.1`, `PID|1||WK-${n}^^^HOSP^MR||WEEK^PATIENT${n}`, `OBR|1|PL${n}|${s.accession}|71046^XR CHEST^CPT|||20240104080000||||||||||||||||||F`, ...obx].join('\r') + '\r';
+  return (
+    [
+      `MSH|^~\\&|RIS|HOSP|PRECEDENT|HOSP|20240104080000||ORU^R01^ORU_R01|WEEK${n}|P|2.5.1`,
+      `PID|1||WK-${n}^^^HOSP^MR||WEEK^PATIENT${n}`,
+      `OBR|1|PL${n}|${s.accession}|71046^XR CHEST^CPT|||20240104080000||||||||||||||||||F`,
+      ...obx,
+    ].join('\r') + '\r'
+  );
 }
 
 beforeAll(async () => {
@@ -74,19 +86,35 @@ beforeAll(async () => {
   const texts = openIReports();
   // A small labelled archive (sent to the archive AE title): the neighbours the votes come from.
   const archiveFilms = [...normal.slice(0, 5), ...abnormal.slice(0, 5)];
-  const archive = await buildFixtures(archiveFilms.map((imageIndex, i) => ({ variant: 'dx12', syntax: 'ele', imageIndex, accessionNumber: `ARC-${i}`, patientID: `ARC-P${i}` }) as FixtureSpec), join(dir, 'archive'));
+  const archive = await buildFixtures(
+    archiveFilms.map((imageIndex, i) => ({ variant: 'dx12', syntax: 'ele', imageIndex, accessionNumber: `ARC-${i}`, patientID: `ARC-P${i}` }) as FixtureSpec),
+    join(dir, 'archive'),
+  );
   // The week's clinical studies: half on normal films with normal reports, half on abnormal ones.
   const specs: FixtureSpec[] = [];
   for (let i = 0; i < CLINICAL; i++) {
     const abnormalStudy = i % 2 === 1;
     const day = i % 7;
     const date = new Date(T0 + day * DAY).toISOString().slice(0, 10).replaceAll('-', '');
-    specs.push({ variant: 'dx12', syntax: 'ele', imageIndex: (abnormalStudy ? abnormal : normal)[5 + Math.floor(i / 2)]!, accessionNumber: `WEEK-${i}`, patientID: `WEEK-P${i}`, studyDate: date });
+    specs.push({
+      variant: 'dx12',
+      syntax: 'ele',
+      imageIndex: (abnormalStudy ? abnormal : normal)[5 + Math.floor(i / 2)]!,
+      accessionNumber: `WEEK-${i}`,
+      patientID: `WEEK-P${i}`,
+      studyDate: date,
+    });
   }
   const clinical = await buildFixtures(specs, join(dir, 'clinical'));
   clinical.forEach((fixture, i) => {
     const abnormalStudy = i % 2 === 1;
-    studies.push({ fixture, accession: `WEEK-${i}`, day: i % 7, report: (abnormalStudy ? texts.abnormal : texts.normal)[Math.floor(i / 2) * 7]!, reportAbnormal: abnormalStudy });
+    studies.push({
+      fixture,
+      accession: `WEEK-${i}`,
+      day: i % 7,
+      report: (abnormalStudy ? texts.abnormal : texts.normal)[Math.floor(i / 2) * 7]!,
+      reportAbnormal: abnormalStudy,
+    });
   });
 
   node = await startTestNode(
@@ -101,7 +129,13 @@ beforeAll(async () => {
     { now: () => clock ?? Date.now() },
   );
   const cases = (node.node.archive() as Archive).cases;
-  cases.loadLabels(archiveFilms.map((f, i) => ({ match: { AccessionNumber: `ARC-${i}` }, facts: { labels: [i < 5 ? 'normal' : 'pneumonia'], age: null, sex: null, outcomes: {}, clinical: { label_source: 'csv' } } })), Date.now());
+  cases.loadLabels(
+    archiveFilms.map((f, i) => ({
+      match: { AccessionNumber: `ARC-${i}` },
+      facts: { labels: [i < 5 ? 'normal' : 'pneumonia'], age: null, sex: null, outcomes: {}, clinical: { label_source: 'csv' } },
+    })),
+    Date.now(),
+  );
   const send = async (calledAE: string, files: Fixture[]): Promise<void> => {
     const r = await run('dcmsend', ['-aet', 'MODALITY', '-aec', calledAE, '-nh', '127.0.0.1', String(node.port), ...files.map((f) => f.path)]);
     expect(r.code).toBe(0);
@@ -150,7 +184,13 @@ function figures(list: Pair[]): Record<'sensitivity' | 'specificity' | 'ppv' | '
   const pos = list.filter((p) => p.abnormal);
   const neg = list.filter((p) => !p.abnormal);
   for (const a of pos) for (const b of neg) wins += a.probability > b.probability ? 1 : a.probability === b.probability ? 0.5 : 0;
-  return { sensitivity: tp / (tp + fn), specificity: tn / (tn + fp), ppv: tp / (tp + fp), f1: (2 * tp) / (2 * tp + fp + fn), auc: wins / (pos.length * neg.length) };
+  return {
+    sensitivity: tp / (tp + fn),
+    specificity: tn / (tn + fp),
+    ppv: tp / (tp + fp),
+    f1: (2 * tp) / (2 * tp + fp + fn),
+    auc: wins / (pos.length * neg.length),
+  };
 }
 
 describe('a simulated week of studies and reports', () => {
@@ -189,14 +229,22 @@ describe('a simulated week of studies and reports', () => {
     writeFileSync(config, `storage:\n  dataDir: ${node.dataDir}\nlog:\n  level: warn\nmonitor:\n  threshold: ${THRESHOLD}\n`);
     const r = await cli(['monitor', '--config', config, '--since', '2024-01-01', '--resamples', '20', '--out', join(dir, 'monitor')]);
     expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
-    const row = r.stdout.split('\n').find((l) => l.startsWith('| since 2024-01-01 |'))?.split('|').map((c) => c.trim());
+    const row = r.stdout
+      .split('\n')
+      .find((l) => l.startsWith('| since 2024-01-01 |'))
+      ?.split('|')
+      .map((c) => c.trim());
     expect(row?.slice(2, 4)).toEqual([String(CLINICAL), String(CLINICAL / 2)]);
     // sensitivity, specificity, PPV, F1, AUC, each "0.123 [lo, hi]".
     expect(row?.slice(4, 9).map((c) => c.split(' ')[0])).toEqual((['sensitivity', 'specificity', 'ppv', 'f1', 'auc'] as const).map((m) => want[m].toFixed(3)));
     expect(r.stdout.split('\n').filter((l) => /^\| 2024-W0[12] \|/.test(l))).toHaveLength(2);
 
     // The running check (every monitor.intervalSeconds, window monitor.windowDays back from the node's clock).
-    await waitFor(async () => (await (await fetch(`http://127.0.0.1:${node.opsPort}/metrics`)).text()).match(/^precedent_monitor_pairs\{[^}]*\} (\d+)$/m)?.[1] === String(CLINICAL), 10_000);
+    await waitFor(
+      async () =>
+        (await (await fetch(`http://127.0.0.1:${node.opsPort}/metrics`)).text()).match(/^precedent_monitor_pairs\{[^}]*\} (\d+)$/m)?.[1] === String(CLINICAL),
+      10_000,
+    );
     const metrics = await (await fetch(`http://127.0.0.1:${node.opsPort}/metrics`)).text();
     const gauge = (m: string) => Number(new RegExp(`precedent_monitor_value\\{metric="${m}",bound="point"[^}]*\\} (\\S+)`).exec(metrics)?.[1]);
     expect(gauge('f1')).toBeCloseTo(want.f1, 9);

@@ -21,10 +21,15 @@ const T0 = Date.UTC(2024, 0, 1); // a Monday
 /** 40 studies over two weeks; probabilities and labels fixed by a small LCG so the test is exact. */
 function pairs(): MonitorPair[] {
   let s = 7;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   return Array.from({ length: 40 }, (_, i) => {
     const abnormal = rnd() < 0.5;
-    return { StudyInstanceUID: `1.2.${i}`, at: T0 + (i % 14) * DAY, probability: Math.min(1, Math.max(0, (abnormal ? 0.65 : 0.35) + (rnd() - 0.5) * 0.7)), reportAbnormal: abnormal };
+    return {
+      StudyInstanceUID: `1.2.${i}`,
+      at: T0 + (i % 14) * DAY,
+      probability: Math.min(1, Math.max(0, (abnormal ? 0.65 : 0.35) + (rnd() - 0.5) * 0.7)),
+      reportAbnormal: abnormal,
+    };
   });
 }
 
@@ -42,7 +47,13 @@ function independent(list: MonitorPair[], threshold: number) {
   const pos = list.filter((p) => p.reportAbnormal);
   const neg = list.filter((p) => !p.reportAbnormal);
   for (const a of pos) for (const b of neg) wins += a.probability > b.probability ? 1 : a.probability === b.probability ? 0.5 : 0;
-  return { sensitivity: tp / (tp + fn), specificity: tn / (tn + fp), ppv: tp / (tp + fp), f1: (2 * tp) / (2 * tp + fp + fn), auc: wins / (pos.length * neg.length) };
+  return {
+    sensitivity: tp / (tp + fn),
+    specificity: tn / (tn + fp),
+    ppv: tp / (tp + fp),
+    f1: (2 * tp) / (2 * tp + fp + fn),
+    auc: wins / (pos.length * neg.length),
+  };
 }
 
 const opened: Array<{ close(): void }> = [];
@@ -70,9 +81,31 @@ describe('monitor figures', () => {
   });
 
   it('pairs a report with the mean abnormal probability of its study images, and skips studies without results', () => {
-    const report = (study: string, status: 'normal' | 'abnormal'): StoredReport =>
-      ({ id: 1, source: 'hl7', AccessionNumber: '', StudyInstanceUID: '', status: 'final', text: '', messageId: '', labels: { status, findings: [], uncertain: [] }, receivedAt: T0, matchedStudyInstanceUID: study, supersededBy: undefined });
-    const result = (study: string, normal: number): RetrievalResult => ({ SOPInstanceUID: `${study}.${normal}`, StudyInstanceUID: study, modelName: 'm', modelVersion: '1', k: 3, cases: [], vote: [{ label: 'normal', probability: normal }, { label: 'COVID-19', probability: 1 - normal }] });
+    const report = (study: string, status: 'normal' | 'abnormal'): StoredReport => ({
+      id: 1,
+      source: 'hl7',
+      AccessionNumber: '',
+      StudyInstanceUID: '',
+      status: 'final',
+      text: '',
+      messageId: '',
+      labels: { status, findings: [], uncertain: [] },
+      receivedAt: T0,
+      matchedStudyInstanceUID: study,
+      supersededBy: undefined,
+    });
+    const result = (study: string, normal: number): RetrievalResult => ({
+      SOPInstanceUID: `${study}.${normal}`,
+      StudyInstanceUID: study,
+      modelName: 'm',
+      modelVersion: '1',
+      k: 3,
+      cases: [],
+      vote: [
+        { label: 'normal', probability: normal },
+        { label: 'COVID-19', probability: 1 - normal },
+      ],
+    });
     const got = monitorPairs([report('S1', 'abnormal'), report('S2', 'normal')], (s) => (s === 'S1' ? [result('S1', 0.2), result('S1', 0.4)] : []));
     expect(got).toEqual([{ StudyInstanceUID: 'S1', at: T0, probability: 0.7, reportAbnormal: true }]);
   });
@@ -90,10 +123,66 @@ describe('monitor over the stores', () => {
     for (let i = 0; i < n; i++) {
       const study = `1.9.${i}`;
       const abnormal = i % 2 === 0;
-      objects.put({ origin: 'received', version: 1, path: 'x', size: 1, TransferSyntaxUID: '1.2.840.10008.1.2.1', StudyInstanceUID: study, SeriesInstanceUID: `${study}.1`, SOPInstanceUID: `${study}.1.1`, SOPClassUID: '1.2.840.10008.5.1.4.1.1.1', Modality: 'CR', PatientID: '', PatientName: '', PatientBirthDate: '', PatientSex: '', StudyDate: '', StudyTime: '', AccessionNumber: `M${i}`, ReferringPhysicianName: '', StudyID: '', StudyDescription: '', SeriesDescription: '', SeriesNumber: null, InstanceNumber: null, Rows: null, Columns: null, BitsAllocated: null, NumberOfFrames: null });
+      objects.put({
+        origin: 'received',
+        version: 1,
+        path: 'x',
+        size: 1,
+        TransferSyntaxUID: '1.2.840.10008.1.2.1',
+        StudyInstanceUID: study,
+        SeriesInstanceUID: `${study}.1`,
+        SOPInstanceUID: `${study}.1.1`,
+        SOPClassUID: '1.2.840.10008.5.1.4.1.1.1',
+        Modality: 'CR',
+        PatientID: '',
+        PatientName: '',
+        PatientBirthDate: '',
+        PatientSex: '',
+        StudyDate: '',
+        StudyTime: '',
+        AccessionNumber: `M${i}`,
+        ReferringPhysicianName: '',
+        StudyID: '',
+        StudyDescription: '',
+        SeriesDescription: '',
+        SeriesNumber: null,
+        InstanceNumber: null,
+        Rows: null,
+        Columns: null,
+        BitsAllocated: null,
+        NumberOfFrames: null,
+      });
       const normal = agree === abnormal ? 0.1 : 0.9;
-      cases.saveRetrievals([{ SOPInstanceUID: `${study}.1.1`, StudyInstanceUID: study, modelName: 'm', modelVersion: '1', k: 3, cases: [], vote: [{ label: 'normal', probability: normal }, { label: 'other', probability: 1 - normal }] }], '', T0);
-      reports.put({ source: 'hl7', AccessionNumber: `M${i}`, StudyInstanceUID: '', status: 'final', text: 't', messageId: 'm', labels: { status: abnormal ? 'abnormal' : 'normal', findings: [], uncertain: [] } }, T0 + i * DAY);
+      cases.saveRetrievals(
+        [
+          {
+            SOPInstanceUID: `${study}.1.1`,
+            StudyInstanceUID: study,
+            modelName: 'm',
+            modelVersion: '1',
+            k: 3,
+            cases: [],
+            vote: [
+              { label: 'normal', probability: normal },
+              { label: 'other', probability: 1 - normal },
+            ],
+          },
+        ],
+        '',
+        T0,
+      );
+      reports.put(
+        {
+          source: 'hl7',
+          AccessionNumber: `M${i}`,
+          StudyInstanceUID: '',
+          status: 'final',
+          text: 't',
+          messageId: 'm',
+          labels: { status: abnormal ? 'abnormal' : 'normal', findings: [], uncertain: [] },
+        },
+        T0 + i * DAY,
+      );
     }
     return { dir, reports, cases };
   }
@@ -103,7 +192,10 @@ describe('monitor over the stores', () => {
     const report = buildMonitorReport(dir, { since: T0, threshold: 0.5, resamples: 50, seed: 1 });
     expect(report.window.pairs).toBe(10);
     expect(report.window.values.f1).toBe(1);
-    expect(report.weeks.map((w) => [w.week, w.figures.pairs])).toEqual([['2024-W01', 7], ['2024-W02', 3]]);
+    expect(report.weeks.map((w) => [w.week, w.figures.pairs])).toEqual([
+      ['2024-W01', 7],
+      ['2024-W02', 3],
+    ]);
     expect(monitorMarkdown(report)).toMatch(/\| since 2024-01-01 \| 10 \| 5 \| 1\.000/);
     expect(trendSvg(report)).toContain('2024-W02');
     expect(windowConfusionSvg(report)).toContain('<svg');
@@ -123,7 +215,14 @@ describe('monitor over the stores', () => {
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/precedent_monitor_f1_below_floor 1/);
     expect(metrics).toMatch(/precedent_monitor_pairs 12/);
-    const relaxed = createRunningMonitor({ reports, retrievals: (s) => cases.retrievals(s), config: { ...config, degradeReadiness: false }, registry: new Registry(), log, now: () => T0 + 20 * DAY });
+    const relaxed = createRunningMonitor({
+      reports,
+      retrievals: (s) => cases.retrievals(s),
+      config: { ...config, degradeReadiness: false },
+      registry: new Registry(),
+      log,
+      now: () => T0 + 20 * DAY,
+    });
     relaxed.pass();
     expect(relaxed.check()).toEqual({ ok: true, detail: expect.stringMatching(/^below floor: 12 report pairs/) });
   });

@@ -27,7 +27,6 @@ let redis: TestRedis | undefined;
 
 const ops = (n: TestNode, path: string): Promise<Response> => fetch(`http://127.0.0.1:${n.opsPort}${path}`);
 
-
 interface Readiness {
   ready: boolean;
   lifecycle: string;
@@ -40,10 +39,16 @@ beforeAll(async () => {
   const study = newUid();
   const series = newUid();
   chest = await buildFixtures(
-    Array.from({ length: 4 }, (_, i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: 200 + i, maxSize: 64, studyInstanceUID: study, seriesInstanceUID: series }) as FixtureSpec),
+    Array.from(
+      { length: 4 },
+      (_, i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: 200 + i, maxSize: 64, studyInstanceUID: study, seriesInstanceUID: series }) as FixtureSpec,
+    ),
     join(dir, 'chest'),
   );
-  [lateral] = (await buildFixtures([{ variant: 'dx8', syntax: 'ele', imageIndex: 210, maxSize: 64, studyInstanceUID: study, viewPosition: 'LL' }], join(dir, 'lateral'))) as [Fixture];
+  [lateral] = (await buildFixtures(
+    [{ variant: 'dx8', syntax: 'ele', imageIndex: 210, maxSize: 64, studyInstanceUID: study, viewPosition: 'LL' }],
+    join(dir, 'lateral'),
+  )) as [Fixture];
 });
 
 afterEach(async () => {
@@ -56,7 +61,10 @@ describe('operations API', () => {
   it('reports health, readiness, metrics and study status that match the traffic sent', async () => {
     const analyze: StudyAnalysis = async () => new Promise((r) => setTimeout(r, 50));
     node = await startTestNode(
-      { studies: { completeAfterSeconds: 1, checkIntervalSeconds: 0.1 }, dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'bearer', tokens: [TOKEN] } } },
+      {
+        studies: { completeAfterSeconds: 1, checkIntervalSeconds: 0.1 },
+        dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'bearer', tokens: [TOKEN] } },
+      },
       { analyze },
     );
     const n = node;
@@ -78,14 +86,17 @@ describe('operations API', () => {
     expect((await run('storescu', [...scu, ...paths.slice(0, 3)])).code).toBe(0);
     expect((await run('storescu', [...scu, ...paths.slice(0, 3)])).code).toBe(0);
     expect((await run('storescu', [...scu, lateral.path])).code).toBe(0);
-    const web = await stow(`http://127.0.0.1:${n.dicomwebPort}/dicomweb/studies`, [...fileParts([paths[3] ?? '']), { bytes: Buffer.from('garbage') }], { token: TOKEN });
+    const web = await stow(`http://127.0.0.1:${n.dicomwebPort}/dicomweb/studies`, [...fileParts([paths[3] ?? '']), { bytes: Buffer.from('garbage') }], {
+      token: TOKEN,
+    });
     expect(web.status).toBe(202);
 
     const study = chest[0]?.studyInstanceUID ?? '';
     await waitFor(() => n.node.catalog.study(study)?.state === 'done', 10_000);
 
     const metrics = await (await ops(n, '/metrics')).text();
-    const received = (calling_ae: string, protocol: string, outcome: string) => sample(metrics, 'precedent_objects_received_total', { calling_ae, protocol, outcome });
+    const received = (calling_ae: string, protocol: string, outcome: string) =>
+      sample(metrics, 'precedent_objects_received_total', { calling_ae, protocol, outcome });
     expect(received('METRICSSCU', 'dimse', 'stored')).toBe(3);
     expect(received('METRICSSCU', 'dimse', 'duplicate')).toBe(3);
     expect(received('METRICSSCU', 'dimse', 'ignored')).toBe(1);

@@ -20,7 +20,8 @@ async function orthancPost<T>(path: string, body: unknown): Promise<T> {
 }
 
 // Orthanc's /get takes the query keys apart from the URI (an explicit "?" in Uri is refused).
-const studiesOf = (patientID: string) => orthancPost<DicomJson[]>('/dicom-web/servers/precedent/get', { Uri: '/studies', Arguments: { '00100020': patientID } });
+const studiesOf = (patientID: string) =>
+  orthancPost<DicomJson[]>('/dicom-web/servers/precedent/get', { Uri: '/studies', Arguments: { '00100020': patientID } });
 
 beforeAll(async () => {
   pacs = await startPacsScenario({ precedentDicomweb: true });

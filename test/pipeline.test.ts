@@ -15,7 +15,20 @@ import { run } from './helpers/tools.js';
 import { STORED_ATTENTION_SIZE } from '../src/jobs/index.js';
 import { waitFor } from './helpers/wait.js';
 
-const SYNTAXES: SyntaxName[] = ['ele', 'ile', 'deflate', 'jpeg-baseline', 'jpeg-extended', 'jpeg-lossless', 'jpeg-sv1', 'jpegls', 'jpegls-near', 'rle', 'j2k-lossless', 'j2k'];
+const SYNTAXES: SyntaxName[] = [
+  'ele',
+  'ile',
+  'deflate',
+  'jpeg-baseline',
+  'jpeg-extended',
+  'jpeg-lossless',
+  'jpeg-sv1',
+  'jpegls',
+  'jpegls-near',
+  'rle',
+  'j2k-lossless',
+  'j2k',
+];
 
 let modelDir: string;
 let redis: TestRedis;
@@ -34,7 +47,6 @@ afterEach(async () => {
   await node?.stop();
   node = undefined;
 });
-
 
 async function study(n: number, syntaxes: SyntaxName[], base: number): Promise<Fixture[]> {
   const uid = `2.25.${Date.now()}${base}`;
@@ -79,7 +91,9 @@ describe('analysis pipeline', () => {
     // Counters: a second scrape without new work adds nothing.
     const second = await scrape();
     expect(sample(second, 'precedent_embedded_images_total')).toBe(files.length);
-    expect(sample(second, 'precedent_embed_stage_seconds_total', { stage: 'inference' })).toBe(sample(first, 'precedent_embed_stage_seconds_total', { stage: 'inference' }));
+    expect(sample(second, 'precedent_embed_stage_seconds_total', { stage: 'inference' })).toBe(
+      sample(first, 'precedent_embed_stage_seconds_total', { stage: 'inference' }),
+    );
   });
 
   it('fails an undecodable image once with a clear reason and does not retry it', async () => {
@@ -91,7 +105,12 @@ describe('analysis pipeline', () => {
     expect(soi).toBeGreaterThan(0);
     bytes.fill(0x00, soi, soi + 3);
     writeFileSync(f.path, bytes);
-    node = await startTestNode({ studies: { completeAfterSeconds: 0.3 }, model: { dir: modelDir }, inference: { device: 'cpu' }, queue: { attempts: 3, backoffSeconds: 0.1 } });
+    node = await startTestNode({
+      studies: { completeAfterSeconds: 0.3 },
+      model: { dir: modelDir },
+      inference: { device: 'cpu' },
+      queue: { attempts: 3, backoffSeconds: 0.1 },
+    });
     await send(node.port, [f]);
     const n = node;
     await waitFor(() => n.node.catalog.study(f.studyInstanceUID)?.state === 'failed', 30_000);

@@ -13,7 +13,10 @@ type Item = Record<string, { vr: string; Value?: unknown[] }>;
 let node: TestNode | undefined;
 
 const start = (dataDir: string, publicUrl?: string): Promise<TestNode> =>
-  startTestNode({ dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'bearer', tokens: [TOKEN] }, ...(publicUrl ? { publicUrl } : {}) } }, { dataDir });
+  startTestNode(
+    { dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'bearer', tokens: [TOKEN] }, ...(publicUrl ? { publicUrl } : {}) } },
+    { dataDir },
+  );
 const search = async (n: TestNode, path: string): Promise<Item[]> => {
   const res = await fetch(`http://127.0.0.1:${n.dicomwebPort}/dicomweb${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
   expect(res.status).toBe(200);
@@ -35,7 +38,10 @@ describe('object index migration and updates', () => {
     const fixtures = await buildFixtures([spec, spec], tempDir('precedent-qido-mig-'));
     const dataDir = tempDir('precedent-qido-mig-data-');
     node = await start(dataDir);
-    await store(node, fixtures.map((f) => f.path));
+    await store(
+      node,
+      fixtures.map((f) => f.path),
+    );
     await node.stop();
     node = undefined;
     // As a catalog from before the object index: no table, no migration record.

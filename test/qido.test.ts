@@ -28,22 +28,42 @@ let base: string;
 const first = (item: Item | undefined, tag: string): unknown => item?.[tag]?.Value?.[0];
 const studyUids = (items: unknown): string[] => (items as Item[]).map((i) => String(first(i, '0020000D'))).sort();
 const studies = async (queryParams: Record<string, unknown>): Promise<Item[]> => (await client.searchForStudies({ queryParams })) as Item[];
-const get = (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${TOKEN}`, ...headers } });
+const get = (path: string, headers: Record<string, string> = {}): Promise<Response> =>
+  fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${TOKEN}`, ...headers } });
 
 beforeAll(async () => {
   const dir = tempDir('precedent-qido-');
   const spec = (over: Partial<FixtureSpec>): FixtureSpec => ({ variant: 'dx8', syntax: 'ele', maxSize: 32, ...over });
   received = await buildFixtures(
     [
-      spec({ ...A, studyInstanceUID: uids.a1, seriesInstanceUID: uids.a1series, studyDate: '20240301', studyTime: '093000', accessionNumber: 'ACC-A1', extraAttributes: { ReferringPhysicianName: [{ Alphabetic: 'HOUSE^GREGORY' }] } }),
-      spec({ ...A, studyInstanceUID: uids.a1, seriesInstanceUID: uids.a1series, studyDate: '20240301', studyTime: '093000', accessionNumber: 'ACC-A1', extraAttributes: { InstanceNumber: '2' } }),
+      spec({
+        ...A,
+        studyInstanceUID: uids.a1,
+        seriesInstanceUID: uids.a1series,
+        studyDate: '20240301',
+        studyTime: '093000',
+        accessionNumber: 'ACC-A1',
+        extraAttributes: { ReferringPhysicianName: [{ Alphabetic: 'HOUSE^GREGORY' }] },
+      }),
+      spec({
+        ...A,
+        studyInstanceUID: uids.a1,
+        seriesInstanceUID: uids.a1series,
+        studyDate: '20240301',
+        studyTime: '093000',
+        accessionNumber: 'ACC-A1',
+        extraAttributes: { InstanceNumber: '2' },
+      }),
       spec({ ...A, variant: 'cr12m1', studyInstanceUID: uids.a2, studyDate: '20230115', studyTime: '141500', accessionNumber: 'ACC-A2' }),
       spec({ ...B, studyInstanceUID: uids.b1, studyDate: '20240301', studyTime: '100000', accessionNumber: 'ACC-B1' }),
     ],
     join(dir, 'received'),
   );
   // A result object of patient B's study, as the node writes them, present before the node starts.
-  [result] = (await buildFixtures([spec({ ...B, studyInstanceUID: uids.b1, modality: 'OT', studyDate: '20240301', studyTime: '100000', accessionNumber: 'ACC-B1' })], join(dir, 'result'))) as [Fixture];
+  [result] = (await buildFixtures(
+    [spec({ ...B, studyInstanceUID: uids.b1, modality: 'OT', studyDate: '20240301', studyTime: '100000', accessionNumber: 'ACC-B1' })],
+    join(dir, 'result'),
+  )) as [Fixture];
   const dataDir = tempDir('precedent-qido-data-');
   mkdirSync(join(dataDir, 'results', uids.b1), { recursive: true });
   copyFileSync(result.path, join(dataDir, 'results', uids.b1, `${result.sopInstanceUID}.dcm`));
@@ -128,7 +148,11 @@ describe('QIDO-RS series and instance searches', () => {
     const ofA = (await client.searchForInstances({ queryParams: { PatientID: A.patientID } })) as Item[];
     expect(ofA).toHaveLength(3);
     expect(ofA.every((i) => first(i, '00100020') === A.patientID)).toBe(true);
-    const second = (await client.searchForInstances({ studyInstanceUID: uids.a1, seriesInstanceUID: uids.a1series, queryParams: { InstanceNumber: '2' } })) as Item[];
+    const second = (await client.searchForInstances({
+      studyInstanceUID: uids.a1,
+      seriesInstanceUID: uids.a1series,
+      queryParams: { InstanceNumber: '2' },
+    })) as Item[];
     expect(second.map((i) => first(i, '00080018'))).toEqual([received[1]?.sopInstanceUID]);
     const bySop = (await client.searchForInstances({ studyInstanceUID: uids.b1, queryParams: { SOPInstanceUID: result.sopInstanceUID } })) as Item[];
     expect(bySop.map((i) => first(i, '0020000E'))).toEqual([result.seriesInstanceUID]);

@@ -29,7 +29,6 @@ afterEach(async () => {
   node = undefined;
 });
 
-
 async function send(n: TestNode, f: Fixture): Promise<void> {
   expect((await run('storescu', ['-aet', 'Q', '-aec', 'PRECEDENT', '127.0.0.1', String(n.port), f.path])).code).toBe(0);
 }
@@ -128,4 +127,3 @@ describe('bullmq queue', () => {
     expect(await n.node.queue.failed()).toEqual([]);
   });
 });
-

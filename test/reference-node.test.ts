@@ -53,9 +53,11 @@ afterEach(async () => {
   node = undefined;
 });
 
-
 async function sendStudy(port: number, imageIndex: number): Promise<Fixture[]> {
-  const files = await buildFixtures([{ variant: 'dx12', syntax: 'ele', imageIndex, patientID: `PREF${imageIndex}`, accessionNumber: `ACC-REF${imageIndex}` } as FixtureSpec], tempDir('precedent-reference-study-'));
+  const files = await buildFixtures(
+    [{ variant: 'dx12', syntax: 'ele', imageIndex, patientID: `PREF${imageIndex}`, accessionNumber: `ACC-REF${imageIndex}` } as FixtureSpec],
+    tempDir('precedent-reference-study-'),
+  );
   const r = await run('dcmsend', ['-aet', 'MODALITY', '-aec', 'PRECEDENT', '-nh', '127.0.0.1', String(port), ...files.map((f) => f.path)]);
   expect(r.code).toBe(0);
   return files;
@@ -72,7 +74,10 @@ async function resultSR(dataDir: string, uid: string): Promise<{ file: string; d
 }
 
 const settings = (reference: boolean, dataDir?: string) =>
-  [{ studies: { completeAfterSeconds: 0.4 }, model: { dir: model }, inference: { device: 'cpu' as const }, archive: { reference, referenceDir: subset } }, dataDir ? { dataDir } : {}] as const;
+  [
+    { studies: { completeAfterSeconds: 0.4 }, model: { dir: model }, inference: { device: 'cpu' as const }, archive: { reference, referenceDir: subset } },
+    dataDir ? { dataDir } : {},
+  ] as const;
 
 describe('reference archive at start-up', () => {
   it('is embedded without a manual import, and results name its cases as public reference cases', async () => {

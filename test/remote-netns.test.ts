@@ -40,7 +40,10 @@ function sh(cmd: string, args: string[]): void {
 /** A process inside a namespace (as `nobody` when asked), ready once it logged `readyText`. */
 function startIn(ns: string, asNobody: boolean, args: string[], readyText: string): Proc {
   const user = asNobody ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : [];
-  const child = spawn('ip', ['netns', 'exec', ns, ...user, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' } });
+  const child = spawn('ip', ['netns', 'exec', ns, ...user, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' },
+  });
   procs.push(child);
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
@@ -115,7 +118,28 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
     mkdirSync(nodeData, { mode: 0o700 });
     const redisDir = join(root, 'redis');
     mkdirSync(redisDir);
-    const redis = startIn(HOSTS.node.ns, false, ['redis-server', '--bind', HOSTS.node.ip, '--port', String(REDIS_PORT), '--dir', redisDir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction', '--protected-mode', 'no'], 'Ready to accept connections');
+    const redis = startIn(
+      HOSTS.node.ns,
+      false,
+      [
+        'redis-server',
+        '--bind',
+        HOSTS.node.ip,
+        '--port',
+        String(REDIS_PORT),
+        '--dir',
+        redisDir,
+        '--appendonly',
+        'yes',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+        '--protected-mode',
+        'no',
+      ],
+      'Ready to accept connections',
+    );
     await redis.ready;
     const redisUrl = `redis://${HOSTS.node.ip}:${REDIS_PORT}`;
     const queue = { redisUrl, prefix: ID, lockSeconds: 3, backoffSeconds: 0.2, attempts: 10 };
@@ -143,7 +167,15 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
       mkdirSync(dir, { mode: 0o700 });
       chownSync(dir, NOBODY, NOBODY);
       const config = join(root, `${name}.json`);
-      writeFileSync(config, JSON.stringify({ queue, model: { dir: model }, inference, worker: { nodeUrl: `http://${HOSTS.node.ip}:${API_PORT}`, token: WORKER_TOKEN, scratchDir: dir, fetchAttempts: 3, fetchBackoffSeconds: 0.2 } }));
+      writeFileSync(
+        config,
+        JSON.stringify({
+          queue,
+          model: { dir: model },
+          inference,
+          worker: { nodeUrl: `http://${HOSTS.node.ip}:${API_PORT}`, token: WORKER_TOKEN, scratchDir: dir, fetchAttempts: 3, fetchBackoffSeconds: 0.2 },
+        }),
+      );
       chmodSync(config, 0o644);
       return startIn(HOSTS[name].ns, true, [process.execPath, 'bin/precedent.js', 'worker', '--config', config], 'Precedent worker started');
     };
@@ -152,7 +184,9 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
     await Promise.all([w1.ready, w2.ready]);
 
     // Separate hosts indeed: a worker's user cannot read the node's data directory.
-    const peek = spawnSync('ip', ['netns', 'exec', HOSTS.w1.ns, 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'ls', nodeData], { encoding: 'utf8' });
+    const peek = spawnSync('ip', ['netns', 'exec', HOSTS.w1.ns, 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'ls', nodeData], {
+      encoding: 'utf8',
+    });
     expect(peek.status).not.toBe(0);
     expect(peek.stderr).toMatch(/Permission denied/);
 
@@ -161,7 +195,10 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
       Array.from({ length: 16 }, (_, i) => ({ variant: 'dx12', syntax: i % 2 ? 'jpegls' : 'ele', imageIndex: 900 + i, studyInstanceUID: uid }) as FixtureSpec),
       tempDir('precedent-netns-study-'),
     );
-    const sent = await run('dcmsend', ['-aet', 'NETNS', '-aec', 'PRECEDENT', '-nh', HOSTS.node.ip, String(DIMSE_PORT), ...files.map((f) => f.path)], { env: { ...process.env, TCP_NODELAY: '1' }, timeoutMs: 60_000 });
+    const sent = await run('dcmsend', ['-aet', 'NETNS', '-aec', 'PRECEDENT', '-nh', HOSTS.node.ip, String(DIMSE_PORT), ...files.map((f) => f.path)], {
+      env: { ...process.env, TCP_NODELAY: '1' },
+      timeoutMs: 60_000,
+    });
     expect(sent.code).toBe(0);
 
     // Whichever worker claims the round is killed while it fetches and embeds; the other takes over.
@@ -183,7 +220,9 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
     expect(classes.filter((c) => c.includes('Comprehensive3DSRStorage'))).toHaveLength(files.length);
     // The workers kept nothing: their scratch folders are empty of images.
     for (const name of ['w1', 'w2']) {
-      const left = readdirSync(join(root, name), { recursive: true }).map(String).filter((f) => f.endsWith('.dcm'));
+      const left = readdirSync(join(root, name), { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.dcm'));
       if (name === (victim === w1 ? 'w1' : 'w2')) continue; // a killed worker cannot clean up
       expect(left).toEqual([]);
     }

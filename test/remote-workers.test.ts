@@ -40,12 +40,17 @@ afterEach(async () => {
 
 async function study(n: number, base: number): Promise<Fixture[]> {
   const uid = `2.25.${Date.now()}${base}`;
-  const specs = Array.from({ length: n }, (_, i) => ({ variant: 'dx12', syntax: i % 2 ? 'jpegls' : 'ele', imageIndex: base + i, studyInstanceUID: uid, maxSize: 256 }) as FixtureSpec);
+  const specs = Array.from(
+    { length: n },
+    (_, i) => ({ variant: 'dx12', syntax: i % 2 ? 'jpegls' : 'ele', imageIndex: base + i, studyInstanceUID: uid, maxSize: 256 }) as FixtureSpec,
+  );
   return buildFixtures(specs, tempDir('precedent-remote-'));
 }
 
 async function send(port: number, files: Fixture[]): Promise<void> {
-  const r = await run('dcmsend', ['-aet', 'REMOTE', '-aec', 'PRECEDENT', '-nh', '127.0.0.1', String(port), ...files.map((f) => f.path)], { env: { ...process.env, TCP_NODELAY: '1' } });
+  const r = await run('dcmsend', ['-aet', 'REMOTE', '-aec', 'PRECEDENT', '-nh', '127.0.0.1', String(port), ...files.map((f) => f.path)], {
+    env: { ...process.env, TCP_NODELAY: '1' },
+  });
   expect(r.code).toBe(0);
 }
 
@@ -70,7 +75,10 @@ describe('remote analysis workers', () => {
     // Refused requests reach no route: the round is still unclaimed.
     expect(n.node.catalog.study(uidOf(a))?.state).toBe('queued');
     const auth = { authorization: `Bearer ${WORKER_TOKEN}` };
-    const manifest = (await (await fetch(`${base}${claim}`, { method: 'POST', headers: auth })).json()) as { model: { name: string; version: string }; instances: Array<{ SOPInstanceUID: string }> };
+    const manifest = (await (await fetch(`${base}${claim}`, { method: 'POST', headers: auth })).json()) as {
+      model: { name: string; version: string };
+      instances: Array<{ SOPInstanceUID: string }>;
+    };
     const card = readCard(modelDir);
     expect(manifest.model).toEqual({ name: card.name, version: card.version });
     expect(manifest.instances.map((i) => i.SOPInstanceUID).sort()).toEqual(a.map((f) => f.sopInstanceUID).sort());
@@ -86,7 +94,7 @@ describe('remote analysis workers', () => {
     expect(Buffer.from(await got.arrayBuffer()).equals(readFileSync(join(n.dataDir, stored)))).toBe(true);
   });
 
-  it('without tokens, a worker on the node\'s machine finds the loopback worker API through dataDir/worker-api.json', async () => {
+  it("without tokens, a worker on the node's machine finds the loopback worker API through dataDir/worker-api.json", async () => {
     const setup = await remoteSetup({ redisUrl: redis.url, modelDir, prefix: prefix() });
     const nodeWorkers = { inProcess: false, apiHost: '0.0.0.0', apiPort: setup.apiPort };
     node = await startTestNode({ ...setup.node, workers: nodeWorkers });
@@ -118,7 +126,9 @@ describe('remote analysis workers', () => {
     await send(node.port, files);
     const n = node;
     await waitFor(() => n.node.catalog.study(uidOf(files))?.state === 'failed', 30_000);
-    expect(n.node.catalog.study(uidOf(files))?.reason).toMatch(/^NODE_UNREACHABLE: cannot reach the node's worker API at http:\/\/127\.0\.0\.1:\d+ after 2 tries/);
+    expect(n.node.catalog.study(uidOf(files))?.reason).toMatch(
+      /^NODE_UNREACHABLE: cannot reach the node's worker API at http:\/\/127\.0\.0\.1:\d+ after 2 tries/,
+    );
     const logs = workers[0]?.logs.join('\n') ?? '';
     expect(logs).toContain('node worker API not reachable; trying again');
     expect(logs).toContain('will retry');
@@ -149,7 +159,10 @@ describe('remote analysis workers', () => {
     node = await startTestNode(setup.node);
     // Stands in for workers killed more often than BullMQ tolerates: the job fails, no result is posted.
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const stalled = new Worker(QUEUE_NAME, () => Promise.reject(new UnrecoverableError('job stalled more than allowable limit')), { connection, prefix: (setup.node.queue as { prefix: string }).prefix });
+    const stalled = new Worker(QUEUE_NAME, () => Promise.reject(new UnrecoverableError('job stalled more than allowable limit')), {
+      connection,
+      prefix: (setup.node.queue as { prefix: string }).prefix,
+    });
     const files = await study(1, 350);
     await send(node.port, files);
     const n = node;
@@ -180,7 +193,13 @@ describe('remote analysis workers', () => {
       StudyInstanceUID: uid,
       generation: 1,
       model: { name: card.name, version: card.version },
-      embeddings: before.map((e) => ({ SOPInstanceUID: e.SOPInstanceUID, version: e.version, vector: encodeFloats(e.vector.map((v) => -v)), attention: encodeAttention(e.attention), notes: [] })),
+      embeddings: before.map((e) => ({
+        SOPInstanceUID: e.SOPInstanceUID,
+        version: e.version,
+        vector: encodeFloats(e.vector.map((v) => -v)),
+        attention: encodeAttention(e.attention),
+        notes: [],
+      })),
       skipped: [],
     };
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
@@ -191,7 +210,9 @@ describe('remote analysis workers', () => {
     await results.close();
     connection.disconnect();
     const after = n.node.catalog.embeddings(uid, card.version);
-    expect(after.map((e) => [e.SOPInstanceUID, e.createdAt, Array.from(e.vector)])).toEqual(before.map((e) => [e.SOPInstanceUID, e.createdAt, Array.from(e.vector)]));
+    expect(after.map((e) => [e.SOPInstanceUID, e.createdAt, Array.from(e.vector)])).toEqual(
+      before.map((e) => [e.SOPInstanceUID, e.createdAt, Array.from(e.vector)]),
+    );
     expect(readdirSync(resultsDir).map((f) => [f, statSync(join(resultsDir, f)).mtimeMs])).toEqual(written);
     expect(n.node.catalog.study(uid)?.state).toBe('done');
     // Counted once on the node's metrics, as in-process.
@@ -213,7 +234,12 @@ describe('remote analysis workers', () => {
     await waitFor(() => n.node.catalog.study(uidOf(second))?.state === 'decoding', 30_000);
     await redis.restart();
     await waitFor(() => n.node.catalog.study(uidOf(second))?.state === 'done', 90_000);
-    expect(n.node.catalog.embeddings(uidOf(second)).map((e) => e.SOPInstanceUID).sort()).toEqual(second.map((f) => f.sopInstanceUID).sort());
+    expect(
+      n.node.catalog
+        .embeddings(uidOf(second))
+        .map((e) => e.SOPInstanceUID)
+        .sort(),
+    ).toEqual(second.map((f) => f.sopInstanceUID).sort());
     expect(await n.node.queue.failed()).toEqual([]);
   });
 
@@ -234,7 +260,12 @@ describe('remote analysis workers', () => {
     node = await startTestNode(setup.node, { dataDir });
     const second = node;
     await waitFor(() => second.node.catalog.study(uid)?.state === 'done', 90_000);
-    expect(second.node.catalog.embeddings(uid, readCard(modelDir).version).map((e) => e.SOPInstanceUID).sort()).toEqual(files.map((f) => f.sopInstanceUID).sort());
+    expect(
+      second.node.catalog
+        .embeddings(uid, readCard(modelDir).version)
+        .map((e) => e.SOPInstanceUID)
+        .sort(),
+    ).toEqual(files.map((f) => f.sopInstanceUID).sort());
     expect(readdirSync(join(dataDir, 'results', uid)).length).toBeGreaterThan(0);
     expect(worker.logs.some((l) => l.includes('result handed to the node'))).toBe(true);
   });

@@ -10,8 +10,19 @@ import { createImageDecoder, createJpegBaselineEncoder, type JpegBaselineEncoder
 import { parseHeader, triage } from '../src/ingest/index.js';
 import type { InstanceHeader } from '../src/shared/types.js';
 import {
-  buildHeatmapSC, buildSimilarCasesSC, captionLines, caseLabelLines, DISCLAIMER, HEATMAP_SERIES_DESCRIPTION, renderHeatmap, renderSimilarCases,
-  sourceFromDataset, THUMBNAILS_SERIES_DESCRIPTION, type DicomObject, type RgbImage, type SourceImage,
+  buildHeatmapSC,
+  buildSimilarCasesSC,
+  captionLines,
+  caseLabelLines,
+  DISCLAIMER,
+  HEATMAP_SERIES_DESCRIPTION,
+  renderHeatmap,
+  renderSimilarCases,
+  sourceFromDataset,
+  THUMBNAILS_SERIES_DESCRIPTION,
+  type DicomObject,
+  type RgbImage,
+  type SourceImage,
 } from '../src/report/index.js';
 import type { DecodedImage } from '../src/shared/analysis.js';
 import type { RetrievalResult } from '../src/shared/cases.js';
@@ -86,9 +97,21 @@ function expectClose(actual: RgbImage, expected: RgbImage, what: string): void {
 function expectSecondaryCapture(ds: Record<string, unknown>, page: RgbImage, src: SourceFixture, seriesDescription: string): void {
   expect(ds['SOPClassUID']).toBe('1.2.840.10008.5.1.4.1.1.7');
   expect(ds).toMatchObject({
-    SamplesPerPixel: 3, PhotometricInterpretation: 'YBR_FULL_422', PlanarConfiguration: 0, BitsAllocated: 8, BitsStored: 8, HighBit: 7, PixelRepresentation: 0,
-    Rows: page.height, Columns: page.width, ImageType: ['DERIVED', 'SECONDARY'], ConversionType: 'WSD', BurnedInAnnotation: 'YES', Modality: 'OT',
-    LossyImageCompression: '01', LossyImageCompressionMethod: 'ISO_10918_1',
+    SamplesPerPixel: 3,
+    PhotometricInterpretation: 'YBR_FULL_422',
+    PlanarConfiguration: 0,
+    BitsAllocated: 8,
+    BitsStored: 8,
+    HighBit: 7,
+    PixelRepresentation: 0,
+    Rows: page.height,
+    Columns: page.width,
+    ImageType: ['DERIVED', 'SECONDARY'],
+    ConversionType: 'WSD',
+    BurnedInAnnotation: 'YES',
+    Modality: 'OT',
+    LossyImageCompression: '01',
+    LossyImageCompressionMethod: 'ISO_10918_1',
   });
   expect(Number(ds['LossyImageCompressionRatio'])).toBeGreaterThan(3);
   expectClose(decodedFrame(ds), page, 'jpeg-js decodes the page');
@@ -98,7 +121,17 @@ function expectSecondaryCapture(ds: Record<string, unknown>, page: RgbImage, src
   expect(ds['SeriesDescription']).toBe(seriesDescription);
   expect(String(ds['SeriesDescription'])).toContain('NOT FOR DIAGNOSTIC USE');
   const source = readPart10(src.bytes).dataset;
-  for (const k of ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber']) {
+  for (const k of [
+    'PatientName',
+    'PatientID',
+    'PatientBirthDate',
+    'PatientSex',
+    'StudyDate',
+    'StudyTime',
+    'ReferringPhysicianName',
+    'StudyID',
+    'AccessionNumber',
+  ]) {
     expect({ [k]: ds[k] }).toEqual({ [k]: source[k] });
   }
   // Patient Orientation (Type 2C): the heatmap has the source's geometry; a grid of other patients has none.
@@ -106,7 +139,12 @@ function expectSecondaryCapture(ds: Record<string, unknown>, page: RgbImage, src
   const derived = ds['SourceImageSequence'] !== undefined;
   expect(ds['PatientOrientation'] ?? '').toEqual(derived ? source['PatientOrientation'] : '');
   expect(ds['ContributingEquipmentSequence']).toMatchObject([
-    { PurposeOfReferenceCodeSequence: [{ CodeValue: 'Newcode1', CodingSchemeDesignator: '99IHE', CodeMeaning: 'Processing Algorithm' }], ManufacturerModelName: MODEL.name, SoftwareVersions: MODEL.version, DeviceUID: MODEL.deviceUID },
+    {
+      PurposeOfReferenceCodeSequence: [{ CodeValue: 'Newcode1', CodingSchemeDesignator: '99IHE', CodeMeaning: 'Processing Algorithm' }],
+      ManufacturerModelName: MODEL.name,
+      SoftwareVersions: MODEL.version,
+      DeviceUID: MODEL.deviceUID,
+    },
   ]);
 }
 
@@ -219,7 +257,9 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
 
     it('is an 8-bit colour JPEG Baseline Secondary Capture in the source study, related to the source image', () => {
       expectSecondaryCapture(ds, page, src, THUMBNAILS_SERIES_DESCRIPTION);
-      expect(ds['ReferencedImageSequence']).toMatchObject([{ ReferencedSOPClassUID: src.fixture.sopClassUID, ReferencedSOPInstanceUID: src.fixture.sopInstanceUID }]);
+      expect(ds['ReferencedImageSequence']).toMatchObject([
+        { ReferencedSOPClassUID: src.fixture.sopClassUID, ReferencedSOPInstanceUID: src.fixture.sopInstanceUID },
+      ]);
     });
 
     it('labels every case with rank, cosine, full labels, age, sex and outcomes, gives the vote, and marks missing pixels', () => {
@@ -231,7 +271,12 @@ describe.each(['dx12', 'cr12m1'] as const)('Secondary Captures for a %s source',
         expect(findText(page, labels, LABEL_BLUE), `${labels}`).not.toBeNull();
         expect(findText(page, details[0] ?? '', DETAIL_GREY), `${details[0]}`).not.toBeNull();
       }
-      expect(caseLabelLines(retrieval.cases[0]!)).toEqual({ head: '#1 COS 0.934', labels: 'COVID-19', details: ['52 Y F', 'INTUBATED Y, ICU Y, SURVIVED Y'], reference: null });
+      expect(caseLabelLines(retrieval.cases[0]!)).toEqual({
+        head: '#1 COS 0.934',
+        labels: 'COVID-19',
+        details: ['52 Y F', 'INTUBATED Y, ICU Y, SURVIVED Y'],
+        reference: null,
+      });
       // No case of this retrieval is a public reference case: no tag anywhere.
       expect(findText(page, 'PUBLIC REF', REFERENCE_AMBER)).toBeNull();
       expect(findText(page, 'NO IMAGE', [200, 200, 200])).not.toBeNull();
@@ -294,7 +339,11 @@ describe('Secondary Capture limits', () => {
 
   it('writes every line of every case of a default 10-case page in full, long labels wrapped, with the match score', () => {
     const five = retrievalFor(src.source);
-    const cases = [...five.cases, ...five.cases].map((c, i) => ({ ...c, rank: i + 1, case: { ...c.case, caseKey: String(2000 + i), labels: i === 1 ? ['OTHER PNEUMONIA', 'COVID-19'] : c.case.labels } }));
+    const cases = [...five.cases, ...five.cases].map((c, i) => ({
+      ...c,
+      rank: i + 1,
+      case: { ...c.case, caseKey: String(2000 + i), labels: i === 1 ? ['OTHER PNEUMONIA', 'COVID-19'] : c.case.labels },
+    }));
     const calibration = { kind: 'percentile' as const, cosines: [0.8, 0.95], scores: [0, 1] };
     const model = { ...MODEL, similarityCalibration: calibration };
     const page = renderSimilarCases({ source: src.source, model, retrieval: { ...five, k: 10, cases } });

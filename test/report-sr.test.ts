@@ -66,7 +66,11 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
     expect(meta['MediaStorageSOPInstanceUID']).toBe(ds['SOPInstanceUID']);
     expect(meta['ImplementationClassUID']).toBe(IMPLEMENTATION_CLASS_UID);
     expect(ds['SOPClassUID']).toBe('1.2.840.10008.5.1.4.1.1.88.34');
-    expect(sr).toMatchObject({ SOPInstanceUID: ds['SOPInstanceUID'], SeriesInstanceUID: ds['SeriesInstanceUID'], StudyInstanceUID: src.fixture.studyInstanceUID });
+    expect(sr).toMatchObject({
+      SOPInstanceUID: ds['SOPInstanceUID'],
+      SeriesInstanceUID: ds['SeriesInstanceUID'],
+      StudyInstanceUID: src.fixture.studyInstanceUID,
+    });
   });
 
   it('joins the source study in a new SR series marked as unverified AI output', () => {
@@ -84,7 +88,20 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
 
   it('copies the Patient and General Study modules from the source image', () => {
     const source = readPart10(src.bytes).dataset;
-    for (const k of ['PatientName', 'PatientID', 'IssuerOfPatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber', 'StudyDescription', 'PatientAge']) {
+    for (const k of [
+      'PatientName',
+      'PatientID',
+      'IssuerOfPatientID',
+      'PatientBirthDate',
+      'PatientSex',
+      'StudyDate',
+      'StudyTime',
+      'ReferringPhysicianName',
+      'StudyID',
+      'AccessionNumber',
+      'StudyDescription',
+      'PatientAge',
+    ]) {
       expect({ [k]: ds[k] }).toEqual({ [k]: source[k] });
     }
     expect(ds['PatientID']).toBe('PRECEDENT-TEST-0001');
@@ -96,7 +113,10 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
     expect(evidence[0]).toMatchObject({
       StudyInstanceUID: src.fixture.studyInstanceUID,
       ReferencedSeriesSequence: [
-        { SeriesInstanceUID: src.fixture.seriesInstanceUID, ReferencedSOPSequence: [{ ReferencedSOPClassUID: src.fixture.sopClassUID, ReferencedSOPInstanceUID: src.fixture.sopInstanceUID }] },
+        {
+          SeriesInstanceUID: src.fixture.seriesInstanceUID,
+          ReferencedSOPSequence: [{ ReferencedSOPClassUID: src.fixture.sopClassUID, ReferencedSOPInstanceUID: src.fixture.sopInstanceUID }],
+        },
       ],
     });
   });
@@ -133,7 +153,8 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
   });
 
   /** The root's Qualitative Evaluations container (TID 1500 row 12). */
-  const evaluations = (): Item => only((ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify), code('C0034375', 'UMLS', 'Qualitative Evaluations'));
+  const evaluations = (): Item =>
+    only((ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify), code('C0034375', 'UMLS', 'Qualitative Evaluations'));
 
   it('orders the root as TID 1500 does: Image Library, Imaging Measurements, Qualitative Evaluations', () => {
     const root = (ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify);
@@ -145,11 +166,16 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
   });
 
   it('says it in short sentences first, each its own TEXT item', () => {
-    const sentences = evaluations().children.filter((i) => i.type === 'TEXT').map((i) => [i.concept, i.value]);
+    const sentences = evaluations()
+      .children.filter((i) => i.type === 'TEXT')
+      .map((i) => [i.concept, i.value]);
     expect(sentences).toEqual([
       [code('121111', 'DCM', 'Summary'), '5 most similar prior cases: 4 COVID-19, 1 normal, 1 pneumonia'],
       [code('VOTE', '99PRECEDENT', 'Neighbour vote'), 'COVID-19 80%, normal 20% (similarity-weighted vote of 5 cases)'],
-      [code('OUTCOMES', '99PRECEDENT', 'Outcomes of the similar cases'), '3 of 5 intubated; 1 of 3 went to ICU (2 unknown); 2 of 3 survived (2 unknown); 1 of 1 needed supplemental O2 (4 unknown)'],
+      [
+        code('OUTCOMES', '99PRECEDENT', 'Outcomes of the similar cases'),
+        '3 of 5 intubated; 1 of 3 went to ICU (2 unknown); 2 of 3 survived (2 unknown); 1 of 1 needed supplemental O2 (4 unknown)',
+      ],
       [code('SIM_RANGE', '99PRECEDENT', 'Similarity range'), 'Cosine similarity 0.934 to 0.842'],
       [code('121106', 'DCM', 'Comment'), `Model ${MODEL.name} ${MODEL.version}. AI OUTPUT - NOT FOR DIAGNOSTIC USE`],
     ]);
@@ -186,7 +212,15 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
   it('has an Image Library whose entry, the source image, has a concept name', () => {
     const library = only((ds['ContentSequence'] as Array<Record<string, unknown>>).map(simplify), code('111028', 'DCM', 'Image Library'));
     const group = only(library.children, code('126200', 'DCM', 'Image Library Group'));
-    expect(group.children).toEqual([{ rel: 'CONTAINS', type: 'IMAGE', concept: code('121112', 'DCM', 'Source of Measurement'), value: `${src.fixture.sopClassUID}/${src.fixture.sopInstanceUID}`, children: [] }]);
+    expect(group.children).toEqual([
+      {
+        rel: 'CONTAINS',
+        type: 'IMAGE',
+        concept: code('121112', 'DCM', 'Source of Measurement'),
+        value: `${src.fixture.sopClassUID}/${src.fixture.sopInstanceUID}`,
+        children: [],
+      },
+    ]);
   });
 
   it('outlines the analysed image in its one measurement group and gives the vote as NUMs and as coded findings', () => {
@@ -200,7 +234,10 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
     expect(isValidUid(only(vote.children, code('112040', 'DCM', 'Tracking Unique Identifier')).value)).toBe(true);
     const algorithm = only(vote.children, code('111001', 'DCM', 'Algorithm Name'));
     expect([algorithm.rel, algorithm.value, algorithm.children[0]?.concept, algorithm.children[0]?.value]).toEqual([
-      'HAS CONCEPT MOD', MODEL.name, code('111003', 'DCM', 'Algorithm Version'), MODEL.version,
+      'HAS CONCEPT MOD',
+      MODEL.name,
+      code('111003', 'DCM', 'Algorithm Version'),
+      MODEL.version,
     ]);
     const region = only(vote.children, code('111030', 'DCM', 'Image Region'));
     const { Rows: rows, Columns: cols } = src.source;
@@ -208,11 +245,21 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
     // A corner mark a tenth of the smaller side long (OHIF writes the vote beside it, over the image).
     const side = Math.round(Math.min(rows ?? 0, cols ?? 0) / 10);
     expect([region.type, region.value]).toEqual(['SCOORD', `POLYLINE 0,${side},0,0,${side},0`]);
-    expect(region.children).toEqual([{ rel: 'SELECTED FROM', type: 'IMAGE', concept: '', value: `${src.fixture.sopClassUID}/${src.fixture.sopInstanceUID}`, children: [] }]);
+    expect(region.children).toEqual([
+      { rel: 'SELECTED FROM', type: 'IMAGE', concept: '', value: `${src.fixture.sopClassUID}/${src.fixture.sopInstanceUID}`, children: [] },
+    ]);
     const shares = vote.children.filter((i) => i.type === 'NUM');
     expect(shares.map((n) => [n.concept, n.value, n.children.map((c) => [c.rel, c.concept, c.value])])).toEqual([
-      [code('V_COVID_19', '99PRECEDENT', 'COVID-19 (neighbour vote)'), `80 ${PERCENT}`, [['HAS CONCEPT MOD', code('121071', 'DCM', 'Finding'), code('840539006', 'SCT', 'COVID-19')]]],
-      [code('V_NORMAL', '99PRECEDENT', 'normal (neighbour vote)'), `20 ${PERCENT}`, [['HAS CONCEPT MOD', code('121071', 'DCM', 'Finding'), code('17621005', 'SCT', 'Normal')]]],
+      [
+        code('V_COVID_19', '99PRECEDENT', 'COVID-19 (neighbour vote)'),
+        `80 ${PERCENT}`,
+        [['HAS CONCEPT MOD', code('121071', 'DCM', 'Finding'), code('840539006', 'SCT', 'COVID-19')]],
+      ],
+      [
+        code('V_NORMAL', '99PRECEDENT', 'normal (neighbour vote)'),
+        `20 ${PERCENT}`,
+        [['HAS CONCEPT MOD', code('121071', 'DCM', 'Finding'), code('17621005', 'SCT', 'Normal')]],
+      ],
     ]);
     const findings = byConcept(vote.children, code('121071', 'DCM', 'Finding'));
     expect(findings.map((f) => [f.type, f.value, f.children.map((c) => [c.rel, c.type, c.concept, c.value])])).toEqual([
@@ -245,9 +292,17 @@ describe.each(['dx12', 'cr12m1'] as const)('Comprehensive 3D SR for a %s source'
         [code('121111', 'DCM', 'Summary'), sentences[i] ?? ''],
         [code('RANK', '99PRECEDENT', 'Similarity rank'), `${c.rank} ${code('{rank}', 'UCUM', 'rank')}`],
         [code('COSINE_SIM', '99PRECEDENT', 'Cosine similarity'), `${c.similarity} ${code('{cosine}', 'UCUM', 'cosine similarity')}`],
-        ...r.labels.map((l): [string, string] => [code('121071', 'DCM', 'Finding'), { 'COVID-19': code('840539006', 'SCT', 'COVID-19'), normal: code('17621005', 'SCT', 'Normal'), pneumonia: code('233604007', 'SCT', 'Pneumonia') }[l] ?? '?']),
+        ...r.labels.map((l): [string, string] => [
+          code('121071', 'DCM', 'Finding'),
+          { 'COVID-19': code('840539006', 'SCT', 'COVID-19'), normal: code('17621005', 'SCT', 'Normal'), pneumonia: code('233604007', 'SCT', 'Pneumonia') }[
+            l
+          ] ?? '?',
+        ]),
         ...(r.age === null ? [] : [[code('121033', 'DCM', 'Subject Age'), `${r.age} years`] as [string, string]]),
-        [code('121032', 'DCM', 'Subject Sex'), ({ F: code('F', 'DCM', 'Female'), M: code('M', 'DCM', 'Male') } as Record<string, string>)[r.sex ?? 'U'] ?? code('U', 'DCM', 'Unknown sex')],
+        [
+          code('121032', 'DCM', 'Subject Sex'),
+          ({ F: code('F', 'DCM', 'Female'), M: code('M', 'DCM', 'Male') } as Record<string, string>)[r.sex ?? 'U'] ?? code('U', 'DCM', 'Unknown sex'),
+        ],
         ...Object.entries(r.outcomes)
           .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
           .map(([k, v]): [string, string] => [outcomeCodes[k] ?? '?', v === 'Y' ? yes : no]),
@@ -333,7 +388,13 @@ describe('SR edge cases', () => {
   });
 
   it('declares UTF-8 when a copied value is not ASCII, and dcmtk reads the name back', async () => {
-    const source = sourceFromDataset({ ...src.source.patientStudy, SOPClassUID: src.source.SOPClassUID, SOPInstanceUID: src.source.SOPInstanceUID, SeriesInstanceUID: src.source.SeriesInstanceUID, PatientName: [{ Alphabetic: 'MÜLLER^JÖRG' }] });
+    const source = sourceFromDataset({
+      ...src.source.patientStudy,
+      SOPClassUID: src.source.SOPClassUID,
+      SOPInstanceUID: src.source.SOPInstanceUID,
+      SeriesInstanceUID: src.source.SeriesInstanceUID,
+      PatientName: [{ Alphabetic: 'MÜLLER^JÖRG' }],
+    });
     const sr = buildSimilarCasesSR({ source, model: MODEL, retrieval: retrievalFor(source) });
     const { dataset } = readPart10(sr.bytes);
     expect(dataset['SpecificCharacterSet']).toBe('ISO_IR 192');
@@ -356,8 +417,20 @@ describe('SR edge cases', () => {
   });
 
   it('repairs or leaves out malformed copied values instead of writing them', () => {
-    const base = { SOPClassUID: src.source.SOPClassUID, SOPInstanceUID: src.source.SOPInstanceUID, SeriesInstanceUID: src.source.SeriesInstanceUID, StudyInstanceUID: src.source.StudyInstanceUID };
-    const source = sourceFromDataset({ ...base, PatientAge: '7', StudyDate: '2020-01-31', StudyTime: '1230', PatientSex: 'female', PatientBirthDate: '19700101' });
+    const base = {
+      SOPClassUID: src.source.SOPClassUID,
+      SOPInstanceUID: src.source.SOPInstanceUID,
+      SeriesInstanceUID: src.source.SeriesInstanceUID,
+      StudyInstanceUID: src.source.StudyInstanceUID,
+    };
+    const source = sourceFromDataset({
+      ...base,
+      PatientAge: '7',
+      StudyDate: '2020-01-31',
+      StudyTime: '1230',
+      PatientSex: 'female',
+      PatientBirthDate: '19700101',
+    });
     expect(source.patientStudy).toMatchObject({ PatientAge: '007Y', StudyDate: '', StudyTime: '1230', PatientSex: '', PatientBirthDate: '19700101' });
     expect(sourceFromDataset({ ...base, PatientAge: 'about 70' }).patientStudy['PatientAge']).toBeUndefined();
     expect(sourceFromDataset({ ...base, PatientAge: '052Y' }).patientStudy['PatientAge']).toBe('052Y');

@@ -64,7 +64,10 @@ function caseOf(f: Fixture): CaseRecord | undefined {
 
 /** As `precedent labels load` stores a CSV row (src/commands/labels.ts). */
 function csv(accession: string, labels: string[]): void {
-  (node.node.archive() as Archive).cases.loadLabels([{ match: { AccessionNumber: accession }, facts: { labels, age: null, sex: null, outcomes: {}, clinical: { label_source: 'csv' } } }], Date.now());
+  (node.node.archive() as Archive).cases.loadLabels(
+    [{ match: { AccessionNumber: accession }, facts: { labels, age: null, sex: null, outcomes: {}, clinical: { label_source: 'csv' } } }],
+    Date.now(),
+  );
 }
 
 describe('report labels for archive.indexIncoming cases', () => {
@@ -72,7 +75,10 @@ describe('report labels for archive.indexIncoming cases', () => {
     const f = await study(21, 'ACC-RA-1');
     expect(caseOf(f)?.labels).toEqual([]);
     await report('ACC-RA-1', 'Small right pleural effusion.');
-    expect(caseOf(f)).toMatchObject({ labels: ['abnormal', 'effusion'], clinical: { label_source: REPORT_LABEL_SOURCE, report_status: 'final', report_source: 'hl7' } });
+    expect(caseOf(f)).toMatchObject({
+      labels: ['abnormal', 'effusion'],
+      clinical: { label_source: REPORT_LABEL_SOURCE, report_status: 'final', report_source: 'hl7' },
+    });
     await report('ACC-RA-1', 'No acute cardiopulmonary abnormality.', 'C');
     expect(caseOf(f)).toMatchObject({ labels: ['normal'], clinical: { report_status: 'corrected' } });
   });

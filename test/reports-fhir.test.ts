@@ -14,10 +14,16 @@ let fixture: Fixture;
 const acsn = (value: string) => ({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, value });
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
-async function post(body: unknown, options: { token?: string; type?: string } = {}): Promise<{ status: number; json: { issue?: Array<{ diagnostics: string }> }; location: string | null }> {
+async function post(
+  body: unknown,
+  options: { token?: string; type?: string } = {},
+): Promise<{ status: number; json: { issue?: Array<{ diagnostics: string }> }; location: string | null }> {
   const res = await fetch(`http://127.0.0.1:${node.dicomwebPort}/fhir/DiagnosticReport`, {
     method: 'POST',
-    headers: { 'content-type': options.type ?? 'application/fhir+json', ...(options.token === '' ? {} : { authorization: `Bearer ${options.token ?? TOKEN}` }) },
+    headers: {
+      'content-type': options.type ?? 'application/fhir+json',
+      ...(options.token === '' ? {} : { authorization: `Bearer ${options.token ?? TOKEN}` }),
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as { issue?: Array<{ diagnostics: string }> }, location: res.headers.get('location') };

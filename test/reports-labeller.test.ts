@@ -73,7 +73,16 @@ describe('negation and uncertainty', () => {
 describe('rules', () => {
   it('takes a rules file of its own (terms, triggers, sections)', () => {
     const custom = createLabeller(
-      parseRules(JSON.stringify({ sections: ['IMPRESSION'], negation: { pre: ['kein'], post: [] }, uncertainty: { pre: [], post: [] }, terminators: [], findings: [{ label: 'erguss', terms: ['erguss'] }] }), 'custom.json'),
+      parseRules(
+        JSON.stringify({
+          sections: ['IMPRESSION'],
+          negation: { pre: ['kein'], post: [] },
+          uncertainty: { pre: [], post: [] },
+          terminators: [],
+          findings: [{ label: 'erguss', terms: ['erguss'] }],
+        }),
+        'custom.json',
+      ),
     );
     expect(custom.label({ FINDINGS: 'erguss', IMPRESSION: 'Kein Erguss.' }).status).toBe('normal');
     expect(custom.label({ IMPRESSION: 'Erguss rechts.' }).findings).toEqual(['erguss']);

@@ -17,10 +17,33 @@ function arrived(file: string, study: string, accession: string): void {
   const objects = openObjectIndex(file);
   const uid = `${study}.1.1`;
   const o: IndexedObject = {
-    origin: 'received', version: 1, path: 'x.dcm', size: 1, TransferSyntaxUID: '1.2.840.10008.1.2.1',
-    StudyInstanceUID: study, SeriesInstanceUID: `${study}.1`, SOPInstanceUID: uid, SOPClassUID: '1.2.840.10008.5.1.4.1.1.1', Modality: 'CR',
-    PatientID: '', PatientName: '', PatientBirthDate: '', PatientSex: '', StudyDate: '', StudyTime: '', AccessionNumber: accession,
-    ReferringPhysicianName: '', StudyID: '', StudyDescription: '', SeriesDescription: '', SeriesNumber: null, InstanceNumber: null, Rows: null, Columns: null, BitsAllocated: null, NumberOfFrames: null,
+    origin: 'received',
+    version: 1,
+    path: 'x.dcm',
+    size: 1,
+    TransferSyntaxUID: '1.2.840.10008.1.2.1',
+    StudyInstanceUID: study,
+    SeriesInstanceUID: `${study}.1`,
+    SOPInstanceUID: uid,
+    SOPClassUID: '1.2.840.10008.5.1.4.1.1.1',
+    Modality: 'CR',
+    PatientID: '',
+    PatientName: '',
+    PatientBirthDate: '',
+    PatientSex: '',
+    StudyDate: '',
+    StudyTime: '',
+    AccessionNumber: accession,
+    ReferringPhysicianName: '',
+    StudyID: '',
+    StudyDescription: '',
+    SeriesDescription: '',
+    SeriesNumber: null,
+    InstanceNumber: null,
+    Rows: null,
+    Columns: null,
+    BitsAllocated: null,
+    NumberOfFrames: null,
   };
   objects.put(o);
   objects.close();
@@ -29,7 +52,15 @@ function arrived(file: string, study: string, accession: string): void {
 const labeller = createLabeller(reportRules());
 const report = (accession: string, text: string, status: NewReport['status'] = 'final'): NewReport => {
   const l = labeller.label(text);
-  return { source: 'hl7', AccessionNumber: accession, StudyInstanceUID: '', status, text, messageId: 'm', labels: { status: l.status, findings: l.findings, uncertain: l.uncertain } };
+  return {
+    source: 'hl7',
+    AccessionNumber: accession,
+    StudyInstanceUID: '',
+    status,
+    text,
+    messageId: 'm',
+    labels: { status: l.status, findings: l.findings, uncertain: l.uncertain },
+  };
 };
 
 function store(): { file: string; reports: ReportStore; dir: string } {
@@ -98,7 +129,13 @@ describe('labels from-reports', () => {
       [{ StudyInstanceUID: '1.2.3.5' }, ['abnormal', 'cardiomegaly', 'effusion']],
       [{ StudyInstanceUID: '1.2.3.6' }, ['normal']],
     ]);
-    expect(entries[0]?.facts.clinical).toEqual({ label_source: REPORT_LABEL_SOURCE, label_rules: 'default', report_status: 'final', report_source: 'hl7', uncertain_findings: 'effusion' });
+    expect(entries[0]?.facts.clinical).toEqual({
+      label_source: REPORT_LABEL_SOURCE,
+      label_rules: 'default',
+      report_status: 'final',
+      report_source: 'hl7',
+      uncertain_findings: 'effusion',
+    });
     // Other rules give other labels from the same stored text.
     const strict = labelsFromReports(dir, { ...reportRules(), uncertainAs: 'ignore' }, 'strict');
     expect(strict[0]?.facts.labels).toEqual(['abnormal', 'cardiomegaly']);

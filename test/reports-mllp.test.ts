@@ -45,7 +45,9 @@ beforeAll(async () => {
   requireTool('storescu');
   dir = tempDir('precedent-mllp-');
   fixture = await buildFixture({ variant: 'dx12', syntax: 'ele', imageIndex: 1, accessionNumber: 'ACC-MLLP-1', patientName: PATIENT }, join(dir, 'study'));
-  node = await startTestNode({ reports: { mllp: { port: 0, host: '127.0.0.1', maxMessageBytes: 1 << 20, idleTimeoutSeconds: 30, application: 'PRECEDENT', facility: 'TEST' } } });
+  node = await startTestNode({
+    reports: { mllp: { port: 0, host: '127.0.0.1', maxMessageBytes: 1 << 20, idleTimeoutSeconds: 30, application: 'PRECEDENT', facility: 'TEST' } },
+  });
 });
 
 afterAll(async () => {
@@ -69,7 +71,12 @@ describe('MLLP framing and HL7 encoding', () => {
 
 describe('ORU^R01 over MLLP (mllp_send)', () => {
   it('keeps a report for a study that has not arrived, and matches it when the study comes over DIMSE', async () => {
-    const [msa] = await send(oru({ accession: 'ACC-MLLP-1', obx: ['OBX|1|TX|^^^&GDT|1|Small right pleural effusion.~No pneumothorax.||||||F', 'OBX|2|TX|^^^&IMP|1|Right pleural effusion.||||||F'] }));
+    const [msa] = await send(
+      oru({
+        accession: 'ACC-MLLP-1',
+        obx: ['OBX|1|TX|^^^&GDT|1|Small right pleural effusion.~No pneumothorax.||||||F', 'OBX|2|TX|^^^&IMP|1|Right pleural effusion.||||||F'],
+      }),
+    );
     expect(msa?.slice(0, 3)).toEqual(['MSA', 'AA', `MSG${String(seq - 1).padStart(4, '0')}`]);
     expect(node.node.reports.waitingCount()).toBe(1);
     expect(node.node.reports.currentForStudy(fixture.studyInstanceUID)).toBeUndefined();
@@ -106,7 +113,10 @@ describe('ORU^R01 over MLLP (mllp_send)', () => {
     expect(report?.labels.findings).toEqual(['atelectasis']);
     expect(node.node.reports.currentMatched().map((r) => r.AccessionNumber)).not.toContain('ACC-LATER-2');
     expect(node.node.reports.waitingCount()).toBe(1);
-    const later = await buildFixture({ variant: 'dx12', syntax: 'ele', imageIndex: 2, accessionNumber: 'ACC-LATER-2', studyInstanceUID: newUid() }, join(dir, 'later'));
+    const later = await buildFixture(
+      { variant: 'dx12', syntax: 'ele', imageIndex: 2, accessionNumber: 'ACC-LATER-2', studyInstanceUID: newUid() },
+      join(dir, 'later'),
+    );
     expect((await run('storescu', ['-aec', node.config.dimse.aeTitle, '127.0.0.1', String(node.port), later.path])).code).toBe(0);
     expect(node.node.reports.currentForStudy(later.studyInstanceUID)?.labels.findings).toEqual(['cardiomegaly']);
   });

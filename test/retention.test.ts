@@ -22,15 +22,24 @@ afterEach(async () => {
 const fileOf = (n: TestNode, f: Fixture): string | null => n.node.catalog.instanceVersions(f.sopInstanceUID)[0]?.path ?? null;
 
 /** Three one-image studies, each received and analysed a day after the previous one. */
-async function threeDoneStudies(retention: Record<string, number>, clock: { t: number }): Promise<{ n: TestNode; studies: Fixture[]; paths: string[]; analysed: string[][] }> {
-  const studies = await buildFixtures([0, 1, 2].map((i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: 600 + i }) as FixtureSpec), tempDir());
+async function threeDoneStudies(
+  retention: Record<string, number>,
+  clock: { t: number },
+): Promise<{ n: TestNode; studies: Fixture[]; paths: string[]; analysed: string[][] }> {
+  const studies = await buildFixtures(
+    [0, 1, 2].map((i) => ({ variant: 'dx8', syntax: 'ele', imageIndex: 600 + i }) as FixtureSpec),
+    tempDir(),
+  );
   const analysed: string[][] = [];
   const paths: string[] = [];
   const started: { node?: TestNode } = {};
   const analyze: StudyAnalysis = async (job) => {
     analysed.push((started.node?.node.catalog.analyzableInstances(job.StudyInstanceUID) ?? []).map((i) => i.SOPInstanceUID));
   };
-  const n = await startTestNode({ studies: { completeAfterSeconds: 0.2, checkIntervalSeconds: 0.05 }, storage: { retention: { checkIntervalSeconds: 0.05, ...retention } } }, { analyze, now: () => clock.t });
+  const n = await startTestNode(
+    { studies: { completeAfterSeconds: 0.2, checkIntervalSeconds: 0.05 }, storage: { retention: { checkIntervalSeconds: 0.05, ...retention } } },
+    { analyze, now: () => clock.t },
+  );
   started.node = n;
   for (const f of studies) {
     expect((await run('storescu', ['-aet', 'TESTSCU', '-aec', 'PRECEDENT', '127.0.0.1', String(n.port), f.path])).code).toBe(0);
@@ -42,7 +51,6 @@ async function threeDoneStudies(retention: Record<string, number>, clock: { t: n
   }
   return { n, studies, paths, analysed };
 }
-
 
 describe('storage.retention', () => {
   it('removes the source objects of studies done more than removeSourceAfterDays ago, keeps rows and results, and a new round analyses only what is left', async () => {

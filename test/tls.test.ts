@@ -101,7 +101,10 @@ describe('C-STORE export over TLS', () => {
     await startStorescp(port, out, tlsArgs(pki.serverKey, pki.serverCert));
     const base = { name: 'pacs-tls', aeTitle: 'TLSDEST', host: 'localhost', port, callingAETitle: 'PRECEDENT', timeoutSeconds: 20 };
 
-    const outcomes = await cStoreFiles({ ...base, tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } }, fixtures.map((f) => f.path));
+    const outcomes = await cStoreFiles(
+      { ...base, tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } },
+      fixtures.map((f) => f.path),
+    );
     expect(outcomes).toEqual(fixtures.map(() => ({ ok: true })));
     const received = readdirSync(out);
     expect(received).toHaveLength(fixtures.length);
@@ -119,7 +122,15 @@ describe('C-STORE export over TLS', () => {
     const exporter = createExporter({
       outbox,
       destinations: [
-        { kind: 'dimse', name: 'pacs-tls', aeTitle: 'TLSDEST', host: 'localhost', port, forCallingAETitles: [], tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } },
+        {
+          kind: 'dimse',
+          name: 'pacs-tls',
+          aeTitle: 'TLSDEST',
+          host: 'localhost',
+          port,
+          forCallingAETitles: [],
+          tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey },
+        },
         { kind: 'dimse', name: 'pacs-plain', aeTitle: 'TLSDEST', host: 'localhost', port, forCallingAETitles: [] },
       ],
       callingAETitle: 'PRECEDENT',
@@ -174,7 +185,13 @@ function httpsStow(port: number, body: Buffer, contentType: string, cert?: { key
 describe('DICOMweb over HTTPS with mutual TLS', () => {
   it('stores with a client certificate from the CA and answers 401 without one or with a foreign one', async () => {
     node = await startTestNode({
-      dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'mtls' }, tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requireClientCert: false } },
+      dicomweb: {
+        enabled: true,
+        port: 0,
+        host: '127.0.0.1',
+        auth: { type: 'mtls' },
+        tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requireClientCert: false },
+      },
     });
     const port = node.dicomwebPort ?? 0;
     const { body, contentType } = multipartBody([{ bytes: readFileSync(fixtures[0]?.path ?? '') }]);
@@ -191,7 +208,13 @@ describe('DICOMweb over HTTPS with mutual TLS', () => {
 
   it('refuses the handshake itself with requireClientCert', async () => {
     node = await startTestNode({
-      dicomweb: { enabled: true, port: 0, host: '127.0.0.1', auth: { type: 'mtls' }, tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requireClientCert: true } },
+      dicomweb: {
+        enabled: true,
+        port: 0,
+        host: '127.0.0.1',
+        auth: { type: 'mtls' },
+        tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requireClientCert: true },
+      },
     });
     const { body, contentType } = multipartBody([{ bytes: readFileSync(fixtures[2]?.path ?? '') }]);
     await expect(httpsStow(node.dicomwebPort ?? 0, body, contentType)).rejects.toThrow();
@@ -203,6 +226,8 @@ describe('DICOMweb over HTTPS with mutual TLS', () => {
 describe('TLS configuration errors', () => {
   it('names the key whose PEM file cannot be read', async () => {
     const missing = join(pki.dir, 'nope.pem');
-    await expect(startTestNode({ dimse: { tls: { key: missing, cert: pki.serverCert, requireClientCert: false } } })).rejects.toThrow(/dimse\.tls\.key: cannot read/);
+    await expect(startTestNode({ dimse: { tls: { key: missing, cert: pki.serverCert, requireClientCert: false } } })).rejects.toThrow(
+      /dimse\.tls\.key: cannot read/,
+    );
   });
 });

@@ -40,12 +40,20 @@ describe('triage: frontal chest radiographs only', () => {
     ['hand', { BodyPartExamined: 'HAND' }, /body part HAND/],
     ['no body part', { BodyPartExamined: '' }, /body part none/],
     ['CT', { SOPClassUID: '1.2.840.10008.5.1.4.1.1.2', Modality: 'CT' }, /SOP Class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.2 /],
-    ['a Basic Text SR (read as a report instead)', { SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.11', hasPixelData: false }, /structured report: read as the study's radiology report/],
+    [
+      'a Basic Text SR (read as a report instead)',
+      { SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.11', hasPixelData: false },
+      /structured report: read as the study's radiology report/,
+    ],
     ['a Comprehensive 3D SR (our own results)', { SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.34', hasPixelData: false }, /not a radiograph/],
     ['DX for processing', { SOPClassUID: SOP_CLASS.DX_PROCESSING }, /For Processing/],
     ['no pixel data', { hasPixelData: false }, /no Pixel Data/],
     ['SC of another body part', { SOPClassUID: SOP_CLASS.SC, BodyPartExamined: 'ABDOMEN' }, /ABDOMEN/],
-    ['derived SC made on a workstation (e.g. an AI heatmap)', { SOPClassUID: SOP_CLASS.SC, ConversionType: 'WSD', ImageType: ['DERIVED', 'SECONDARY'] }, /derived Secondary Capture with Conversion Type WSD/],
+    [
+      'derived SC made on a workstation (e.g. an AI heatmap)',
+      { SOPClassUID: SOP_CLASS.SC, ConversionType: 'WSD', ImageType: ['DERIVED', 'SECONDARY'] },
+      /derived Secondary Capture with Conversion Type WSD/,
+    ],
   ])('ignores %s with a reason', (_name, change, reason) => {
     const verdict = triage({ ...cxr, ...change });
     expect(verdict.analyzable).toBe(false);

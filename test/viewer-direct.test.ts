@@ -69,7 +69,12 @@ describe("OHIF (@ohif/app 3.13.2) reading Precedent's own DICOMweb", () => {
   it('shows the radiograph, opens the SR with the vote on the image, and draws both Secondary Captures', async () => {
     const image = (await qido(`/studies/${studyUID}/series?SeriesNumber=1`))[0];
     const page = await browser.context.newPage();
-    const problems = await readStudyInOhif(page, { viewerUrl: ohif.url, studyUID, imageDescription: String(image ? (value(image, '0008103E') ?? 'CHEST') : 'CHEST'), artifacts: ARTIFACTS });
+    const problems = await readStudyInOhif(page, {
+      viewerUrl: ohif.url,
+      studyUID,
+      imageDescription: String(image ? (value(image, '0008103E') ?? 'CHEST') : 'CHEST'),
+      artifacts: ARTIFACTS,
+    });
     expect(problems).toEqual([]);
     await page.close();
   }, 300_000);
@@ -80,10 +85,13 @@ describe("OHIF (@ohif/app 3.13.2) reading Precedent's own DICOMweb", () => {
     await page.goto(`${ohif.url}/`);
     // The query OHIF makes for a patient's other studies, from the viewer's own origin.
     const search = (patientID: string) =>
-      page.evaluate(async (url) => {
-        const r = await fetch(url, { headers: { accept: 'application/dicom+json' } });
-        return r.status === 204 ? [] : ((await r.json()) as Array<Record<string, { Value?: unknown[] }>>);
-      }, `${new URL(dicomweb).pathname}/studies?00100020=${patientID}`);
+      page.evaluate(
+        async (url) => {
+          const r = await fetch(url, { headers: { accept: 'application/dicom+json' } });
+          return r.status === 204 ? [] : ((await r.json()) as Array<Record<string, { Value?: unknown[] }>>);
+        },
+        `${new URL(dicomweb).pathname}/studies?00100020=${patientID}`,
+      );
     const studies = (found: DicomJson[]) => found.map((s) => value(s, '0020000D'));
     const patients = (found: DicomJson[]) => [...new Set(found.map((s) => value(s, '00100020')))];
     const other = await search(OTHER_PATIENT);

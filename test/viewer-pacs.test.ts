@@ -45,7 +45,12 @@ afterAll(async () => {
 describe('OHIF (@ohif/app 3.13.2) reading Orthanc over DICOMweb', () => {
   it('lists the CXR and the three results, opens the SR with the vote on the image, and both Secondary Captures', async () => {
     const page = await browser.context.newPage();
-    const problems = await readStudyInOhif(page, { viewerUrl: ohif.url, studyUID, imageDescription: results.get('1')?.tags.SeriesDescription ?? 'CHEST', artifacts: ARTIFACTS });
+    const problems = await readStudyInOhif(page, {
+      viewerUrl: ohif.url,
+      studyUID,
+      imageDescription: results.get('1')?.tags.SeriesDescription ?? 'CHEST',
+      artifacts: ARTIFACTS,
+    });
     expect(problems).toEqual([]);
     await page.close();
   }, 300_000);
@@ -72,7 +77,10 @@ describe('Orthanc Explorer', () => {
     // A fresh install compares with the public reference archive only, and the SR says so for each case.
     if (SHIPPED_MODEL) expect(texts.filter((t) => /^Public reference case \(.+\), not from this hospital$/.test(t)).length).toBeGreaterThan(0);
     expect(await page.getByText(/too long/i).count()).toBe(0);
-    await page.getByText(/^\d+ most similar prior cases: /).first().scrollIntoViewIfNeeded();
+    await page
+      .getByText(/^\d+ most similar prior cases: /)
+      .first()
+      .scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, 'orthanc-explorer-sr.png') });
     expect(await pageErrors(page, problems)).toEqual([]);
     await page.close();

@@ -50,12 +50,18 @@ afterAll(async () => {
 
 describe('WADO-RS Pixel Data', () => {
   it('metadata refers to Pixel Data by BulkDataURI, and the bulk data and frame 1 are the stored pixels', async () => {
-    const [meta] = (await client.retrieveInstanceMetadata({ ...uidsOf(native) } as Parameters<typeof client.retrieveInstanceMetadata>[0])) as Array<Record<string, { vr: string; BulkDataURI?: string }>>;
+    const [meta] = (await client.retrieveInstanceMetadata({ ...uidsOf(native) } as Parameters<typeof client.retrieveInstanceMetadata>[0])) as Array<
+      Record<string, { vr: string; BulkDataURI?: string }>
+    >;
     const pixel = meta?.['7FE00010'];
     expect(pixel?.vr).toBe('OW');
-    expect(pixel?.BulkDataURI).toBe(`${base}/studies/${native.studyInstanceUID}/series/${native.seriesInstanceUID}/instances/${native.sopInstanceUID}/bulkdata/7FE00010`);
+    expect(pixel?.BulkDataURI).toBe(
+      `${base}/studies/${native.studyInstanceUID}/series/${native.seriesInstanceUID}/instances/${native.sopInstanceUID}/bulkdata/7FE00010`,
+    );
     const expected = storedPixels(native.path);
-    const [frame] = (await client.retrieveInstanceFrames({ ...uidsOf(native), frameNumbers: '1' } as Parameters<typeof client.retrieveInstanceFrames>[0])) as ArrayBuffer[];
+    const [frame] = (await client.retrieveInstanceFrames({ ...uidsOf(native), frameNumbers: '1' } as Parameters<
+      typeof client.retrieveInstanceFrames
+    >[0])) as ArrayBuffer[];
     expect(Buffer.from(frame as ArrayBuffer).equals(expected)).toBe(true);
     const [bulk] = (await client.retrieveBulkData({ BulkDataURI: pixel?.BulkDataURI ?? '' } as Parameters<typeof client.retrieveBulkData>[0])) as ArrayBuffer[];
     expect(Buffer.from(bulk as ArrayBuffer).equals(expected)).toBe(true);
@@ -73,18 +79,28 @@ describe('WADO-RS Pixel Data', () => {
     expect(((await jp2.json()) as { error: string }).error).toMatch(/stored in 1\.2\.840\.10008\.1\.2\.4\.80/);
   });
 
-  it('gives a JPEG-LS object\'s frame as the stored codestream when image/jls is accepted', async () => {
-    const [frame] = (await client.retrieveInstanceFrames({ ...uidsOf(compressed), frameNumbers: '1', mediaTypes: [{ mediaType: 'image/jls' }] } as unknown as Parameters<typeof client.retrieveInstanceFrames>[0])) as ArrayBuffer[];
+  it("gives a JPEG-LS object's frame as the stored codestream when image/jls is accepted", async () => {
+    const [frame] = (await client.retrieveInstanceFrames({
+      ...uidsOf(compressed),
+      frameNumbers: '1',
+      mediaTypes: [{ mediaType: 'image/jls' }],
+    } as unknown as Parameters<typeof client.retrieveInstanceFrames>[0])) as ArrayBuffer[];
     expect(Buffer.from(frame as ArrayBuffer).equals(storedPixels(compressed.path))).toBe(true);
-    const single = await fetch(path(compressed, 'frames/1'), { headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.80' } });
+    const single = await fetch(path(compressed, 'frames/1'), {
+      headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.80' },
+    });
     expect(single.headers.get('content-type')).toBe('application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.80');
     expect(Buffer.from(await single.arrayBuffer()).equals(storedPixels(compressed.path))).toBe(true);
   });
 
   it('decodes a JPEG-LS frame to the native samples (lossless: the same as the uncompressed copy) for octet-stream', async () => {
-    const [frame] = (await client.retrieveInstanceFrames({ ...uidsOf(compressed), frameNumbers: '1' } as Parameters<typeof client.retrieveInstanceFrames>[0])) as ArrayBuffer[];
+    const [frame] = (await client.retrieveInstanceFrames({ ...uidsOf(compressed), frameNumbers: '1' } as Parameters<
+      typeof client.retrieveInstanceFrames
+    >[0])) as ArrayBuffer[];
     expect(Buffer.from(frame as ArrayBuffer).equals(storedPixels(native.path))).toBe(true);
-    const either = await fetch(path(compressed, 'frames/1'), { headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'multipart/related; type="image/jp2", multipart/related; type="application/octet-stream"' } });
+    const either = await fetch(path(compressed, 'frames/1'), {
+      headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'multipart/related; type="image/jp2", multipart/related; type="application/octet-stream"' },
+    });
     expect(either.headers.get('content-type')).toMatch(/^multipart\/related; type="application\/octet-stream"; transfer-syntax=1\.2\.840\.10008\.1\.2\.1;/);
   });
 });

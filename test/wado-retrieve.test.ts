@@ -31,7 +31,10 @@ let base: string;
 const dir = tempDir('precedent-retrieve-');
 
 type Ds = ReturnType<typeof dcmjs.data.DicomMessage.readFile>;
-const read = (bytes: ArrayBuffer | Buffer): Ds => dcmjs.data.DicomMessage.readFile(bytes instanceof ArrayBuffer ? bytes : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer));
+const read = (bytes: ArrayBuffer | Buffer): Ds =>
+  dcmjs.data.DicomMessage.readFile(
+    bytes instanceof ArrayBuffer ? bytes : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer),
+  );
 const syntaxOf = (d: Ds): unknown => d.meta['00020010']?.Value?.[0];
 const pixelsOf = (d: Ds): Buffer => Buffer.from(d.dict['7FE00010']?.Value?.[0] as ArrayBuffer);
 const url = (f: Fixture, tail = ''): string => `${base}/studies/${f.studyInstanceUID}/series/${f.seriesInstanceUID}/instances/${f.sopInstanceUID}${tail}`;
@@ -61,7 +64,12 @@ beforeAll(async () => {
     ],
     join(dir, 'in'),
   )) as [Fixture, Fixture, Fixture, Fixture, Fixture];
-  const sc = buildHeatmapSC({ source: readSourceImage(readFileSync(native.path)), model: MODEL, image: await createImageDecoder().decodeFile(native.path), attention: attentionMap() });
+  const sc = buildHeatmapSC({
+    source: readSourceImage(readFileSync(native.path)),
+    model: MODEL,
+    image: await createImageDecoder().decodeFile(native.path),
+    attention: attentionMap(),
+  });
   heatmap = { bytes: sc.bytes, SOPInstanceUID: sc.SOPInstanceUID, SeriesInstanceUID: String(read(Buffer.from(sc.bytes)).dict['0020000E']?.Value?.[0]) };
   const dataDir = join(dir, 'data');
   mkdirSync(join(dataDir, 'results', study), { recursive: true });
@@ -88,8 +96,10 @@ describe('WADO-RS retrieve negotiation', () => {
     expect(((await series.json()) as { error: string }).error).toMatch(/single-part application\/dicom holds one object/);
   });
 
-  it('sends as stored for transfer-syntax=* and names each part\'s syntax', async () => {
-    const res = await fetch(`${base}/studies/${native.studyInstanceUID}`, { headers: { ...auth, Accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' } });
+  it("sends as stored for transfer-syntax=* and names each part's syntax", async () => {
+    const res = await fetch(`${base}/studies/${native.studyInstanceUID}`, {
+      headers: { ...auth, Accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
+    });
     const parts = splitMultipart(Buffer.from(await res.arrayBuffer()), res.headers.get('content-type') ?? '');
     expect(parts).toHaveLength(6); // five received, one result
     const jlsPart = parts.find((p) => read(p.bytes).dict['00080018']?.Value?.[0] === jls.sopInstanceUID);
@@ -120,10 +130,14 @@ describe('WADO-RS retrieve negotiation', () => {
   });
 
   it('refuses a lossy syntax the objects are not stored in (406 with the reason)', async () => {
-    const res = await fetch(url(native), { headers: { ...auth, Accept: 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.50' } });
+    const res = await fetch(url(native), {
+      headers: { ...auth, Accept: 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.50' },
+    });
     expect(res.status).toBe(406);
     expect(((await res.json()) as { error: string }).error).toMatch(/neither how these objects are stored nor one this node writes/);
-    const asStored = await fetch(url(jls), { headers: { ...auth, Accept: 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.80' } });
+    const asStored = await fetch(url(jls), {
+      headers: { ...auth, Accept: 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.80' },
+    });
     expect(asStored.status).toBe(200);
   });
 
@@ -132,7 +146,11 @@ describe('WADO-RS retrieve negotiation', () => {
     const expected = Buffer.from(new Uint16Array(Array.from(s, (v) => 4095 - v)).buffer);
     const [frame] = (await client.retrieveInstanceFrames({ ...uidsOf(multi), frameNumbers: '2' } as Opts<'retrieveInstanceFrames'>)) as ArrayBuffer[];
     expect(Buffer.from(frame as ArrayBuffer).equals(expected)).toBe(true);
-    const frames = (await client.retrieveInstanceFrames({ ...uidsOf(multi), frameNumbers: '1,3', mediaTypes: [{ mediaType: 'image/jls' }] } as unknown as Opts<'retrieveInstanceFrames'>)) as ArrayBuffer[];
+    const frames = (await client.retrieveInstanceFrames({
+      ...uidsOf(multi),
+      frameNumbers: '1,3',
+      mediaTypes: [{ mediaType: 'image/jls' }],
+    } as unknown as Opts<'retrieveInstanceFrames'>)) as ArrayBuffer[];
     expect(frames).toHaveLength(2);
     expect(frames.every((f) => Buffer.from(f).readUInt16BE(0) === 0xffd8)).toBe(true);
   });
@@ -142,9 +160,12 @@ describe('WADO-RS rendered and thumbnail', () => {
   const decoder = createImageDecoder();
   const grey = async (f: Fixture): Promise<number[]> => Array.from((await decoder.decodeFile(f.path)).pixels, (v) => Math.round(v * 255));
 
-  it('renders a MONOCHROME1 image as PNG with the analysis decoder\'s window and inversion', async () => {
+  it("renders a MONOCHROME1 image as PNG with the analysis decoder's window and inversion", async () => {
     // Single-part answers come back from the client as a one-element array.
-    const [got] = (await client.retrieveInstanceRendered({ ...uidsOf(m1), mediaTypes: [{ mediaType: 'image/png' }] } as Opts<'retrieveInstanceRendered'>)) as unknown as ArrayBuffer[];
+    const [got] = (await client.retrieveInstanceRendered({
+      ...uidsOf(m1),
+      mediaTypes: [{ mediaType: 'image/png' }],
+    } as Opts<'retrieveInstanceRendered'>)) as unknown as ArrayBuffer[];
     const png = PNG.sync.read(Buffer.from(got as ArrayBuffer));
     const expected = await grey(m1);
     expect(png.width * png.height).toBe(expected.length);
@@ -155,7 +176,10 @@ describe('WADO-RS rendered and thumbnail', () => {
   });
 
   it('keeps colour and fits the viewport, JPEG by default', async () => {
-    const [got] = (await client.retrieveInstanceRendered({ ...uidsOf(rgb), mediaTypes: [{ mediaType: 'image/png' }] } as Opts<'retrieveInstanceRendered'>)) as unknown as ArrayBuffer[];
+    const [got] = (await client.retrieveInstanceRendered({
+      ...uidsOf(rgb),
+      mediaTypes: [{ mediaType: 'image/png' }],
+    } as Opts<'retrieveInstanceRendered'>)) as unknown as ArrayBuffer[];
     const png = PNG.sync.read(Buffer.from(got as ArrayBuffer));
     const ds = read(readFileSync(rgb.path));
     const stored = pixelsOf(ds);
@@ -167,7 +191,9 @@ describe('WADO-RS rendered and thumbnail', () => {
   });
 
   it('renders a result heatmap SC in its colours, pixel for pixel', async () => {
-    const res = await fetch(`${base}/studies/${native.studyInstanceUID}/series/${heatmap.SeriesInstanceUID}/instances/${heatmap.SOPInstanceUID}/rendered`, { headers: { ...auth, Accept: 'image/png' } });
+    const res = await fetch(`${base}/studies/${native.studyInstanceUID}/series/${heatmap.SeriesInstanceUID}/instances/${heatmap.SOPInstanceUID}/rendered`, {
+      headers: { ...auth, Accept: 'image/png' },
+    });
     expect(res.status).toBe(200);
     const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
     const ds = read(Buffer.from(heatmap.bytes));
@@ -179,7 +205,11 @@ describe('WADO-RS rendered and thumbnail', () => {
   });
 
   it('answers thumbnails for an instance, a series and a study; refuses unknown parameters and media types', async () => {
-    for (const path of [url(native, '/thumbnail'), `${base}/studies/${native.studyInstanceUID}/series/${native.seriesInstanceUID}/thumbnail`, `${base}/studies/${native.studyInstanceUID}/thumbnail`]) {
+    for (const path of [
+      url(native, '/thumbnail'),
+      `${base}/studies/${native.studyInstanceUID}/series/${native.seriesInstanceUID}/thumbnail`,
+      `${base}/studies/${native.studyInstanceUID}/thumbnail`,
+    ]) {
       const res = await fetch(path, { headers: { ...auth, Accept: 'image/png' } });
       expect(res.status).toBe(200);
       const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()));

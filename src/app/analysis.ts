@@ -37,18 +37,36 @@ export interface AnalysisRuntime {
 export function createQueue(config: Config, log: Logger): JobQueue {
   const retry = { attempts: config.queue.attempts, backoffSeconds: config.queue.backoffSeconds };
   if (config.queue.redisUrl) {
-    return createBullQueue({ ...retry, redisUrl: config.queue.redisUrl, prefix: config.queue.prefix, concurrency: config.workers.concurrency, lockSeconds: config.queue.lockSeconds, log });
+    return createBullQueue({
+      ...retry,
+      redisUrl: config.queue.redisUrl,
+      prefix: config.queue.prefix,
+      concurrency: config.workers.concurrency,
+      lockSeconds: config.queue.lockSeconds,
+      log,
+    });
   }
   return createInProcessQueue({ ...retry, concurrency: config.workers.concurrency, log });
 }
 
 /** workers.inProcess off: the queue on which remote workers hand their results to this node. */
 export function remoteResults(config: Config, log: Logger): ResultsQueue {
-  return createResultsQueue({ redisUrl: config.queue.redisUrl ?? '', prefix: config.queue.prefix, lockSeconds: config.queue.lockSeconds, log: log.child({ component: 'queue' }) });
+  return createResultsQueue({
+    redisUrl: config.queue.redisUrl ?? '',
+    prefix: config.queue.prefix,
+    lockSeconds: config.queue.lockSeconds,
+    log: log.child({ component: 'queue' }),
+  });
 }
 
 /** The worker API (remote/worker-api.ts): for remote workers with workers.token, for same-host ones without. */
-async function startWorkerApi(config: Config, log: Logger, catalog: Catalog, files: FileStore, model: { name: string; version: string }): Promise<WorkerApi | undefined> {
+async function startWorkerApi(
+  config: Config,
+  log: Logger,
+  catalog: Catalog,
+  files: FileStore,
+  model: { name: string; version: string },
+): Promise<WorkerApi | undefined> {
   const apiLog = log.child({ component: 'worker-api' });
   if (!config.workers.token) {
     // No token configured: same-host workers only. Loopback, a free port and a token made now, told to
@@ -57,10 +75,21 @@ async function startWorkerApi(config: Config, log: Logger, catalog: Catalog, fil
     const api = createWorkerApi({ host: '127.0.0.1', port: 0, token, catalog, absolute: (p) => files.absolute(p), model: () => model, log: apiLog });
     const port = await api.listen();
     writeLocalEndpoint(files.dataDir, { nodeUrl: `http://127.0.0.1:${port}`, token });
-    apiLog.warn({ port }, 'workers.token is unset: the worker API listens on loopback only, for `precedent worker`s on this machine; set workers.token (PRECEDENT_WORKERS__TOKEN) for workers on other machines');
+    apiLog.warn(
+      { port },
+      'workers.token is unset: the worker API listens on loopback only, for `precedent worker`s on this machine; set workers.token (PRECEDENT_WORKERS__TOKEN) for workers on other machines',
+    );
     return api;
   }
-  const api = createWorkerApi({ host: config.workers.apiHost, port: config.workers.apiPort, token: config.workers.token, catalog, absolute: (p) => files.absolute(p), model: () => model, log: apiLog });
+  const api = createWorkerApi({
+    host: config.workers.apiHost,
+    port: config.workers.apiPort,
+    token: config.workers.token,
+    catalog,
+    absolute: (p) => files.absolute(p),
+    model: () => model,
+    log: apiLog,
+  });
   const port = await api.listen();
   apiLog.info({ host: config.workers.apiHost, port }, 'worker API listening for remote workers');
   return api;
@@ -116,13 +145,23 @@ export async function startAnalysis(
   let model: { name: string; version: string } | undefined;
   if (!analyze) {
     // Loaded only when a model is used: a node without one never pays for ONNX Runtime and codecs.
-    const [{ createDecoderPool, rememberDecoded }, { createEmbedder }, { createResultRenderer }] = await Promise.all([import('../decode/index.js'), import('../embed/index.js'), import('../render/index.js')]);
+    const [{ createDecoderPool, rememberDecoded }, { createEmbedder }, { createResultRenderer }] = await Promise.all([
+      import('../decode/index.js'),
+      import('../embed/index.js'),
+      import('../render/index.js'),
+    ]);
     const embedder = await createEmbedder(embedderOptions(config, log));
     deps.metrics?.observeEmbedder(() => embedder.stages);
     const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });
     // What the analysis decodes is kept for the heatmap of the same job (up to RECENT_IMAGE_BYTES).
     const recent = rememberDecoded(decoder, RECENT_IMAGE_BYTES);
-    const embedded = createStudyAnalysis({ catalog: deps.catalog, decoder: recent.decoder, embedder, resolvePath: (p) => deps.files.absolute(p), now: deps.now });
+    const embedded = createStudyAnalysis({
+      catalog: deps.catalog,
+      decoder: recent.decoder,
+      embedder,
+      resolvePath: (p) => deps.files.absolute(p),
+      now: deps.now,
+    });
     // After embedding: archive studies become cases, clinical ones get their similar cases (archive/archive.ts).
     const { card } = embedder;
     archive = openArchive({
@@ -180,7 +219,16 @@ export async function startAnalysis(
     if (deps.remoteResults) {
       const remote = deps.remoteResults;
       const api = await startWorkerApi(config, log, deps.catalog, deps.files, model);
-      remote.consume(createResultApplier({ catalog: deps.catalog, model, afterEmbedding, log: log.child({ component: 'results' }), ...(deps.metrics ? { metrics: deps.metrics } : {}), now: deps.now }));
+      remote.consume(
+        createResultApplier({
+          catalog: deps.catalog,
+          model,
+          afterEmbedding,
+          log: log.child({ component: 'results' }),
+          ...(deps.metrics ? { metrics: deps.metrics } : {}),
+          now: deps.now,
+        }),
+      );
       const resultsLog = log.child({ component: 'results' });
       const sweep = (): void =>
         void deps.queue

@@ -49,7 +49,11 @@ function uids(e: StoredEmbedding, card: ModelCard) {
   const seed = [e.SOPInstanceUID, String(e.version), card.name, card.version];
   const of = <T>(make: (kind: RenderedObject['kind']) => T) => Object.fromEntries(KINDS.map((k) => [k, make(k)])) as Record<RenderedObject['kind'], T>;
   return {
-    series: of((k) => (k === 'sr' ? hashUid('precedent-sr-series', e.StudyInstanceUID, card.name, card.version) : hashUid('precedent-sc-series', k, e.StudyInstanceUID, card.name, card.version))),
+    series: of((k) =>
+      k === 'sr'
+        ? hashUid('precedent-sr-series', e.StudyInstanceUID, card.name, card.version)
+        : hashUid('precedent-sc-series', k, e.StudyInstanceUID, card.name, card.version),
+    ),
     sop: of((k) => hashUid('precedent-result', k, ...seed)),
   };
 }
@@ -57,11 +61,19 @@ function uids(e: StoredEmbedding, card: ModelCard) {
 export function createResults(deps: ResultsDeps) {
   const { catalog, files, card } = deps;
   // The calibration travels with the identity: the SR and the page show its match score.
-  const model = { name: card.name, version: card.version, deviceUID: card.deviceUID, ...(card.similarityCalibration ? { similarityCalibration: card.similarityCalibration } : {}) };
+  const model = {
+    name: card.name,
+    version: card.version,
+    deviceUID: card.deviceUID,
+    ...(card.similarityCalibration ? { similarityCalibration: card.similarityCalibration } : {}),
+  };
   const producer = { softwareVersion: IMPLEMENTATION_VERSION_NAME };
 
   const latestPath = (SOPInstanceUID: string): string | undefined => {
-    const v = catalog.instanceVersions(SOPInstanceUID).filter((i) => i.path).at(-1);
+    const v = catalog
+      .instanceVersions(SOPInstanceUID)
+      .filter((i) => i.path)
+      .at(-1);
     return v?.path ? files.absolute(v.path) : undefined;
   };
 

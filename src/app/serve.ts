@@ -24,7 +24,16 @@ import { allowedHostsLockout } from '../config/hosts.js';
 import { createRunningMonitor } from '../monitor/index.js';
 import type { ReportStore, StoredReport } from '../shared/reports.js';
 import type { CaseStore } from '../shared/case-store.js';
-import { createLabeller, createMllpServer, createReportIntake, DEFAULT_RULES_FILE, matchReportsOnIngest, registerFhirRoutes, reportCaseLabels, reportRules } from '../reports/index.js';
+import {
+  createLabeller,
+  createMllpServer,
+  createReportIntake,
+  DEFAULT_RULES_FILE,
+  matchReportsOnIngest,
+  registerFhirRoutes,
+  reportCaseLabels,
+  reportRules,
+} from '../reports/index.js';
 import { runService } from './run-service.js';
 
 export interface NodeOptions {
@@ -107,10 +116,24 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     now,
   });
   // The node's calls against the radiologists' reports (monitor/), on the stored retrieval results.
-  const monitor = createRunningMonitor({ reports, retrievals: (study) => caseStore.retrievals(study), config: config.monitor, registry: metrics.registry, log: log.child({ component: 'monitor' }), now });
+  const monitor = createRunningMonitor({
+    reports,
+    retrievals: (study) => caseStore.retrievals(study),
+    config: config.monitor,
+    registry: metrics.registry,
+    log: log.child({ component: 'monitor' }),
+    now,
+  });
   // What QIDO-RS searches and WADO-RS serves: every stored object (catalog.ts and results.ts fill it).
   const objects = openObjectIndex(catalogFile(dataDir));
-  const surfaces = createSurfaces(config, log, { metrics, ingest, catalog, files, queue, objects, analysis: () => analysis,
+  const surfaces = createSurfaces(config, log, {
+    metrics,
+    ingest,
+    catalog,
+    files,
+    queue,
+    objects,
+    analysis: () => analysis,
     dicomwebRoutes: (app) => registerFhirRoutes(app, { intake, log: reportLog }),
     extraChecks: [{ name: 'reports', run: () => monitor.check() }],
   });
@@ -123,7 +146,8 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
     reports,
     async start() {
       const lockout = allowedHostsLockout(config.dimse.host, config.dimse.allowedHosts);
-      if (lockout) log.warn({ allowedHosts: config.dimse.allowedHosts, why: lockout }, 'dimse.allowedHosts lets no peer in: every association will be rejected');
+      if (lockout)
+        log.warn({ allowedHosts: config.dimse.allowedHosts, why: lockout }, 'dimse.allowedHosts lets no peer in: every association will be rejected');
       const opsPort = await surfaces.startOps();
       const swept = files.sweepTemp();
       if (swept > 0) log.warn({ swept }, 'removed partial transfers left by a previous run (none was acknowledged)');
@@ -153,11 +177,15 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       monitor.start();
       if (destinations.length === 0 && !config.dicomweb.enabled) {
         // The defaults: results are nowhere but on disk, and a first user would otherwise not find them.
-        log.warn({ results: join(dataDir, 'results') }, `no export destination and DICOMweb off: results are written as DICOM files under ${join(dataDir, 'results')} only`);
+        log.warn(
+          { results: join(dataDir, 'results') },
+          `no export destination and DICOMweb off: results are written as DICOM files under ${join(dataDir, 'results')} only`,
+        );
       }
       retention.start();
       // After the listeners: C-STOREs are accepted while the reference cases are embedded.
-      if (analysis?.importer) referenceImport = importReferenceArchive(config, dataDir, analysis.importer, log.child({ component: 'reference' }), stopping.signal);
+      if (analysis?.importer)
+        referenceImport = importReferenceArchive(config, dataDir, analysis.importer, log.child({ component: 'reference' }), stopping.signal);
       log.info({ dataDir, dimsePort, instances: catalog.instanceCount() }, 'Precedent node started');
       return { dimsePort, requeued, dicomwebPort, opsPort, mllpPort };
     },
@@ -207,9 +235,13 @@ function startRetention(config: Config, files: FileStore, catalogFile: string, l
   let timer: NodeJS.Timeout | undefined;
   const pass = (): void => {
     try {
-      for (const run of retention.pass(now(), policy)) log.info({ ...run, keptBytes: retention.keptBytes() }, 'retention removed source objects of done studies');
+      for (const run of retention.pass(now(), policy))
+        log.info({ ...run, keptBytes: retention.keptBytes() }, 'retention removed source objects of done studies');
       if (policy.maxSourceBytes > 0 && retention.keptBytes() > policy.maxSourceBytes) {
-        log.warn({ keptBytes: retention.keptBytes(), maxSourceBytes: policy.maxSourceBytes }, 'source objects exceed storage.retention.maxSourceBytes: the rest belongs to studies not done yet');
+        log.warn(
+          { keptBytes: retention.keptBytes(), maxSourceBytes: policy.maxSourceBytes },
+          'source objects exceed storage.retention.maxSourceBytes: the rest belongs to studies not done yet',
+        );
       }
     } catch (err) {
       log.error({ err: describeError(err) }, 'retention pass failed; tried again at the next interval');

@@ -43,7 +43,8 @@ export interface Surfaces {
 export function modelState(config: Config, analysis: { describe(): string } | undefined): CheckResult {
   if (analysis) return { ok: true, detail: `loaded: ${analysis.describe()}` };
   // With remote workers too: the node applies their results with its model's card and index.
-  if (!config.workers.inProcess) return { ok: true, detail: `absent: no model.onnx in model.dir (${config.model.dir}); results of remote workers wait until it is installed` };
+  if (!config.workers.inProcess)
+    return { ok: true, detail: `absent: no model.onnx in model.dir (${config.model.dir}); results of remote workers wait until it is installed` };
   return { ok: true, detail: `absent: no model.onnx in model.dir (${config.model.dir}); complete studies wait in the queue` };
 }
 
@@ -58,7 +59,9 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
   let ops: OpsServer | undefined;
   // WADO-RS frames, transcoding and pictures on their own decoding threads (workers.imageThreads),
   // started by the first request that needs one.
-  const pixels: PixelPool | undefined = config.dicomweb.enabled ? createPixelPool({ threads: config.workers.imageThreads, log: log.child({ component: 'wado-pixels' }) }) : undefined;
+  const pixels: PixelPool | undefined = config.dicomweb.enabled
+    ? createPixelPool({ threads: config.workers.imageThreads, log: log.child({ component: 'wado-pixels' }) })
+    : undefined;
   const dicomweb: DicomwebServer | undefined = config.dicomweb.enabled
     ? createDicomwebServer({
         config: config.dicomweb,
@@ -124,7 +127,11 @@ export function createSurfaces(config: Config, log: Logger, deps: SurfaceDeps): 
 }
 
 /** `precedent worker`'s operations API (ops.workerPort): health, readiness, metrics; no catalog, no disk. */
-export function createWorkerSurfaces(config: Config, log: Logger, deps: Pick<SurfaceDeps, 'metrics' | 'queue' | 'analysis'>): Pick<Surfaces, 'stop'> & { start(): Promise<number | undefined> } {
+export function createWorkerSurfaces(
+  config: Config,
+  log: Logger,
+  deps: Pick<SurfaceDeps, 'metrics' | 'queue' | 'analysis'>,
+): Pick<Surfaces, 'stop'> & { start(): Promise<number | undefined> } {
   const port = config.ops.workerPort;
   deps.metrics.setSources({ queueDepth: () => deps.queue.depth() });
   const ops =

@@ -28,7 +28,11 @@ function required(config: Config): { redisUrl: string; endpoint: () => WorkerEnd
   const { redisUrl } = config.queue;
   const { nodeUrl, token } = config.worker;
   if (!redisUrl) throw new PrecedentError('CONFIG_INVALID', 'precedent worker needs queue.redisUrl (the in-process queue lives inside `precedent serve`)');
-  if (Boolean(nodeUrl) !== Boolean(token)) throw new PrecedentError('CONFIG_INVALID', 'precedent worker needs both worker.nodeUrl and worker.token (the node\'s worker API and its workers.token), or neither on the node\'s own machine');
+  if (Boolean(nodeUrl) !== Boolean(token))
+    throw new PrecedentError(
+      'CONFIG_INVALID',
+      "precedent worker needs both worker.nodeUrl and worker.token (the node's worker API and its workers.token), or neither on the node's own machine",
+    );
   if (!modelPresent(config)) throw new PrecedentError('MODEL_INVALID', `no model.onnx in model.dir (${resolve(config.model.dir)})`);
   if (nodeUrl && token) return { redisUrl, endpoint: () => ({ nodeUrl, token }), where: nodeUrl };
   // Neither set: a worker beside the node, reaching its loopback worker API (remote/local-endpoint.ts).
@@ -55,7 +59,12 @@ export function buildWorker(config: Config, log: Logger): PrecedentWorker {
       const embedder = await createEmbedder(embedderOptions(config, log));
       metrics.observeEmbedder(() => embedder.stages);
       const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });
-      const node = createNodeClient({ endpoint, attempts: config.worker.fetchAttempts, backoffSeconds: config.worker.fetchBackoffSeconds, log: log.child({ component: 'node-client' }) });
+      const node = createNodeClient({
+        endpoint,
+        attempts: config.worker.fetchAttempts,
+        backoffSeconds: config.worker.fetchBackoffSeconds,
+        log: log.child({ component: 'node-client' }),
+      });
       const decode = async (bytes: Buffer) => {
         const path = join(scratch, `${randomUUID()}.dcm`);
         writeFileSync(path, bytes, { mode: 0o600 });

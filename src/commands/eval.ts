@@ -85,7 +85,13 @@ async function embedAll(items: readonly EvalItem[], imagesDir: string, embedders
   const failed: Embedded['failed'] = [];
   const bar = new cliProgress.SingleBar(
     // On a non-TTY stderr (CI, a log file) a plain line every 5 s instead of a redrawn bar.
-    { format: 'embedding |{bar}| {value}/{total} images | {duration_formatted} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000 },
+    {
+      format: 'embedding |{bar}| {value}/{total} images | {duration_formatted} | ETA {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(items.length, 0);
@@ -155,7 +161,13 @@ function disambiguate(infos: ModelInfo[]): ModelInfo[] {
 }
 
 /** --save-embeddings: the --model's vectors by CSV row (raw pixels and baselines are not written). */
-async function saveEmbeddings(file: string, opts: EvalOptions, set: EvalSet, vectors: ReadonlyArray<Float32Array | undefined>, info: ModelInfo): Promise<string[]> {
+async function saveEmbeddings(
+  file: string,
+  opts: EvalOptions,
+  set: EvalSet,
+  vectors: ReadonlyArray<Float32Array | undefined>,
+  info: ModelInfo,
+): Promise<string[]> {
   const byRow = new Map<number, Float32Array>();
   const notEmbedded: Array<{ row: number; reason: string }> = set.leftOut.map((l) => ({ ...l }));
   set.items.forEach((item, i) => {
@@ -164,7 +176,14 @@ async function saveEmbeddings(file: string, opts: EvalOptions, set: EvalSet, vec
     else byRow.set(item.row, v);
   });
   notEmbedded.sort((a, b) => a.row - b.row);
-  const meta = { labels: opts.labels, model: { name: info.name, dir: info.dir }, rows: set.rows, dimension: info.embeddingDimension, embedded: [...byRow.keys()], notEmbedded };
+  const meta = {
+    labels: opts.labels,
+    model: { name: info.name, dir: info.dir },
+    rows: set.rows,
+    dimension: info.embeddingDimension,
+    embedded: [...byRow.keys()],
+    notEmbedded,
+  };
   return writeEmbeddings(file, byRow, meta);
 }
 
@@ -177,13 +196,22 @@ async function runEval(opts: EvalOptions): Promise<void> {
   const threads = opts.threads === undefined ? undefined : integer(opts.threads, '--threads', 1);
   if (!['cpu', 'cuda', 'auto'].includes(opts.device)) throw new UsageError(`--device is cpu, cuda or auto (got ${opts.device})`);
   const split = splitSelection(opts);
-  const set = readEvalSet({ labelsFile: opts.labels, ...(opts.labelMap ? { labelMapFile: opts.labelMap } : {}), ...(split ? { split } : {}), adultsOnly: opts.adultsOnly === true });
+  const set = readEvalSet({
+    labelsFile: opts.labels,
+    ...(opts.labelMap ? { labelMapFile: opts.labelMap } : {}),
+    ...(split ? { split } : {}),
+    adultsOnly: opts.adultsOnly === true,
+  });
   if (set.adultsOnly !== null) {
     const a = set.adultsOnly;
-    process.stderr.write(`--adults-only: left out ${a.underAge} rows under 18 and ${a.pediatricWithoutAge} pediatric rows without an age; kept ${a.adultWithoutAge} adult-collection rows without an age${a.ageColumn ? '' : ' (the CSV has no age column)'}\n`);
+    process.stderr.write(
+      `--adults-only: left out ${a.underAge} rows under 18 and ${a.pediatricWithoutAge} pediatric rows without an age; kept ${a.adultWithoutAge} adult-collection rows without an age${a.ageColumn ? '' : ' (the CSV has no age column)'}\n`,
+    );
   }
   const dirs = [opts.model, ...opts.baseline];
-  process.stderr.write(`precedent eval: ${set.items.length} images (${set.items.filter((i) => i.query).length} queries), ${dirs.length} model(s) + raw-pixel baseline\n`);
+  process.stderr.write(
+    `precedent eval: ${set.items.length} images (${set.items.filter((i) => i.query).length} queries), ${dirs.length} model(s) + raw-pixel baseline\n`,
+  );
 
   const log = createLogger('warn', process.stderr);
   const embedders: WorkerEmbedder[] = [];
@@ -191,7 +219,17 @@ async function runEval(opts: EvalOptions): Promise<void> {
   const started = Date.now();
   try {
     for (const dir of dirs) {
-      embedders.push(await createEmbedder({ modelDir: dir, device: opts.device as 'cpu' | 'cuda' | 'auto', batchSize, workers, ...(threads ? { threads } : {}), log, fallbackLevel: 'debug' }));
+      embedders.push(
+        await createEmbedder({
+          modelDir: dir,
+          device: opts.device as 'cpu' | 'cuda' | 'auto',
+          batchSize,
+          workers,
+          ...(threads ? { threads } : {}),
+          log,
+          fallbackLevel: 'debug',
+        }),
+      );
     }
     embedded = await embedAll(set.items, opts.images, embedders, batchSize * workers * 2);
   } finally {
@@ -199,11 +237,17 @@ async function runEval(opts: EvalOptions): Promise<void> {
   }
   const failedAt = new Set(embedded.failed.map((f) => f.index));
   const keep = set.items.map((_, i) => i).filter((i) => !failedAt.has(i));
-  process.stderr.write(`embedded ${keep.length} of ${set.items.length} images in ${((Date.now() - started) / 1000).toFixed(1)} s${failedAt.size > 0 ? ` (${failedAt.size} failed: listed in eval.json)` : ''}\n`);
+  process.stderr.write(
+    `embedded ${keep.length} of ${set.items.length} images in ${((Date.now() - started) / 1000).toFixed(1)} s${failedAt.size > 0 ? ` (${failedAt.size} failed: listed in eval.json)` : ''}\n`,
+  );
   for (const f of embedded.failed.slice(0, 5)) process.stderr.write(`  ${set.items[f.index]?.imagePath}: ${f.error}\n`);
   if (!keep.some((i) => set.items[i]?.query)) throw new Error('no query image could be decoded and embedded');
 
-  const infos = disambiguate([modelInfo('model', opts.model, embedders[0]!), RAW_PIXEL_INFO, ...opts.baseline.map((dir, b) => modelInfo(`baseline-${b + 1}`, dir, embedders[b + 1]!))]);
+  const infos = disambiguate([
+    modelInfo('model', opts.model, embedders[0]!),
+    RAW_PIXEL_INFO,
+    ...opts.baseline.map((dir, b) => modelInfo(`baseline-${b + 1}`, dir, embedders[b + 1]!)),
+  ]);
   // embedded.vectors: [raw, model, baseline-1, ...]; infos: [model, raw, baseline-1, ...].
   const order = [1, 0, ...opts.baseline.map((_, b) => b + 2)];
   const { report, neighbours } = buildReport({
@@ -223,14 +267,21 @@ async function runEval(opts: EvalOptions): Promise<void> {
   const written = await writeReport(opts.out, report, neighbours);
   const saved = opts.saveEmbeddings === undefined ? [] : await saveEmbeddings(opts.saveEmbeddings, opts, set, embedded.vectors[1]!, infos[0]!);
   const extra = saved.length > 0 ? `; embeddings of ${infos[0]!.name}: ${saved.join(' and ')}` : '';
-  process.stdout.write(`${consoleSummary(report)}\n\nwrote ${written.length} files to ${opts.out}: eval.json, eval.md, neighbours.json, ${written.length - 3} SVG figures${extra}\n`);
+  process.stdout.write(
+    `${consoleSummary(report)}\n\nwrote ${written.length} files to ${opts.out}: eval.json, eval.md, neighbours.json, ${written.length - 3} SVG figures${extra}\n`,
+  );
 }
 
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('evaluate retrieval models on labelled radiographs: P@k, mAP@10, k-NN vote diagnosis, 95% patient-group bootstrap intervals, raw-pixel baseline')
-    .requiredOption('--labels <csv>', 'labels CSV: image_path (relative to --images, or absolute), patient_group (or patient_id), label; optional dataset, label_group, age')
+    .description(
+      'evaluate retrieval models on labelled radiographs: P@k, mAP@10, k-NN vote diagnosis, 95% patient-group bootstrap intervals, raw-pixel baseline',
+    )
+    .requiredOption(
+      '--labels <csv>',
+      'labels CSV: image_path (relative to --images, or absolute), patient_group (or patient_id), label; optional dataset, label_group, age',
+    )
     .requiredOption('--images <dir>', 'folder the image_path column is relative to (DICOM, PNG or JPEG files)')
     .option('--model <dir>', 'model folder (model.onnx + model.json)', './models/default')
     .option('--baseline <dirs...>', 'other model folders to evaluate side by side', [])
@@ -240,7 +291,10 @@ export function registerEvalCommand(program: Command): void {
     .option('--gallery-subset <names>', 'split value(s) of the searchable gallery (default: the same as --subset)')
     .option('--label-map <json>', 'JSON object mapping "label" or "label/label_group" to a class (null: leave out)')
     .option('--adults-only', 'leave out rows whose age column reads under 18 (without an age: rows of the pediatric collection)')
-    .option('--save-embeddings <file>', "write the model's embeddings as N x D float32 little-endian in labels CSV row order (NaN rows: not embedded), and FILE.json")
+    .option(
+      '--save-embeddings <file>',
+      "write the model's embeddings as N x D float32 little-endian in labels CSV row order (NaN rows: not embedded), and FILE.json",
+    )
     .option('-k, --k <n>', 'neighbours in the k-NN vote', '10')
     .option('--bootstrap <n>', 'bootstrap resamples of patient groups (0: no intervals)', '1000')
     .option('--seed <n>', 'seed of the bootstrap', '1')

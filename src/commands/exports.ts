@@ -10,7 +10,11 @@ export function exportsTable(items: readonly ExportItem[]): string {
   const header = ['ID', 'STATE', 'DESTINATION', 'ATTEMPTS', 'STUDY INSTANCE UID', 'SOP INSTANCE UID', 'LAST ERROR'];
   const rows = items.map((i) => [String(i.id), i.state, i.destination, String(i.attempts), i.StudyInstanceUID, i.SOPInstanceUID, i.lastError ?? '']);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]?.length ?? 0)));
-  const line = (cells: string[]): string => cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [header, ...rows].map(line).join('\n');
 }
 

@@ -32,12 +32,21 @@ export function registerImportCommand(program: Command): void {
   program
     .command('import')
     .description('index a labelled archive (PNG/JPEG with a labels CSV, or DICOM files) as similar cases; resumable and idempotent')
-    .option('--images <dir>', 'folder of PNG/JPEG radiographs; needs --labels (each row\'s image_path is found relative to the CSV\'s folder, else relative to this folder) or --unlabelled (every PNG/JPEG under it)')
+    .option(
+      '--images <dir>',
+      "folder of PNG/JPEG radiographs; needs --labels (each row's image_path is found relative to the CSV's folder, else relative to this folder) or --unlabelled (every PNG/JPEG under it)",
+    )
     .option('--dicom <dir>', 'folder of DICOM files (searched recursively)')
-    .option('--labels <csv>', 'labels and clinical data (columns as ../shared/data/cxr/labels.csv; for --dicom keyed by SOPInstanceUID, StudyInstanceUID or AccessionNumber)')
+    .option(
+      '--labels <csv>',
+      'labels and clinical data (columns as ../shared/data/cxr/labels.csv; for --dicom keyed by SOPInstanceUID, StudyInstanceUID or AccessionNumber)',
+    )
     .option('--unlabelled', 'with --images: import every PNG/JPEG in the folder as a case without labels (labels can follow with `precedent labels load`)')
-    .option('--issuer <issuer>', 'IssuerOfPatientID of the CSV\'s patient IDs (--images), so that they match the same patients\' DICOM', '')
-    .option('--ae <aeTitle>', 'AE title of the archive (PACS) that holds these studies: stored with each case and shown in the report, so a viewer can retrieve a similar case')
+    .option('--issuer <issuer>', "IssuerOfPatientID of the CSV's patient IDs (--images), so that they match the same patients' DICOM", '')
+    .option(
+      '--ae <aeTitle>',
+      'AE title of the archive (PACS) that holds these studies: stored with each case and shown in the report, so a viewer can retrieve a similar case',
+    )
     .option('--model <dir>', 'model folder (default: model.dir of the configuration)')
     .option('--batch <n>', 'images per embedding batch', '16')
     .option('--json', 'print the summary as JSON')
@@ -48,7 +57,8 @@ export function registerImportCommand(program: Command): void {
         if (Boolean(opts.images) === Boolean(opts.dicom)) throw new UsageError('give exactly one of --images DIR or --dicom DIR');
         if (opts.labels !== undefined && opts.unlabelled) throw new UsageError('give --labels CSV or --unlabelled, not both');
         // Without a CSV every picture in the folder becomes an unlabelled case: say so explicitly.
-        if (opts.images && opts.labels === undefined && !opts.unlabelled) throw new UsageError('--images needs --labels CSV, or --unlabelled to import every PNG/JPEG in the folder without labels');
+        if (opts.images && opts.labels === undefined && !opts.unlabelled)
+          throw new UsageError('--images needs --labels CSV, or --unlabelled to import every PNG/JPEG in the folder without labels');
         const batch = positiveInt(opts.batch, '--batch');
         if (opts.ae !== undefined) {
           const ae = aeTitle.safeParse(opts.ae);

@@ -1,7 +1,17 @@
 // `precedent labels score-openi <tgz>`: the report labeller measured against the Open-i MeSH indexing,
 // abnormal-vs-normal and per finding, with bootstrap intervals over reports (docs/reports.md).
 import { clusterBootstrap, type Interval } from '../eval/index.js';
-import { confusion, createLabeller, MESH_FOR_FINDING, METRICS, readOpenIReports, reportRules, scoreReports, type MetricName, type ReportRules } from '../reports/index.js';
+import {
+  confusion,
+  createLabeller,
+  MESH_FOR_FINDING,
+  METRICS,
+  readOpenIReports,
+  reportRules,
+  scoreReports,
+  type MetricName,
+  type ReportRules,
+} from '../reports/index.js';
 
 export interface ScoreRow {
   name: string;
@@ -25,7 +35,10 @@ export function scoreOpenI(tgz: string, rules: ReportRules, options: { resamples
   const groups = scored.map((s) => s.id);
   const tasks: Array<[string, Array<{ reference: boolean; predicted: boolean }>]> = [
     ['abnormal', scored],
-    ...Object.keys(MESH_FOR_FINDING).map((label): [string, Array<{ reference: boolean; predicted: boolean }>] => [label, scored.map((s) => s.findings[label]!)]),
+    ...Object.keys(MESH_FOR_FINDING).map((label): [string, Array<{ reference: boolean; predicted: boolean }>] => [
+      label,
+      scored.map((s) => s.findings[label]!),
+    ]),
   ];
   const names = Object.keys(METRICS) as MetricName[];
   const rows = tasks.map(([name, pairs]) => {
@@ -42,7 +55,8 @@ export function scoreOpenI(tgz: string, rules: ReportRules, options: { resamples
   return { reports: scored.length, notIndexed, rows };
 }
 
-const fmt = (v: number | undefined, i: Interval | null): string => (v === undefined ? 'n/a' : `${v.toFixed(3)}${i ? ` [${i.lo.toFixed(3)}, ${i.hi.toFixed(3)}]` : ''}`);
+const fmt = (v: number | undefined, i: Interval | null): string =>
+  v === undefined ? 'n/a' : `${v.toFixed(3)}${i ? ` [${i.lo.toFixed(3)}, ${i.hi.toFixed(3)}]` : ''}`;
 
 export function scoreTable(score: OpenIScore): string {
   const lines = [
@@ -50,7 +64,10 @@ export function scoreTable(score: OpenIScore): string {
     '',
     '| label | reference + | reference - | sensitivity | specificity | PPV | F1 |',
     '|---|---:|---:|---|---|---|---|',
-    ...score.rows.map((r) => `| ${r.name} | ${r.positives} | ${r.negatives} | ${(['sensitivity', 'specificity', 'ppv', 'f1'] as const).map((m) => fmt(r.values[m], r.intervals[m])).join(' | ')} |`),
+    ...score.rows.map(
+      (r) =>
+        `| ${r.name} | ${r.positives} | ${r.negatives} | ${(['sensitivity', 'specificity', 'ppv', 'f1'] as const).map((m) => fmt(r.values[m], r.intervals[m])).join(' | ')} |`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

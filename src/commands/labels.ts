@@ -20,13 +20,15 @@ export function registerLabelsCommands(program: Command): void {
     .action((csv: string, opts: { config?: string }) =>
       runCommand(async () => {
         const { rows } = readLabelsCsv(csv);
-        const entries: StudyLabels[] = rows.map((r) => {
-          // The most specific key wins: an image, then a study, then an accession.
-          if (r.SOPInstanceUID) return { match: { SOPInstanceUID: r.SOPInstanceUID }, facts: r.facts };
-          if (r.StudyInstanceUID) return { match: { StudyInstanceUID: r.StudyInstanceUID }, facts: r.facts };
-          if (r.AccessionNumber) return { match: { AccessionNumber: r.AccessionNumber }, facts: r.facts };
-          throw new PrecedentError('INPUT_INVALID', `${csv} line ${r.line}: needs AccessionNumber, StudyInstanceUID or SOPInstanceUID`);
-        }).map((e) => ({ ...e, facts: { ...e.facts, clinical: { ...e.facts.clinical, label_source: 'csv' } } }));
+        const entries: StudyLabels[] = rows
+          .map((r) => {
+            // The most specific key wins: an image, then a study, then an accession.
+            if (r.SOPInstanceUID) return { match: { SOPInstanceUID: r.SOPInstanceUID }, facts: r.facts };
+            if (r.StudyInstanceUID) return { match: { StudyInstanceUID: r.StudyInstanceUID }, facts: r.facts };
+            if (r.AccessionNumber) return { match: { AccessionNumber: r.AccessionNumber }, facts: r.facts };
+            throw new PrecedentError('INPUT_INVALID', `${csv} line ${r.line}: needs AccessionNumber, StudyInstanceUID or SOPInstanceUID`);
+          })
+          .map((e) => ({ ...e, facts: { ...e.facts, clinical: { ...e.facts.clinical, label_source: 'csv' } } }));
         const ctx = openCaseContext(opts);
         try {
           const result = ctx.cases.loadLabels(entries, Date.now());
@@ -38,7 +40,9 @@ export function registerLabelsCommands(program: Command): void {
     );
   labels
     .command('from-reports')
-    .description('label archive studies from their stored reports (HL7, FHIR, DICOM SR) with the report rules; provenance: clinical.label_source = report-rules')
+    .description(
+      'label archive studies from their stored reports (HL7, FHIR, DICOM SR) with the report rules; provenance: clinical.label_source = report-rules',
+    )
     .option('-c, --config <file>', 'configuration file (reports.rulesFile chooses the rules)')
     .action((opts: { config?: string }) =>
       runCommand(async () => {
@@ -48,7 +52,9 @@ export function registerLabelsCommands(program: Command): void {
           const entries = labelsFromReports(ctx.dataDir, reportRules(file), file === DEFAULT_RULES_FILE ? 'default' : file);
           const result = ctx.cases.loadLabels(entries, Date.now());
           const abnormal = entries.filter((e) => e.facts.labels.includes('abnormal')).length;
-          process.stdout.write(`${entries.length} reported studies (${abnormal} abnormal, ${entries.length - abnormal} normal): ${result.casesUpdated} case(s) updated, ${result.pending} wait for their cases\n`);
+          process.stdout.write(
+            `${entries.length} reported studies (${abnormal} abnormal, ${entries.length - abnormal} normal): ${result.casesUpdated} case(s) updated, ${result.pending} wait for their cases\n`,
+          );
         } finally {
           ctx.close();
         }
@@ -64,7 +70,8 @@ export function registerLabelsCommands(program: Command): void {
     .option('--seed <n>', 'bootstrap seed', '1')
     .action((tgz: string, opts: { rules?: string; uncertain?: string; resamples: string; seed: string }) =>
       runCommand(async () => {
-        if (opts.uncertain !== undefined && opts.uncertain !== 'positive' && opts.uncertain !== 'ignore') throw new UsageError('--uncertain must be positive or ignore');
+        if (opts.uncertain !== undefined && opts.uncertain !== 'positive' && opts.uncertain !== 'ignore')
+          throw new UsageError('--uncertain must be positive or ignore');
         process.stdout.write(runScoreOpenI(tgz, { ...opts, resamples: positiveInt(opts.resamples, '--resamples'), seed: positiveInt(opts.seed, '--seed') }));
       }),
     );

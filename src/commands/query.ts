@@ -27,7 +27,9 @@ function table(file: string, r: RetrievalResult): string {
   ];
   for (const s of r.cases) {
     const c = s.case;
-    const outcomes = Object.entries(c.outcomes).map(([k, v]) => `${k}=${v}`).join(' ');
+    const outcomes = Object.entries(c.outcomes)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     lines.push(
       `${String(s.rank).padStart(4)}  ${s.similarity.toFixed(4).padStart(10)}  ${(c.labels.join('|') || '-').padEnd(20).slice(0, 20)}  ${String(c.age ?? '-').padStart(3)}  ${(c.sex ?? '-').padEnd(3)}  ${(outcomes || '-').padEnd(28).slice(0, 28)}  ${c.StudyInstanceUID}${c.retrieveAETitle ? ` (${c.retrieveAETitle})` : ''}`,
     );
@@ -42,7 +44,7 @@ export function registerQueryCommand(program: Command): void {
     .argument('<file>', 'DICOM Part 10, PNG or JPEG file')
     .option('--json', 'JSON (the RetrievalResult) instead of a table')
     .option('-k, --k <n>', 'number of similar cases (default index.k)')
-    .option('--patient <id>', 'PNG/JPEG only: the patient ID, so that the patient\'s own cases are excluded')
+    .option('--patient <id>', "PNG/JPEG only: the patient ID, so that the patient's own cases are excluded")
     .option('--issuer <issuer>', 'issuer of --patient', '')
     .option('--model <dir>', 'model folder (default: model.dir of the configuration)')
     .option('-v, --verbose', 'log details to stderr')
@@ -58,7 +60,11 @@ export function registerQueryCommand(program: Command): void {
           if (await isRasterFile(path)) {
             image = await decodeRasterFile(path);
             // A stand-alone picture has no study: its UIDs are derived from its path.
-            ids = { SOPInstanceUID: derivedUid('precedent-query', 'sop', path), StudyInstanceUID: derivedUid('precedent-query', 'study', path), patientKey: opts.patient ? ctx.archive.patientKey(opts.patient, opts.issuer) : '' };
+            ids = {
+              SOPInstanceUID: derivedUid('precedent-query', 'sop', path),
+              StudyInstanceUID: derivedUid('precedent-query', 'study', path),
+              patientKey: opts.patient ? ctx.archive.patientKey(opts.patient, opts.issuer) : '',
+            };
           } else {
             const a = ctx.archive.attributes(readFileSync(path));
             if (!a.triage.analyzable) throw new PrecedentError('INPUT_INVALID', `${file} is not an image we analyse: ${a.triage.reason}`);
@@ -67,7 +73,11 @@ export function registerQueryCommand(program: Command): void {
           }
           const [embedding] = await ctx.embedder.embed([image]);
           if (!embedding) throw new PrecedentError('INFERENCE_FAILED', 'no embedding returned');
-          const [result] = await ctx.archive.retriever.retrieve([{ SOPInstanceUID: ids.SOPInstanceUID, StudyInstanceUID: ids.StudyInstanceUID, vector: embedding.vector }], ids.patientKey, k);
+          const [result] = await ctx.archive.retriever.retrieve(
+            [{ SOPInstanceUID: ids.SOPInstanceUID, StudyInstanceUID: ids.StudyInstanceUID, vector: embedding.vector }],
+            ids.patientKey,
+            k,
+          );
           if (!result) throw new PrecedentError('INDEX_FAILED', 'no result returned');
           process.stdout.write(opts.json ? `${JSON.stringify({ file: path, ...result }, null, 2)}\n` : table(file, result));
         } finally {

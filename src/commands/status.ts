@@ -24,14 +24,20 @@ function studyText(s: StudyStatus): string {
     `Study ${s.StudyInstanceUID}`,
     `  state:       ${s.state ?? 'not queued (no analysable instance)'}${s.reason ? ` (${s.reason})` : ''}${s.generation !== null ? `, round ${s.generation}` : ''}`,
     `  received:    ${s.instances.received} object(s) in ${s.instances.series} series: ${s.instances.accepted} accepted, ${s.instances.ignored} ignored`,
-    `  senders:     ${Object.entries(s.instances.byCallingAETitle).map(([ae, n]) => `${ae} ${n}`).join(', ') || '-'}`,
+    `  senders:     ${
+      Object.entries(s.instances.byCallingAETitle)
+        .map(([ae, n]) => `${ae} ${n}`)
+        .join(', ') || '-'
+    }`,
   ];
   for (const i of s.ignored) lines.push(`  ignored:     ${i.count} × ${i.reason}`);
   if (s.sourceRemoved > 0) lines.push(`  retention:   the files of ${s.sourceRemoved} accepted object(s) removed (rows, embeddings and results kept)`);
   lines.push(`  embeddings:  ${s.embeddings}`);
   lines.push(`  exports:     ${exportsLine(s.exports)}`);
   for (const d of s.exports.destinations) {
-    lines.push(`    ${d.destination}: pending ${d.byState.pending}, sent ${d.byState.sent}, failed ${d.byState.failed}${d.lastError ? `; last error: ${d.lastError}` : ''}`);
+    lines.push(
+      `    ${d.destination}: pending ${d.byState.pending}, sent ${d.byState.sent}, failed ${d.byState.failed}${d.lastError ? `; last error: ${d.lastError}` : ''}`,
+    );
   }
   if (s.firstReceivedAt) lines.push(`  first/last:  ${s.firstReceivedAt} / ${s.lastReceivedAt ?? ''}; updated ${s.updatedAt ?? ''}`);
   return `${lines.join('\n')}\n`;
@@ -40,7 +46,9 @@ function studyText(s: StudyStatus): string {
 function summaryText(n: NodeStatus): string {
   const lines = [
     `Instances:  ${n.instances.received} received, ${n.instances.accepted} accepted, ${n.instances.ignored} ignored`,
-    `Studies:    ${Object.entries(n.studies).map(([state, count]) => `${state} ${count}`).join(', ')}`,
+    `Studies:    ${Object.entries(n.studies)
+      .map(([state, count]) => `${state} ${count}`)
+      .join(', ')}`,
     `Embeddings: ${n.embeddings}`,
     `Exports:    ${exportsLine(n.exports)}`,
     `Retention:  ${retentionLine(n.retention)}`,
@@ -48,7 +56,8 @@ function summaryText(n: NodeStatus): string {
   for (const r of n.retention.recent) lines.push(`  ${r.at}  ${r.trigger.padEnd(3)}  ${r.files} file(s) of ${r.studies} study(ies), ${mb(r.bytes)}`);
   if (n.recentStudies.length > 0) {
     lines.push('Recent studies:');
-    for (const s of n.recentStudies) lines.push(`  ${s.updatedAt}  ${s.state.padEnd(9)} ${String(s.instanceCount).padStart(4)}  ${s.StudyInstanceUID}${s.reason ? `  (${s.reason})` : ''}`);
+    for (const s of n.recentStudies)
+      lines.push(`  ${s.updatedAt}  ${s.state.padEnd(9)} ${String(s.instanceCount).padStart(4)}  ${s.StudyInstanceUID}${s.reason ? `  (${s.reason})` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

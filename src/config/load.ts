@@ -90,7 +90,9 @@ export function readConfigFile(file: string): Tree {
   try {
     parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
-    throw new PrecedentError('CONFIG_INVALID', `config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${syntaxProblem(cause, text)}`, { cause });
+    throw new PrecedentError('CONFIG_INVALID', `config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${syntaxProblem(cause, text)}`, {
+      cause,
+    });
   }
   if (parsed === null || parsed === undefined) return {};
   if (!isTree(parsed)) throw new PrecedentError('CONFIG_INVALID', `config file ${file}: top level must be a mapping`);

@@ -66,7 +66,11 @@ export const dicomwebSchema = z
     /** HTTPS: key, cert, ca, requireClientCert. Unset: plain HTTP. */
     tls: tlsServerSchema.optional(),
     /** Largest STOW-RS request body in bytes; larger requests get 413. */
-    maxRequestBytes: z.number().int().positive().default(4 * 1024 * 1024 * 1024),
+    maxRequestBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024 * 1024),
     /** Calling AE title recorded for objects received by STOW-RS (metrics, export routing, File Meta) unless the token names one. */
     sourceAETitle: aeTitle.default('STOW'),
     /** Public base URL used in RetrieveURL values, e.g. https://precedent.example.org/dicomweb. Unset: the local address and port each request arrived on (never the request's Host header, which any client can set). */
@@ -77,7 +81,10 @@ export const dicomwebSchema = z
     minUploadBytesPerSecond: z.number().int().min(1).default(1024),
   })
   .strict()
-  .refine((d) => !d.enabled || d.auth !== undefined, { path: ['auth'], message: 'required when dicomweb.enabled: choose {type: bearer, tokens: [...]}, {type: mtls} or, explicitly, {type: none}' })
+  .refine((d) => !d.enabled || d.auth !== undefined, {
+    path: ['auth'],
+    message: 'required when dicomweb.enabled: choose {type: bearer, tokens: [...]}, {type: mtls} or, explicitly, {type: none}',
+  })
   .refine((d) => d.auth?.type !== 'mtls' || d.tls?.ca !== undefined, { path: ['tls', 'ca'], message: 'auth type mtls needs dicomweb.tls with ca' });
 
 export const opsSchema = z

@@ -65,7 +65,8 @@ export function schemaComments(dir = sourceDir()): Map<string, string> {
     if (fromZ && method === 'object' && a0 && ts.isObjectLiteralExpression(a0)) {
       const props = new Map<string, { comment: string | undefined; value: ts.Expression }>();
       for (const p of a0.properties) {
-        if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) props.set(p.name.text, { comment: jsDoc(p, text), value: p.initializer });
+        if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)))
+          props.set(p.name.text, { comment: jsDoc(p, text), value: p.initializer });
         else if (ts.isShorthandPropertyAssignment(p)) props.set(p.name.text, { comment: jsDoc(p, text), value: p.name });
       }
       textOf.set(a0, text);
@@ -216,7 +217,11 @@ function formatDefault(u: ReturnType<typeof unwrap>): string {
 }
 
 export function envName(path: string[]): string {
-  const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toUpperCase();
+  const snake = (s: string): string =>
+    s
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+      .toUpperCase();
   return `PRECEDENT_${path.map(snake).join('__')}`;
 }
 
@@ -246,7 +251,8 @@ function rows(t: ZodLike, path: string[], inArray: boolean, comments: Map<string
     return;
   }
   // Lists of mappings and unions of mappings: document the keys of each mapping.
-  const elements = u.inner.def.type === 'array' && u.inner.def.element ? [u.inner.def.element] : u.inner.def.type === 'union' ? (u.inner.def.options ?? []) : [];
+  const elements =
+    u.inner.def.type === 'array' && u.inner.def.element ? [u.inner.def.element] : u.inner.def.type === 'union' ? (u.inner.def.options ?? []) : [];
   const members = elements.flatMap((e) => {
     const inner = unwrap(e).inner;
     return inner.def.type === 'union' ? (inner.def.options ?? []) : [e];

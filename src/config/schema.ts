@@ -28,8 +28,16 @@ export const dimseSchema = z
 export const storageSchema = z
   .object({
     dataDir: z.string().min(1).default('./var'),
-    minFreeBytes: z.number().int().nonnegative().default(1024 * 1024 * 1024),
-    maxInstanceBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024),
+    minFreeBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1024 * 1024 * 1024),
+    maxInstanceBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(2 * 1024 * 1024 * 1024),
     keepIgnored: z.boolean().default(false),
     retention: z
       .object({
@@ -56,7 +64,10 @@ export const studiesSchema = z
 export const queueSchema = z
   .object({
     /** Unset: the in-process queue (single machine). Set: BullMQ on this Redis. */
-    redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
     prefix: z.string().min(1).default('precedent'),
     attempts: z.number().int().min(1).max(100).default(5),
     backoffSeconds: seconds.default(5),
@@ -159,7 +170,11 @@ export const exportSchema = z
     maxBackoffSeconds: seconds.default(600),
     timeoutSeconds: seconds.default(30),
     /** STOW-RS destinations get the due objects in requests of at most this many bytes (an object larger than it goes alone). */
-    stowBatchMaxBytes: z.number().int().positive().default(8 * 1024 * 1024),
+    stowBatchMaxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024),
     checkIntervalSeconds: seconds.default(2),
   })
   .strict();
@@ -218,7 +233,12 @@ export const reportsSchema = z
         port: z.number().int().min(0).max(65535),
         host: z.string().default('0.0.0.0'),
         /** A framed message larger than this closes the connection. */
-        maxMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        maxMessageBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
         idleTimeoutSeconds: seconds.default(300),
         /** MSH-3 and MSH-4 of the acknowledgements. */
         application: z.string().min(1).default('PRECEDENT'),

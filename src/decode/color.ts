@@ -23,8 +23,7 @@ export function toLuminance(bytes: Uint8Array, pixels: number, layout: ColourLay
   const out = sharedFloats(pixels);
   const p = layout.photometric;
   const planar = layout.planarConfiguration === 1;
-  const at = (pixel: number, sample: number): number =>
-    readSample(bytes, planar ? sample * pixels + pixel : pixel * 3 + sample, wide) / max;
+  const at = (pixel: number, sample: number): number => readSample(bytes, planar ? sample * pixels + pixel : pixel * 3 + sample, wide) / max;
   if (p === 'RGB' || p === 'YBR_ICT' || p === 'YBR_RCT') {
     // ICT/RCT only exist inside JPEG 2000, whose decoder hands back RGB.
     for (let i = 0; i < pixels; i++) out[i] = 0.299 * at(i, 0) + 0.587 * at(i, 1) + 0.114 * at(i, 2);

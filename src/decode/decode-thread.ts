@@ -11,6 +11,7 @@ const decoder = createImageDecoder();
 await serveThreadRequests<string | PixelJob, DecodedImage | PixelJobResult>(async (request): Promise<Answer<DecodedImage | PixelJobResult>> => {
   if (typeof request === 'string') return { value: await decoder.decodeFile(request) };
   const value = await handlePixelJob(request);
-  const buffers: TransferListItem[] = value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : value.ok ? value.frames.map((f) => f.buffer as ArrayBuffer) : [];
+  const buffers: TransferListItem[] =
+    value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : value.ok ? value.frames.map((f) => f.buffer as ArrayBuffer) : [];
   return { value, transfer: buffers };
 }, initCodecs);

@@ -49,7 +49,11 @@ export function parse(bytes: Buffer): Parsed {
 }
 
 /** A frame's (0-based `index`) raw little-endian samples plus the layout they are in after decompression. */
-export async function frameSamples(p: Parsed, attrs: ImageAttributes, index = 0): Promise<{ bytes: Uint8Array; photometric: string; planarConfiguration: 0 | 1; clamp?: boolean }> {
+export async function frameSamples(
+  p: Parsed,
+  attrs: ImageAttributes,
+  index = 0,
+): Promise<{ bytes: Uint8Array; photometric: string; planarConfiguration: 0 | 1; clamp?: boolean }> {
   const buffers = pixelDataBuffers(p.dataset['PixelData']);
   if (NATIVE_SYNTAXES.has(p.transferSyntaxUID)) {
     const bytes = nativeFrame(buffers, frameByteLength(nativeSamplesPerFrame(attrs), attrs.format.bitsAllocated), index);

@@ -37,7 +37,10 @@ function concat(parts: Uint8Array[]): Uint8Array {
 export function nativeFrame(buffers: Uint8Array[], frameBytes: number, index = 0): Uint8Array {
   const all = concat(buffers);
   if (all.byteLength < frameBytes * (index + 1)) {
-    throw new PrecedentError('DECODE_FAILED', `Pixel Data holds ${all.byteLength} bytes, ${index === 0 ? 'one frame needs' : `frame ${index + 1} ends at`} ${frameBytes * (index + 1)} (truncated?)`);
+    throw new PrecedentError(
+      'DECODE_FAILED',
+      `Pixel Data holds ${all.byteLength} bytes, ${index === 0 ? 'one frame needs' : `frame ${index + 1} ends at`} ${frameBytes * (index + 1)} (truncated?)`,
+    );
   }
   return all.subarray(frameBytes * index, frameBytes * (index + 1));
 }

@@ -9,10 +9,7 @@ import { blackOutPadding, invertMonochrome1, paddingMask, type PaddingSpec } fro
 import { asSigned16, firstCode, firstItem, firstNumber, numbers, type NaturalDataset } from './values.js';
 import { applyVoi, minMax, type VoiLutFunction, type VoiTransform } from './voi.js';
 
-export type VoiChoice =
-  | { kind: 'window'; center: number; width: number; fn: VoiLutFunction }
-  | { kind: 'lut'; lut: Lut }
-  | { kind: 'minmax' };
+export type VoiChoice = { kind: 'window'; center: number; width: number; fn: VoiLutFunction } | { kind: 'lut'; lut: Lut } | { kind: 'minmax' };
 
 export interface GrayscaleSpec {
   modality: ModalityTransform;

@@ -38,7 +38,13 @@ export async function createJpegBaselineEncoder(): Promise<JpegBaselineEncoder> 
       photometricInterpretation: 'RGB',
       decodedBuffer: image.data,
     });
-    const encoded = NativeCodecs.encodeJpeg(context, { lossy: true, quality: JPEG_QUALITY, sampleFactor: SAMPLE_FACTOR_422, predictor: 0, pointTransform: 0 }).getEncodedBuffer();
+    const encoded = NativeCodecs.encodeJpeg(context, {
+      lossy: true,
+      quality: JPEG_QUALITY,
+      sampleFactor: SAMPLE_FACTOR_422,
+      predictor: 0,
+      pointTransform: 0,
+    }).getEncodedBuffer();
     if (!encoded || encoded.byteLength === 0) throw new PrecedentError('ENCODE_FAILED', 'the JPEG encoder returned nothing');
     return encoded;
   };

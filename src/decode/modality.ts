@@ -1,9 +1,7 @@
 // Modality LUT (PS3.3 C.11.1): stored values -> modality values (e.g. log exposure units).
 import { lookupLut, type Lut } from './lut.js';
 
-export type ModalityTransform =
-  | { kind: 'rescale'; slope: number; intercept: number }
-  | { kind: 'lut'; lut: Lut };
+export type ModalityTransform = { kind: 'rescale'; slope: number; intercept: number } | { kind: 'lut'; lut: Lut };
 
 export const IDENTITY_MODALITY: ModalityTransform = { kind: 'rescale', slope: 1, intercept: 0 };
 

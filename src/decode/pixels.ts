@@ -86,6 +86,8 @@ export async function transcodeFile(path: string, target: string): Promise<Uint8
     return new Uint8Array(transcoder.getDicomPart10());
   } catch (cause) {
     discardInstance();
-    throw new PrecedentError('DECODE_FAILED', `the object could not be encoded in ${target}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new PrecedentError('DECODE_FAILED', `the object could not be encoded in ${target}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
 }

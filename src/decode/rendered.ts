@@ -56,7 +56,14 @@ export async function renderFile(request: RenderRequest): Promise<Uint8Array> {
       whole && (photometric === 'RGB' || photometric === 'YBR_FULL' || photometric === 'YBR_ICT' || photometric === 'YBR_RCT')
         ? rgbPlanes(frame.bytes, pixels, photometric, frame.planarConfiguration === 1, attrs.format.bitsAllocated, attrs.format.bitsStored)
         : // Native 4:2:2 and partial-range YBR: shown as their luminance.
-          [toLuminance(frame.bytes, pixels, { photometric, planarConfiguration: frame.planarConfiguration, bitsAllocated: attrs.format.bitsAllocated, bitsStored: attrs.format.bitsStored })];
+          [
+            toLuminance(frame.bytes, pixels, {
+              photometric,
+              planarConfiguration: frame.planarConfiguration,
+              bitsAllocated: attrs.format.bitsAllocated,
+              bitsStored: attrs.format.bitsStored,
+            }),
+          ];
   } else {
     const unpack = frame.clamp ? clampedCodecSamples : unpackSamples; // JPEG 2000 overshoot, as the analysis decoder
     planes = [renderGrayscale(unpack(frame.bytes, pixels, attrs.format), readGrayscaleSpec(p.dataset, attrs)).pixels];

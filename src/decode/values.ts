@@ -44,9 +44,7 @@ export function requiredInteger(ds: NaturalDataset, keyword: string): number {
 export function firstItem(ds: NaturalDataset, keyword: string): NaturalDataset | undefined {
   const raw = ds[keyword];
   const item = Array.isArray(raw) ? (raw as unknown[])[0] : raw;
-  return item !== null && typeof item === 'object' && !ArrayBuffer.isView(item) && !(item instanceof ArrayBuffer)
-    ? (item as NaturalDataset)
-    : undefined;
+  return item !== null && typeof item === 'object' && !ArrayBuffer.isView(item) && !(item instanceof ArrayBuffer) ? (item as NaturalDataset) : undefined;
 }
 
 /** Reinterprets a 16-bit value read as unsigned (US) as signed (SS): 0xFFFF -> -1. */

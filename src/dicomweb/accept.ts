@@ -70,7 +70,11 @@ export type FrameChoice = { as: 'stored' | 'native'; partType: string; transferS
 export function chooseFrames(accept: string | undefined, stored: string, frameCount: number): FrameChoice {
   const compressed = !NATIVE_SYNTAXES.has(stored);
   const native = { as: 'native' as const, partType: 'application/octet-stream', transferSyntaxUID: EXPLICIT_VR_LE };
-  const asStored = { as: 'stored' as const, partType: compressed ? imageTypeOf(stored) : 'application/octet-stream', transferSyntaxUID: compressed ? stored : EXPLICIT_VR_LE };
+  const asStored = {
+    as: 'stored' as const,
+    partType: compressed ? imageTypeOf(stored) : 'application/octet-stream',
+    transferSyntaxUID: compressed ? stored : EXPLICIT_VR_LE,
+  };
   for (const entry of acceptEntries(accept)) {
     const { part, multipart, syntax } = unwrap(entry, 'application/octet-stream');
     if (!multipart && frameCount > 1 && part !== '*/*') continue;

@@ -30,7 +30,9 @@ export function createAuthenticator(config: DicomwebConfig): (request: IncomingM
     case 'bearer': {
       // Compared as SHA-256 digests with timingSafeEqual: equal lengths, no early exit.
       const tokens = auth.tokens.map((t, i) =>
-        typeof t === 'string' ? { hash: digest(t), aeTitle: config.sourceAETitle, who: `token#${i + 1}`, sources: undefined } : { hash: digest(t.token), aeTitle: t.aeTitle, who: `token#${i + 1}`, sources: t.sources },
+        typeof t === 'string'
+          ? { hash: digest(t), aeTitle: config.sourceAETitle, who: `token#${i + 1}`, sources: undefined }
+          : { hash: digest(t.token), aeTitle: t.aeTitle, who: `token#${i + 1}`, sources: t.sources },
       );
       const challenge = 'Bearer realm="precedent"';
       return (request) => {
@@ -42,7 +44,9 @@ export function createAuthenticator(config: DicomwebConfig): (request: IncomingM
         let found: (typeof tokens)[number] | undefined;
         for (const t of tokens) if (timingSafeEqual(t.hash, offered)) found = t;
         if (!found) return { ok: false, why: 'invalid token', challenge: `${challenge}, error="invalid_token"` };
-        return found.sources ? { ok: true, callingAETitle: found.aeTitle, who: found.who, sources: found.sources } : { ok: true, callingAETitle: found.aeTitle, who: found.who };
+        return found.sources
+          ? { ok: true, callingAETitle: found.aeTitle, who: found.who, sources: found.sources }
+          : { ok: true, callingAETitle: found.aeTitle, who: found.who };
       };
     }
   }

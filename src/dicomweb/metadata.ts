@@ -10,7 +10,10 @@ const MAX_INLINE_BINARY = 4096;
 const MAX_CACHED = 2000;
 
 const isEmpty = (v: unknown): boolean =>
-  v === undefined || v === null || v === '' || (typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && Object.values(v as object).every((x) => x === '' || x === undefined));
+  v === undefined ||
+  v === null ||
+  v === '' ||
+  (typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && Object.values(v as object).every((x) => x === '' || x === undefined));
 
 function toJson(ds: DicomDataset): DicomJson {
   const out: DicomJson = {};
@@ -25,7 +28,12 @@ function toJson(ds: DicomDataset): DicomJson {
     }
     if (BINARY_VRS.has(vr)) {
       const first = values[0];
-      const bytes = first instanceof ArrayBuffer ? Buffer.from(first) : ArrayBuffer.isView(first) ? Buffer.from(first.buffer, first.byteOffset, first.byteLength) : undefined;
+      const bytes =
+        first instanceof ArrayBuffer
+          ? Buffer.from(first)
+          : ArrayBuffer.isView(first)
+            ? Buffer.from(first.buffer, first.byteOffset, first.byteLength)
+            : undefined;
       if (bytes && bytes.length > MAX_INLINE_BINARY) continue;
       out[tag] = bytes && bytes.length > 0 ? ({ vr, InlineBinary: bytes.toString('base64') } as DicomJsonElement) : { vr };
       continue;

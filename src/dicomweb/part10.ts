@@ -21,7 +21,10 @@ const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 
 export const MAX_META_BYTES = 64 * 1024;
 
 function text(value: Buffer): string {
-  return value.toString('latin1').replace(/[\0 ]+$/, '').trim();
+  return value
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
 }
 
 /**

@@ -21,7 +21,14 @@ export interface KeyInfo {
 const str = (v: string): string[] => (v === '' ? [] : [v]);
 const num = (v: number | null | undefined): number[] => (v === null || v === undefined ? [] : [v]);
 
-function key(keyword: string, tag: string, vr: string, level: QueryLevel, value: KeyInfo['value'], options: { match?: boolean; byDefault?: boolean; studySearchOnly?: boolean } = {}): KeyInfo {
+function key(
+  keyword: string,
+  tag: string,
+  vr: string,
+  level: QueryLevel,
+  value: KeyInfo['value'],
+  options: { match?: boolean; byDefault?: boolean; studySearchOnly?: boolean } = {},
+): KeyInfo {
   return {
     keyword,
     tag,

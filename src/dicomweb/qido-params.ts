@@ -78,7 +78,8 @@ function matchOf(info: KeyInfo, raw: string[]): Match | undefined {
   for (const v of values) {
     if (v.includes('\\')) throw new QueryError(`${info.keyword}: multiple values (\\) are not supported`);
     if (v.length > (MAX_LENGTH[info.vr] ?? 64)) throw new QueryError(`${info.keyword}: '${v}' is longer than ${info.vr} allows`);
-    if (info.vr === 'CS' && !/^[A-Z0-9 _*?]*$/.test(v)) throw new QueryError(`${info.keyword}: '${v}' is not a code string (upper-case letters, digits, space, _)`);
+    if (info.vr === 'CS' && !/^[A-Z0-9 _*?]*$/.test(v))
+      throw new QueryError(`${info.keyword}: '${v}' is not a code string (upper-case letters, digits, space, _)`);
     if (info.vr === 'PN' && v.includes('=')) throw new QueryError(`${info.keyword}: only the alphabetic component group can be matched (no '=')`);
   }
   const wild = values.some((v) => /[*?]/.test(v));
@@ -95,7 +96,8 @@ function flag(raw: string[], name: string, warning: string, warnings: string[]):
 }
 
 function count(raw: string[], name: string, min: number): number {
-  if (raw.length !== 1 || !/^\d{1,9}$/.test(raw[0] ?? '') || Number(raw[0]) < min) throw new QueryError(`${name} must be an integer of at least ${min}, given once`);
+  if (raw.length !== 1 || !/^\d{1,9}$/.test(raw[0] ?? '') || Number(raw[0]) < min)
+    throw new QueryError(`${name} must be an integer of at least ${min}, given once`);
   return Number(raw[0]);
 }
 
@@ -144,10 +146,15 @@ export function parseQido(raw: Raw, level: QueryLevel, fixed: Match[], service: 
     if (!resolved) throw new QueryError(`'${name}' is not a query parameter or a DICOM attribute keyword or tag`);
     if (!('known' in resolved) || !resolved.known.match) {
       const label = 'known' in resolved ? resolved.known.keyword : (resolved.keyword ?? resolved.tag);
-      throw new QueryError(`matching on ${label} is not supported; supported keys: ${KEYS.filter((k) => k.match).map((k) => k.keyword).join(', ')}`);
+      throw new QueryError(
+        `matching on ${label} is not supported; supported keys: ${KEYS.filter((k) => k.match)
+          .map((k) => k.keyword)
+          .join(', ')}`,
+      );
     }
     const info = resolved.known;
-    if (LEVELS.indexOf(info.level) > LEVELS.indexOf(level)) throw new QueryError(`${info.keyword} is a ${info.level}-level attribute: this ${level} search cannot match on it`);
+    if (LEVELS.indexOf(info.level) > LEVELS.indexOf(level))
+      throw new QueryError(`${info.keyword} is a ${info.level}-level attribute: this ${level} search cannot match on it`);
     if (seen.has(info.tag)) throw new QueryError(`${info.keyword} is given more than once (by keyword and by tag)`);
     seen.add(info.tag);
     const match = matchOf(info, values);

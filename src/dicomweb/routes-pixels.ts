@@ -33,7 +33,11 @@ async function orRefused<T>(reply: FastifyReply, work: () => Promise<T>): Promis
 
 function multipartBody(parts: readonly Uint8Array[], partType: string): { boundary: string; body: Buffer } {
   const boundary = `precedent-${randomUUID()}`;
-  const chunks = parts.flatMap((f) => [Buffer.from(`--${boundary}\r\nContent-Type: ${partType}\r\nContent-Length: ${f.byteLength}\r\n\r\n`, 'latin1'), Buffer.from(f), Buffer.from('\r\n', 'latin1')]);
+  const chunks = parts.flatMap((f) => [
+    Buffer.from(`--${boundary}\r\nContent-Type: ${partType}\r\nContent-Length: ${f.byteLength}\r\n\r\n`, 'latin1'),
+    Buffer.from(f),
+    Buffer.from('\r\n', 'latin1'),
+  ]);
   return { boundary, body: Buffer.concat([...chunks, Buffer.from(`--${boundary}--\r\n`, 'latin1')]) };
 }
 
@@ -46,11 +50,13 @@ export function renderParams(query: Query, thumbnail: boolean): Pick<RenderReque
   if (viewport !== undefined) {
     const m = typeof viewport === 'string' ? /^(\d{1,5}),(\d{1,5})$/.exec(viewport) : null;
     const [width, height] = [Number(m?.[1]), Number(m?.[2])];
-    if (!m || width < 1 || height < 1 || width > MAX_VIEWPORT || height > MAX_VIEWPORT) return { error: `viewport must be width,height in pixels (1 to ${MAX_VIEWPORT})` };
+    if (!m || width < 1 || height < 1 || width > MAX_VIEWPORT || height > MAX_VIEWPORT)
+      return { error: `viewport must be width,height in pixels (1 to ${MAX_VIEWPORT})` };
     out.viewport = { width, height };
   }
   if (quality !== undefined) {
-    if (typeof quality !== 'string' || !/^\d{1,3}$/.test(quality) || Number(quality) < 1 || Number(quality) > 100) return { error: 'quality must be an integer from 1 to 100' };
+    if (typeof quality !== 'string' || !/^\d{1,3}$/.test(quality) || Number(quality) < 1 || Number(quality) > 100)
+      return { error: 'quality must be an integer from 1 to 100' };
     out.quality = Number(quality);
   }
   return out;
@@ -72,11 +78,16 @@ export function registerPixelRoutes(app: FastifyInstance, ctx: WadoContext): voi
     if ('refused' in choice) return reply.code(406).send({ error: choice.refused });
     const answer = await orRefused(reply, () => ctx.pixels.frames({ path: sel.path(o), numbers, as: choice.as }));
     if (!('ok' in answer)) return answer;
-    if (!answer.ok) return reply.code(404).send({ error: answer.why === 'none' ? 'the object has no Pixel Data' : `frames are numbered 1 to ${answer.frameCount}` });
+    if (!answer.ok)
+      return reply.code(404).send({ error: answer.why === 'none' ? 'the object has no Pixel Data' : `frames are numbered 1 to ${answer.frameCount}` });
     // Native bulk data is the Pixel Data value: one part, every frame in it.
     const parts = numbers === undefined && choice.partType === 'application/octet-stream' ? [Buffer.concat(answer.frames)] : answer.frames;
     const partType = `${choice.partType}; transfer-syntax=${answer.transferSyntaxUID}`;
-    if (!choice.multipart) return reply.code(200).type(partType).send(Buffer.from(parts[0] ?? new Uint8Array(0)));
+    if (!choice.multipart)
+      return reply
+        .code(200)
+        .type(partType)
+        .send(Buffer.from(parts[0] ?? new Uint8Array(0)));
     const { boundary, body } = multipartBody(parts, partType);
     return reply.code(200).type(`multipart/related; type="${choice.partType}"; transfer-syntax=${answer.transferSyntaxUID}; boundary=${boundary}`).send(body);
   };
@@ -85,20 +96,23 @@ export function registerPixelRoutes(app: FastifyInstance, ctx: WadoContext): voi
 
   // Rendered (an instance) and thumbnails (an instance, or a series' or study's representative image:
   // the first received image in series and instance order, else the first result image).
-  const picture = (thumbnail: boolean) => async (request: FastifyRequest<{ Params: WadoParams; Querystring: Query }>, reply: FastifyReply): Promise<FastifyReply> => {
-    const format = chooseRendered(request.headers.accept);
-    if ('refused' in format) return reply.code(406).send({ error: format.refused });
-    const params = renderParams(request.query, thumbnail);
-    if ('error' in params) return reply.code(400).send({ error: params.error });
-    const selected = sel.select(request);
-    if (!selected) return sel.bad(reply);
-    if (selected.length === 0) return reply.code(404).send({ error: 'no objects here' });
-    const image = selected.find((o) => hasImage(o) && o.origin === 'received') ?? selected.find(hasImage);
-    if (!image) return reply.code(request.params.instance ? 406 : 404).send({ error: request.params.instance ? 'the object has no image to render' : 'no image here' });
-    const bytes = await orRefused(reply, () => ctx.pixels.render({ path: sel.path(image), format: format.format, ...params }));
-    if (!(bytes instanceof Uint8Array)) return bytes;
-    return reply.code(200).type(`image/${format.format}`).send(Buffer.from(bytes));
-  };
+  const picture =
+    (thumbnail: boolean) =>
+    async (request: FastifyRequest<{ Params: WadoParams; Querystring: Query }>, reply: FastifyReply): Promise<FastifyReply> => {
+      const format = chooseRendered(request.headers.accept);
+      if ('refused' in format) return reply.code(406).send({ error: format.refused });
+      const params = renderParams(request.query, thumbnail);
+      if ('error' in params) return reply.code(400).send({ error: params.error });
+      const selected = sel.select(request);
+      if (!selected) return sel.bad(reply);
+      if (selected.length === 0) return reply.code(404).send({ error: 'no objects here' });
+      const image = selected.find((o) => hasImage(o) && o.origin === 'received') ?? selected.find(hasImage);
+      if (!image)
+        return reply.code(request.params.instance ? 406 : 404).send({ error: request.params.instance ? 'the object has no image to render' : 'no image here' });
+      const bytes = await orRefused(reply, () => ctx.pixels.render({ path: sel.path(image), format: format.format, ...params }));
+      if (!(bytes instanceof Uint8Array)) return bytes;
+      return reply.code(200).type(`image/${format.format}`).send(Buffer.from(bytes));
+    };
   app.get('/dicomweb/studies/:study/series/:series/instances/:instance/rendered', picture(false));
   app.get('/dicomweb/studies/:study/series/:series/instances/:instance/thumbnail', picture(true));
   app.get('/dicomweb/studies/:study/series/:series/thumbnail', picture(true));

@@ -49,7 +49,10 @@ export function registerQidoRoutes(
       const started = performance.now();
       if (!acceptsJson(request.headers.accept)) return reply.code(406).send({ error: `QIDO-RS answers ${JSON_TYPE} only` });
       const fixed: Match[] = [];
-      for (const [name, uid, key] of [['study', request.params.study, 'StudyInstanceUID'], ['series', request.params.series, 'SeriesInstanceUID']] as const) {
+      for (const [name, uid, key] of [
+        ['study', request.params.study, 'StudyInstanceUID'],
+        ['series', request.params.series, 'SeriesInstanceUID'],
+      ] as const) {
         if (uid === undefined) continue;
         if (!isSafeUidPath(uid)) return reply.code(400).send({ error: `the ${name} UID in the URL is not a valid UID` });
         fixed.push({ key, type: 'values', values: [uid] });
@@ -70,7 +73,10 @@ export function registerQidoRoutes(
       if (shape.unavailable.length > 0) warnings.push(`299 ${service}: includefield attributes not available in this search: ${shape.unavailable.join(',')}`);
       if (more) warnings.push(`299 ${service}: The number of results exceeded the maximum supported by the server. Additional results can be requested.`);
       if (warnings.length > 0) void reply.header('Warning', warnings);
-      log.debug({ resource: resource.path, keys: Object.keys(request.query), results: rows.length, more, ms: Math.round(performance.now() - started) }, 'QIDO-RS search');
+      log.debug(
+        { resource: resource.path, keys: Object.keys(request.query), results: rows.length, more, ms: Math.round(performance.now() - started) },
+        'QIDO-RS search',
+      );
       return reply
         .code(200)
         .type(JSON_TYPE)

@@ -45,7 +45,11 @@ export function registerWadoRoutes(app: FastifyInstance, ctx: WadoContext): void
       const read = metadataOf.read(sel.path(o));
       if (!read) continue;
       // Pixel Data by reference (PS3.18 F.2.6), so a viewer fetches it (or its frames) when it needs it.
-      items.push(read.pixelData ? { ...read.json, '7FE00010': { vr: read.pixelData.vr, BulkDataURI: `${sel.instanceUrl(request, o)}/bulkdata/7FE00010` } as DicomJson[string] } : read.json);
+      items.push(
+        read.pixelData
+          ? { ...read.json, '7FE00010': { vr: read.pixelData.vr, BulkDataURI: `${sel.instanceUrl(request, o)}/bulkdata/7FE00010` } as DicomJson[string] }
+          : read.json,
+      );
     }
     if (items.length === 0) return reply.code(404).send({ error: 'no objects here' });
     return reply.code(200).type(JSON_TYPE).send(items);
@@ -53,7 +57,6 @@ export function registerWadoRoutes(app: FastifyInstance, ctx: WadoContext): void
   app.get('/dicomweb/studies/:study/metadata', metadata);
   app.get('/dicomweb/studies/:study/series/:series/metadata', metadata);
   app.get('/dicomweb/studies/:study/series/:series/instances/:instance/metadata', metadata);
-
 
   // WADO-RS retrieve: Part 10 objects, single-part application/dicom or multipart/related.
   const retrieve = async (request: FastifyRequest<{ Params: WadoParams }>, reply: FastifyReply): Promise<FastifyReply> => {
@@ -68,8 +71,15 @@ export function registerWadoRoutes(app: FastifyInstance, ctx: WadoContext): void
     if (!choice.multipart) {
       const [only] = planned as [Planned];
       try {
-        if (!only.transcode) return reply.code(200).type(`application/dicom${tsParam}`).send(createReadStream(sel.path(only.object)));
-        return reply.code(200).type(`application/dicom${tsParam}`).send(Buffer.from(await ctx.pixels.transcode(sel.path(only.object), only.syntax)));
+        if (!only.transcode)
+          return reply
+            .code(200)
+            .type(`application/dicom${tsParam}`)
+            .send(createReadStream(sel.path(only.object)));
+        return reply
+          .code(200)
+          .type(`application/dicom${tsParam}`)
+          .send(Buffer.from(await ctx.pixels.transcode(sel.path(only.object), only.syntax)));
       } catch (err) {
         if (isPrecedentError(err) && err.code === 'DECODE_FAILED') return reply.code(406).send({ error: err.message });
         throw err;
@@ -81,7 +91,10 @@ export function registerWadoRoutes(app: FastifyInstance, ctx: WadoContext): void
       for (const p of planned) {
         // Files as stored are streamed (their size is in the index); copies are made one at a time.
         const copy = p.transcode ? Buffer.from(await ctx.pixels.transcode(sel.path(p.object), p.syntax)) : undefined;
-        yield Buffer.from(`--${boundary}\r\nContent-Type: application/dicom; transfer-syntax=${p.syntax}\r\nContent-Length: ${copy?.length ?? p.object.size}\r\n\r\n`, 'latin1');
+        yield Buffer.from(
+          `--${boundary}\r\nContent-Type: application/dicom; transfer-syntax=${p.syntax}\r\nContent-Length: ${copy?.length ?? p.object.size}\r\n\r\n`,
+          'latin1',
+        );
         if (copy) yield copy;
         else for await (const chunk of createReadStream(sel.path(p.object))) yield chunk as Buffer;
         yield Buffer.from('\r\n', 'latin1');

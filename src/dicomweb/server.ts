@@ -73,7 +73,8 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
         minVersion: 'TLSv1.2' as const,
       }
     : undefined;
-  if (config.enabled && config.auth?.type === 'none') log.warn('dicomweb.auth is none: anyone who reaches the DICOMweb port can store objects and read results');
+  if (config.enabled && config.auth?.type === 'none')
+    log.warn('dicomweb.auth is none: anyone who reaches the DICOMweb port can store objects and read results');
 
   let app: FastifyInstance | undefined;
   // RetrieveURLs never come from the request's Host header (anyone can send one: issue 12): the
@@ -89,16 +90,21 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
 
   function build(): FastifyInstance {
     if (app) return app;
-    const instance = (
-      tls
-        ? Fastify({ https: tls, logger: false, connectionTimeout: config.idleTimeoutSeconds * 1000, requestTimeout: 0, return503OnClosing: true })
-        : Fastify({ logger: false, connectionTimeout: config.idleTimeoutSeconds * 1000, requestTimeout: 0, return503OnClosing: true })
-    ) as unknown as FastifyInstance;
+    const instance = (tls
+      ? Fastify({ https: tls, logger: false, connectionTimeout: config.idleTimeoutSeconds * 1000, requestTimeout: 0, return503OnClosing: true })
+      : Fastify({
+          logger: false,
+          connectionTimeout: config.idleTimeoutSeconds * 1000,
+          requestTimeout: 0,
+          return503OnClosing: true,
+        })) as unknown as FastifyInstance;
     app = instance;
     instance.server.on('connection', (socket: { setNoDelay?: (b: boolean) => void }) => socket.setNoDelay?.(true));
     // Bodies are read by the handlers as streams (STOW-RS parts go to disk part by part).
     instance.removeAllContentTypeParsers();
-    instance.addContentTypeParser('*', (_request: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => done(null, payload));
+    instance.addContentTypeParser('*', (_request: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) =>
+      done(null, payload),
+    );
 
     instance.addHook('onRequest', async (request, reply) => {
       const decision = authenticate(request.raw);
@@ -130,7 +136,10 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
       const declared = Number(request.headers['content-length'] ?? NaN);
       if (declared > config.maxRequestBytes) {
         log.warn({ peer: request.ip, bytes: declared, max: config.maxRequestBytes }, 'STOW-RS request larger than dicomweb.maxRequestBytes (413)');
-        return reply.code(413).header('Connection', 'close').send({ error: `request body larger than dicomweb.maxRequestBytes (${config.maxRequestBytes})` });
+        return reply
+          .code(413)
+          .header('Connection', 'close')
+          .send({ error: `request body larger than dicomweb.maxRequestBytes (${config.maxRequestBytes})` });
       }
       if (deps.minFreeBytes > 0 && diskFree() < deps.minFreeBytes) {
         log.warn({ peer: request.ip }, 'STOW-RS refused: free disk space is below storage.minFreeBytes (507)');
@@ -139,19 +148,37 @@ export function createDicomwebServer(deps: DicomwebServerDeps): DicomwebServer {
       const caller = callerOf(request) ?? { callingAETitle: config.sourceAETitle, who: 'anonymous' };
       const requestId = randomUUID().slice(0, 8);
       const rlog = log.child({ stow: requestId, callingAETitle: caller.callingAETitle, who: caller.who, peer: request.ip });
-      const upload = watchUpload(request.body as IncomingMessage, { windowSeconds: config.idleTimeoutSeconds, minBytesPerSecond: config.minUploadBytesPerSecond });
+      const upload = watchUpload(request.body as IncomingMessage, {
+        windowSeconds: config.idleTimeoutSeconds,
+        minBytesPerSecond: config.minUploadBytesPerSecond,
+      });
       const result = await storeInstances(readMultipart(upload.stream, media.params.boundary, { maxBytes: config.maxRequestBytes }), {
         ingest: deps.ingest,
         log: rlog,
-        source: { protocol: 'dicomweb', callingAETitle: caller.callingAETitle, calledAETitle: deps.calledAETitle ?? 'PRECEDENT', remoteAddress: request.ip, associationId: requestId },
+        source: {
+          protocol: 'dicomweb',
+          callingAETitle: caller.callingAETitle,
+          calledAETitle: deps.calledAETitle ?? 'PRECEDENT',
+          remoteAddress: request.ip,
+          associationId: requestId,
+        },
         expectedStudyInstanceUID: expected,
         baseUrl: baseUrl(request),
       });
       if (upload.expired()) {
-        rlog.warn({ code: 'UPLOAD_TOO_SLOW', stored: result.stored.length, min: config.minUploadBytesPerSecond, windowSeconds: config.idleTimeoutSeconds }, 'STOW-RS body too slow: answered 408 and closed');
-        return reply.code(408).header('Connection', 'close').send({ error: `request body slower than dicomweb.minUploadBytesPerSecond (${config.minUploadBytesPerSecond}) over ${config.idleTimeoutSeconds} s` });
+        rlog.warn(
+          { code: 'UPLOAD_TOO_SLOW', stored: result.stored.length, min: config.minUploadBytesPerSecond, windowSeconds: config.idleTimeoutSeconds },
+          'STOW-RS body too slow: answered 408 and closed',
+        );
+        return reply
+          .code(408)
+          .header('Connection', 'close')
+          .send({ error: `request body slower than dicomweb.minUploadBytesPerSecond (${config.minUploadBytesPerSecond}) over ${config.idleTimeoutSeconds} s` });
       }
-      rlog.info({ stored: result.stored.length, failed: result.failed.length, status: result.status, ms: Math.round(performance.now() - started) }, 'STOW-RS request');
+      rlog.info(
+        { stored: result.stored.length, failed: result.failed.length, status: result.status, ms: Math.round(performance.now() - started) },
+        'STOW-RS request',
+      );
       if (result.status === 413) void reply.header('Connection', 'close');
       return reply.code(result.status).type(JSON_TYPE).send(result.body);
     };

@@ -188,7 +188,14 @@ export async function storeInstances(parts: AsyncIterable<MultipartPart>, ctx: S
         log.debug({ SOPInstanceUID, disposition, version, ...(reason ? { reason } : {}) }, 'STOW-RS part stored');
       } else {
         failed.push(result.failed);
-        log.warn({ SOPInstanceUID: result.failed.SOPInstanceUID || undefined, failureReason: `0x${result.failed.reason.toString(16).padStart(4, '0')}`, why: result.failed.message }, 'STOW-RS part failed');
+        log.warn(
+          {
+            SOPInstanceUID: result.failed.SOPInstanceUID || undefined,
+            failureReason: `0x${result.failed.reason.toString(16).padStart(4, '0')}`,
+            why: result.failed.message,
+          },
+          'STOW-RS part failed',
+        );
       }
     }
   } catch (err) {

@@ -68,7 +68,10 @@ type Response = dcmjsDimse.responses.CStoreResponse | dcmjsDimse.responses.CEcho
 
 /** Makes `response` encode its command set with encodeCommandSet (falling back to the library's writer). */
 export function withDirectCommandEncoding<T extends Response>(response: T): T {
-  const dataset = response.getCommandDataset() as unknown as { getElements(): Record<string, unknown>; getDenaturalizedCommandDataset(...args: unknown[]): Buffer };
+  const dataset = response.getCommandDataset() as unknown as {
+    getElements(): Record<string, unknown>;
+    getDenaturalizedCommandDataset(...args: unknown[]): Buffer;
+  };
   const library = dataset.getDenaturalizedCommandDataset.bind(dataset);
   dataset.getDenaturalizedCommandDataset = (...args: unknown[]) => encodeCommandSet(dataset.getElements()) ?? library(...args);
   return response;

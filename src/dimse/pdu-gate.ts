@@ -47,7 +47,7 @@ export function checkAssociateRq(body: Buffer): GateVerdict | undefined {
   let applicationContext: string | undefined;
   const ids = new Set<number>();
   let contexts = 0;
-  for (let off = 68; off < body.length; ) {
+  for (let off = 68; off < body.length;) {
     if (off + 4 > body.length) return abort('A-ASSOCIATE-RQ item header runs past the PDU');
     const type = body.readUInt8(off);
     const length = body.readUInt16BE(off + 2);
@@ -74,7 +74,7 @@ export function checkAssociateRq(body: Buffer): GateVerdict | undefined {
 function commandInfo(command: Buffer): { field: number; hasDataSet: boolean } | undefined {
   let field: number | undefined;
   let dataSetType: number | undefined;
-  for (let off = 0; off + 8 <= command.length; ) {
+  for (let off = 0; off + 8 <= command.length;) {
     const group = command.readUInt16LE(off);
     const element = command.readUInt16LE(off + 2);
     const length = command.readUInt32LE(off + 4);
@@ -164,7 +164,7 @@ export class PduGate {
     const accepted = this.options.acceptedContexts();
     if (!accepted) return abort('P-DATA-TF before the association was accepted');
     if (body.length === 0) return abort('P-DATA-TF without a presentation data value');
-    for (let off = 0; off < body.length; ) {
+    for (let off = 0; off < body.length;) {
       if (off + 6 > body.length) return abort('PDV item header runs past the PDU');
       const length = body.readUInt32BE(off);
       if (length < 2 || off + 4 + length > body.length) return abort('PDV item length does not fit the PDU');

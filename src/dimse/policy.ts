@@ -3,7 +3,13 @@ import { isIP } from 'node:net';
 
 export type AssociationDecision =
   | { accept: true }
-  | { accept: false; transient: boolean; source: 'service-user' | 'service-provider-presentation'; reason: 'no-reason' | 'calling-ae' | 'called-ae' | 'local-limit'; why: string };
+  | {
+      accept: false;
+      transient: boolean;
+      source: 'service-user' | 'service-provider-presentation';
+      reason: 'no-reason' | 'calling-ae' | 'called-ae' | 'local-limit';
+      why: string;
+    };
 
 export interface AssociationPolicy {
   aeTitles: readonly string[]; // titles we answer to

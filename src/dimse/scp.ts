@@ -258,13 +258,16 @@ export class PrecedentScp extends Scp {
       callback(token);
       return;
     }
-    receiver.complete().then(
-      (outcome) => this.results.set(token, { ok: true, outcome }),
-      (error: unknown) => this.results.set(token, { ok: false, error }),
-    ).finally(() => {
-      if (this.receiver === receiver) this.receiver = undefined;
-      callback(token);
-    });
+    receiver
+      .complete()
+      .then(
+        (outcome) => this.results.set(token, { ok: true, outcome }),
+        (error: unknown) => this.results.set(token, { ok: false, error }),
+      )
+      .finally(() => {
+        if (this.receiver === receiver) this.receiver = undefined;
+        callback(token);
+      });
   }
 
   override cStoreRequest(request: CStoreRequest, callback: (response: dcmjsDimse.responses.CStoreResponse) => void): void {

@@ -64,7 +64,11 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
     }
     let scp: PrecedentScp;
     try {
-      scp = new PrecedentScp(socket, { ingest: deps.ingest, policy, log, activeAssociations, maxPduLength: config.maxPduLength, ...(deps.onStored ? { onStored: deps.onStored } : {}) }, scpOptions);
+      scp = new PrecedentScp(
+        socket,
+        { ingest: deps.ingest, policy, log, activeAssociations, maxPduLength: config.maxPduLength, ...(deps.onStored ? { onStored: deps.onStored } : {}) },
+        scpOptions,
+      );
     } catch (err) {
       log.error({ code: 'ASSOCIATION_FAILED', err: describeError(err) }, 'cannot set up a connection; closing it');
       socket.destroy();
@@ -85,8 +89,15 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
   };
   // DICOM TLS (PS3.15 B.9): associations start once the handshake has succeeded.
   const server: NetServer = config.tls
-    ? createTlsServer({ ...readTlsFiles(config.tls, 'dimse.tls'), requestCert: config.tls.ca !== undefined, rejectUnauthorized: config.tls.requireClientCert, minVersion: 'TLSv1.2' }, (socket: TLSSocket) => onConnection(socket))
-        .on('tlsClientError', (err, socket) => log.warn({ err: err.message, peer: socket.remoteAddress }, 'TLS handshake failed'))
+    ? createTlsServer(
+        {
+          ...readTlsFiles(config.tls, 'dimse.tls'),
+          requestCert: config.tls.ca !== undefined,
+          rejectUnauthorized: config.tls.requireClientCert,
+          minVersion: 'TLSv1.2',
+        },
+        (socket: TLSSocket) => onConnection(socket),
+      ).on('tlsClientError', (err, socket) => log.warn({ err: err.message, peer: socket.remoteAddress }, 'TLS handshake failed'))
     : createServer(onConnection);
   server.on('error', (err) => log.error({ err: err.message }, 'DIMSE listener error'));
 

@@ -17,7 +17,10 @@ const inputSchema = z
   .object({
     name: text,
     shape: z.tuple([
-      z.number().int().refine((n) => n === -1 || n > 0, 'the batch dimension is -1 (dynamic) or a positive size'),
+      z
+        .number()
+        .int()
+        .refine((n) => n === -1 || n > 0, 'the batch dimension is -1 (dynamic) or a positive size'),
       positiveInt,
       positiveInt,
       positiveInt,
@@ -88,9 +91,7 @@ export const modelCardSchema = z
 
 function normalisationCheckable(value: unknown): boolean {
   const v = value as { input?: { channels?: unknown }; normalisation?: { mean?: unknown; std?: unknown } } | null;
-  return (
-    (v?.input?.channels === 1 || v?.input?.channels === 3) && Array.isArray(v.normalisation?.mean) && Array.isArray(v.normalisation?.std)
-  );
+  return (v?.input?.channels === 1 || v?.input?.channels === 3) && Array.isArray(v.normalisation?.mean) && Array.isArray(v.normalisation?.std);
 }
 
 /** "input.shape.1: is 3 but channels is 1", one line per zod issue. */

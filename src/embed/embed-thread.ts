@@ -47,7 +47,11 @@ async function run(id: number, images: WireImage[]): Promise<void> {
   try {
     if (!model) throw new Error('the worker has no session');
     const times = emptyStageTimes();
-    const results = await embedBatch(model, images.map((im) => ({ ...im, notes: [] })), times);
+    const results = await embedBatch(
+      model,
+      images.map((im) => ({ ...im, notes: [] })),
+      times,
+    );
     post({ type: 'result', id, results, times }, transferList(results));
   } catch (err) {
     const { code, message } = codeOf(err, 'INFERENCE_FAILED');

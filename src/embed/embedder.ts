@@ -137,14 +137,20 @@ class Pool implements WorkerEmbedder {
       const ready = await this.spawn(first, this.options.device);
       this.device = ready.device;
       if (ready.fallbackReason !== undefined) {
-        this.options.log[this.options.fallbackLevel]({ requested: this.options.device, reason: ready.fallbackReason }, 'CUDA execution provider unavailable: running on CPU');
+        this.options.log[this.options.fallbackLevel](
+          { requested: this.options.device, reason: ready.fallbackReason },
+          'CUDA execution provider unavailable: running on CPU',
+        );
       }
       await Promise.all(rest.map((slot) => this.spawn(slot, this.device)));
     } catch (err) {
       await this.close();
       throw err;
     }
-    this.options.log.info({ model: this.card.name, version: this.card.version, device: this.device, workers: this.slots.length, batchSize: this.batchSize }, 'embedder ready');
+    this.options.log.info(
+      { model: this.card.name, version: this.card.version, device: this.device, workers: this.slots.length, batchSize: this.batchSize },
+      'embedder ready',
+    );
   }
 
   private spawn(slot: Slot, device: RequestedDevice): Promise<Extract<FromWorker, { type: 'ready' }>> {

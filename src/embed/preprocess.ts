@@ -216,14 +216,7 @@ function blendRows(rows: Float32Array, width: number, ys: Sampling, height: numb
  * Separable: each map row is first interpolated along x, then every output row is a blend of two of
  * those rows.
  */
-export function attentionToImage(
-  map: Float32Array,
-  mapWidth: number,
-  mapHeight: number,
-  place: Placement,
-  width: number,
-  height: number,
-): AttentionMap {
+export function attentionToImage(map: Float32Array, mapWidth: number, mapHeight: number, place: Placement, width: number, height: number): AttentionMap {
   const xs = sampling(width, place.x, place.width, place.inputWidth, mapWidth);
   const ys = sampling(height, place.y, place.height, place.inputHeight, mapHeight);
   const rows = interpolateColumns(map, mapWidth, mapHeight, xs, width);

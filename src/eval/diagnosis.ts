@@ -21,7 +21,12 @@ export function voteProbabilities(neighbours: readonly Neighbour[], labels: read
 }
 
 /** Index of the predicted class (see the tie rule above); -1 without neighbours. */
-export function predictedClass(neighbours: readonly Neighbour[], labels: readonly string[], classes: readonly string[], probabilities: readonly number[]): number {
+export function predictedClass(
+  neighbours: readonly Neighbour[],
+  labels: readonly string[],
+  classes: readonly string[],
+  probabilities: readonly number[],
+): number {
   if (neighbours.length === 0) return -1;
   const similarity = new Array<number>(classes.length).fill(0);
   const position = new Map(classes.map((c, i) => [c, i]));
@@ -56,7 +61,13 @@ export interface VoteTally {
 }
 
 export function tallyVotes(outcomes: readonly VoteOutcome[], weights: ArrayLike<number>, nClasses: number): VoteTally {
-  const t: VoteTally = { total: 0, correct: 0, positives: new Float64Array(nClasses), predicted: new Float64Array(nClasses), truePositives: new Float64Array(nClasses) };
+  const t: VoteTally = {
+    total: 0,
+    correct: 0,
+    positives: new Float64Array(nClasses),
+    predicted: new Float64Array(nClasses),
+    truePositives: new Float64Array(nClasses),
+  };
   for (let i = 0; i < outcomes.length; i++) {
     const w = weights[i] ?? 0;
     if (w === 0) continue;

@@ -8,7 +8,17 @@
 import { rankScores, weightedAuc } from './auc.js';
 import { clusterBootstrap, type Interval, type WeightedStatistic } from './bootstrap.js';
 import type { EvalItem } from './dataset.js';
-import { confusionMatrix, predictedClass, tallyAccuracy, tallySensitivity, tallySpecificity, tallyVotes, voteProbabilities, type VoteOutcome, type VoteTally } from './diagnosis.js';
+import {
+  confusionMatrix,
+  predictedClass,
+  tallyAccuracy,
+  tallySensitivity,
+  tallySpecificity,
+  tallyVotes,
+  voteProbabilities,
+  type VoteOutcome,
+  type VoteTally,
+} from './diagnosis.js';
 import { averagePrecisionAt, precisionAt, relevance, type QueryResult } from './retrieval.js';
 import { answerable, searchModels, type SearchedModel } from './search.js';
 import type { Subset } from './subsets.js';
@@ -124,13 +134,17 @@ function evaluateSubset(subset: Subset, items: readonly EvalItem[], models: read
   const queriesOf = classes.map((_, c) => truth.filter((t) => t === c).length);
   const withPositives = classes.map((_, c) => c).filter((c) => queriesOf[c]! > 0);
   const inMacroAuc = withPositives.filter((c) => queriesOf[c]! >= MACRO_AUC_MIN_QUERIES && queriesOf[c]! < truth.length);
-  const retrievalValues = (m: PerModel, metric: RetrievalMetric): number[] => (metric === 'mAP@10' ? m.ap : m.curve.map((c) => c[Number(metric.slice(2)) - 1]!));
+  const retrievalValues = (m: PerModel, metric: RetrievalMetric): number[] =>
+    metric === 'mAP@10' ? m.ap : m.curve.map((c) => c[Number(metric.slice(2)) - 1]!);
   const retrievalStat = (m: PerModel, metric: RetrievalMetric, mask: readonly boolean[] = hasRelevant): WeightedStatistic => {
     const values = retrievalValues(m, metric);
     return (w) => maskedMean(values, mask, w);
   };
   const classMask = classes.map((_, c) => truth.map((t, i) => t === c && hasRelevant[i]!));
-  const aucStat = (m: PerModel, c: number): WeightedStatistic => (w) => weightedAuc(m.ranked[c]!, positives[c]!, w);
+  const aucStat =
+    (m: PerModel, c: number): WeightedStatistic =>
+    (w) =>
+      weightedAuc(m.ranked[c]!, positives[c]!, w);
   const stats: Record<string, WeightedStatistic> = {};
   for (const m of perModel) {
     const id = m.model.id;
@@ -192,7 +206,15 @@ function evaluateSubset(subset: Subset, items: readonly EvalItem[], models: read
         'P@5': est(`${id}|P@5`),
         'P@10': est(`${id}|P@10`),
         'mAP@10': est(`${id}|mAP@10`),
-        curve: Array.from({ length: CURVE_DEPTH }, (_, k) => round(maskedMean(m.curve.map((c) => c[k]!), hasRelevant, ones) ?? 0)),
+        curve: Array.from({ length: CURVE_DEPTH }, (_, k) =>
+          round(
+            maskedMean(
+              m.curve.map((c) => c[k]!),
+              hasRelevant,
+              ones,
+            ) ?? 0,
+          ),
+        ),
       },
       diagnosis: {
         accuracy: est(`${id}|accuracy`),
@@ -222,7 +244,9 @@ function evaluateSubset(subset: Subset, items: readonly EvalItem[], models: read
     queriesWithoutGallery: subset.queries.length - queries.length,
     retrievalQueries: queries.length - withoutRelevant.length,
     queriesWithoutRelevant: withoutRelevant.length,
-    queriesWithoutRelevantPerClass: Object.fromEntries(classes.flatMap((cls, c) => (withoutRelevant.includes(c) ? [[cls, withoutRelevant.filter((t) => t === c).length]] : []))),
+    queriesWithoutRelevantPerClass: Object.fromEntries(
+      classes.flatMap((cls, c) => (withoutRelevant.includes(c) ? [[cls, withoutRelevant.filter((t) => t === c).length]] : [])),
+    ),
     chance: chanceLevels(truth, classes),
     macroAUCClasses: {
       minQueries: MACRO_AUC_MIN_QUERIES,
@@ -244,6 +268,11 @@ export function evaluateModels(items: readonly EvalItem[], models: readonly Mode
 }
 
 /** Evaluates models already searched by searchModels (whose neighbours the caller also writes out). */
-export function evaluateSearched(items: readonly EvalItem[], subsets: readonly Subset[], searched: readonly SearchedModel[], options: EvaluateOptions): SubsetReport[] {
+export function evaluateSearched(
+  items: readonly EvalItem[],
+  subsets: readonly Subset[],
+  searched: readonly SearchedModel[],
+  options: EvaluateOptions,
+): SubsetReport[] {
   return subsets.map((subset) => evaluateSubset(subset, items, searched, options));
 }

@@ -1,7 +1,17 @@
 // eval/: offline evaluation of retrieval models on labelled radiographs (`precedent eval`): the
 // evaluation set, exact retrieval with own-patient-group exclusion, P@k / mAP@10, the k-NN vote,
 // cluster-bootstrap intervals, the raw-pixel baseline, and the JSON / Markdown / SVG report.
-export { readEvalSet, loadLabelMap, parseLabelMap, mapLabel, type EvalItem, type EvalSet, type LabelMap, type LeftOutReason, type SplitSelection } from './dataset.js';
+export {
+  readEvalSet,
+  loadLabelMap,
+  parseLabelMap,
+  mapLabel,
+  type EvalItem,
+  type EvalSet,
+  type LabelMap,
+  type LeftOutReason,
+  type SplitSelection,
+} from './dataset.js';
 export { parseAge, ageDecision, ADULT_AGE } from './age.js';
 export { encodeEmbeddings, writeEmbeddings, type EmbeddingsMeta } from './embeddings.js';
 export { neighboursJson } from './neighbours.js';

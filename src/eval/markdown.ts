@@ -39,16 +39,21 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
   );
   out.push(`- Queries: ${p.queries}`, `- Searchable gallery: ${p.gallery}`);
   out.push(`- Labels: ${p.labelMap ? `classes from the label map \`${p.labelMap}\`` : 'the CSV `label` column as is'}`);
-  out.push(`- Neighbour vote: k = ${p.k}; intervals: ${p.bootstrap > 0 ? `95 % cluster bootstrap over patient groups, ${p.bootstrap} resamples, seed ${p.seed}` : 'none (--bootstrap 0)'}`);
+  out.push(
+    `- Neighbour vote: k = ${p.k}; intervals: ${p.bootstrap > 0 ? `95 % cluster bootstrap over patient groups, ${p.bootstrap} resamples, seed ${p.seed}` : 'none (--bootstrap 0)'}`,
+  );
   const left: string[] = [];
   const mapped = Object.entries(d.excludedByLabelMap);
   if (mapped.length > 0) left.push(`${mapped.reduce((a, [, n]) => a + n, 0)} by the label map (${mapped.map(([k, n]) => `${k}: ${n}`).join(', ')})`);
   const adults = d.adultsOnly;
   if (adults !== null) {
     const kept = adults.adultWithoutAge > 0 ? `; ${adults.adultWithoutAge} rows without a readable age kept because their collection is adult` : '';
-    left.push(`${adults.underAge + adults.pediatricWithoutAge} by --adults-only (${adults.underAge} under 18, ${adults.pediatricWithoutAge} without a readable age in the pediatric collection${kept}${adults.ageColumn ? '' : '; the CSV has no age column'})`);
+    left.push(
+      `${adults.underAge + adults.pediatricWithoutAge} by --adults-only (${adults.underAge} under 18, ${adults.pediatricWithoutAge} without a readable age in the pediatric collection${kept}${adults.ageColumn ? '' : '; the CSV has no age column'})`,
+    );
   }
-  if (d.excludedBySplit > 0) left.push(`${d.excludedBySplit} outside the selected split${d.missingFromSplit > 0 ? ` (${d.missingFromSplit} not listed in the split file)` : ''}`);
+  if (d.excludedBySplit > 0)
+    left.push(`${d.excludedBySplit} outside the selected split${d.missingFromSplit > 0 ? ` (${d.missingFromSplit} not listed in the split file)` : ''}`);
   if (d.decodeFailed.length > 0) left.push(`${d.decodeFailed.length} that could not be decoded (listed in eval.json)`);
   if (left.length > 0) out.push(`- Left out of ${d.csvRows} CSV rows: ${left.join('; ')}`);
   out.push('');
@@ -57,7 +62,14 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
   out.push(
     table(
       ['id', 'model', 'kind', 'folder', 'embedding', 'input'],
-      report.models.map((m) => [m.id, m.name, m.kind, m.dir ?? '-', String(m.embeddingDimension), m.inputSize ? `${m.inputSize[0]} x ${m.inputSize[1]} ${m.resize ?? ''}` : '32 x 32 area average']),
+      report.models.map((m) => [
+        m.id,
+        m.name,
+        m.kind,
+        m.dir ?? '-',
+        String(m.embeddingDimension),
+        m.inputSize ? `${m.inputSize[0]} x ${m.inputSize[1]} ${m.resize ?? ''}` : '32 x 32 area average',
+      ]),
     ),
     '',
   );
@@ -86,12 +98,27 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
       ]);
     }
   }
-  const header = ['subset', 'queries (groups)', 'model', 'P@1', 'P@5', 'P@10', 'mAP@10', 'vote accuracy', 'balanced accuracy', 'chance (balanced · accuracy)', 'macro AUC'];
+  const header = [
+    'subset',
+    'queries (groups)',
+    'model',
+    'P@1',
+    'P@5',
+    'P@10',
+    'mAP@10',
+    'vote accuracy',
+    'balanced accuracy',
+    'chance (balanced · accuracy)',
+    'macro AUC',
+  ];
   out.push(table(header, overview), '');
-  for (const s of report.subsets) out.push(`- ${s.id}: ${s.queries === 0 ? NO_QUERY : [chanceText(s), macroAucText(s), withoutRelevantText(s)].filter((t) => t !== '').join('. ')}.`);
+  for (const s of report.subsets)
+    out.push(`- ${s.id}: ${s.queries === 0 ? NO_QUERY : [chanceText(s), macroAucText(s), withoutRelevantText(s)].filter((t) => t !== '').join('. ')}.`);
   out.push('');
 
-  const diffs = report.subsets.flatMap((s) => Object.entries(s.differences).map(([key, e]) => [s.id, key, ...RETRIEVAL_METRICS.map((k) => formatEstimate(e[k]))]));
+  const diffs = report.subsets.flatMap((s) =>
+    Object.entries(s.differences).map(([key, e]) => [s.id, key, ...RETRIEVAL_METRICS.map((k) => formatEstimate(e[k]))]),
+  );
   if (diffs.length > 0) {
     out.push('### Difference from the raw-pixel baseline', '', 'Paired: the same bootstrap draws for both models.', '');
     out.push(table(['subset', 'comparison', 'ΔP@1', 'ΔP@5', 'ΔP@10', 'ΔmAP@10'], diffs), '');
@@ -99,7 +126,13 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
 
   out.push('## Subsets', '');
   for (const s of report.subsets) {
-    out.push(`### ${subsetTitle(s)}`, '', `${s.description}. Queries per class: ${Object.entries(s.queriesPerClass).map(([c, n]) => `${c} ${n}`).join(', ')}.`);
+    out.push(
+      `### ${subsetTitle(s)}`,
+      '',
+      `${s.description}. Queries per class: ${Object.entries(s.queriesPerClass)
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ')}.`,
+    );
     if (s.queriesWithoutGallery > 0) out.push(`${s.queriesWithoutGallery} queries had no searchable image outside their patient group and are left out.`);
     out.push(s.queries === 0 ? `${NO_QUERY}.` : `${chanceText(s)}. ${macroAucText(s)}.`);
     if (s.queriesWithoutRelevant > 0) out.push(`${withoutRelevantText(s)}; the vote still counts them.`);
@@ -135,7 +168,13 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
       for (const [id, r] of Object.entries(s.results)) {
         const cm = r.diagnosis.confusion;
         out.push(`Confusion matrix, ${modelName(report, id)} (${s.id}; rows: true class, columns: voted class):`, '');
-        out.push(table(['true \\ voted', ...cm.classes], cm.matrix.map((row, i) => [cm.classes[i] ?? '', ...row.map(String)])), '');
+        out.push(
+          table(
+            ['true \\ voted', ...cm.classes],
+            cm.matrix.map((row, i) => [cm.classes[i] ?? '', ...row.map(String)]),
+          ),
+          '',
+        );
       }
     }
     const curve = figures.curves[s.id];
@@ -152,7 +191,14 @@ export function renderMarkdown(report: EvalReport, figures: Figures): string {
   out.push(
     table(
       ['collection', 'images', 'patient groups', 'images per class'],
-      Object.entries(d.collections).map(([name, c]) => [name, String(c.images), String(c.patientGroups), Object.entries(c.perClass).map(([k, n]) => `${k} ${n}`).join(', ')]),
+      Object.entries(d.collections).map(([name, c]) => [
+        name,
+        String(c.images),
+        String(c.patientGroups),
+        Object.entries(c.perClass)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', '),
+      ]),
     ),
     '',
   );

@@ -9,7 +9,12 @@ import type { Subset } from './subsets.js';
 const cosine = (v: number): number => Math.round(v * 1e6) / 1e6;
 
 /** The file as text: a JSON object with one line per query, so that it can be read (and diffed) by eye. */
-export function neighboursJson(items: readonly EvalItem[], subsets: readonly Subset[], searched: readonly SearchedModel[], search: { k: number; depth: number }): string {
+export function neighboursJson(
+  items: readonly EvalItem[],
+  subsets: readonly Subset[],
+  searched: readonly SearchedModel[],
+  search: { k: number; depth: number },
+): string {
   const head = {
     tool: 'precedent eval',
     about:
@@ -35,7 +40,12 @@ export function neighboursJson(items: readonly EvalItem[], subsets: readonly Sub
           dataset: q.dataset,
           searchable: r.searchable,
           relevant: r.relevant,
-          neighbours: r.neighbours.map((n) => ({ row: items[n.index]!.row, image_path: items[n.index]!.imagePath, label: items[n.index]!.label, cosine: cosine(n.similarity) })),
+          neighbours: r.neighbours.map((n) => ({
+            row: items[n.index]!.row,
+            image_path: items[n.index]!.imagePath,
+            label: items[n.index]!.label,
+            cosine: cosine(n.similarity),
+          })),
         };
         lines.push(`${JSON.stringify(entry)}${i < results.length - 1 ? ',' : ''}`);
       });

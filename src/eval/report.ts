@@ -41,7 +41,10 @@ function describeSelection(split: SplitSelection | undefined): { queries: string
   if (split.gallerySubset === undefined) {
     return { queries, gallery: `the same images, split ${q} in ${split.file} (queries AND gallery are restricted to it), minus the query’s own patient group` };
   }
-  return { queries, gallery: `the images whose split is ${split.gallerySubset.join(', ')} in ${split.file} (not the queries’ split unless listed), minus the query’s own patient group` };
+  return {
+    queries,
+    gallery: `the images whose split is ${split.gallerySubset.join(', ')} in ${split.file} (not the queries’ split unless listed), minus the query’s own patient group`,
+  };
 }
 
 function countBy<T>(values: readonly T[], key: (v: T) => string): Record<string, number> {
@@ -61,11 +64,20 @@ export function buildReport(input: ReportInput): BuiltReport {
   const vectors: ModelVectors[] = input.models.map((m) => ({ id: m.info.id, kind: m.info.kind, name: m.info.name, vectors: m.vectors }));
   const depth = Math.max(input.k, CURVE_DEPTH);
   const searchedSubsets = searchModels(items, vectors, depth);
-  const subsets = evaluateSearched(items, searchedSubsets.subsets, searchedSubsets.searched, { k: input.k, bootstrap: input.bootstrap, seed: input.seed, reference: RAW_PIXEL_ID });
+  const subsets = evaluateSearched(items, searchedSubsets.subsets, searchedSubsets.searched, {
+    k: input.k,
+    bootstrap: input.bootstrap,
+    seed: input.seed,
+    reference: RAW_PIXEL_ID,
+  });
   const collections: EvalReport['data']['collections'] = {};
   for (const name of [...new Set(items.map((it) => it.dataset))].sort()) {
     const of = items.filter((it) => it.dataset === name);
-    collections[name] = { images: of.length, patientGroups: new Set(of.map((it) => it.patientGroup)).size, perClass: Object.fromEntries(Object.entries(countBy(of, (it) => it.label)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+    collections[name] = {
+      images: of.length,
+      patientGroups: new Set(of.map((it) => it.patientGroup)).size,
+      perClass: Object.fromEntries(Object.entries(countBy(of, (it) => it.label)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    };
   }
   const selection = describeSelection(input.split);
   const report: EvalReport = {

@@ -45,7 +45,9 @@ export function searchModels(items: readonly EvalItem[], models: readonly ModelV
   // One model at a time: its similarity matrix is shared by all subsets, then dropped.
   const searched = models.map((model) => {
     const similarity = cosineSimilarity(model.vectors.map((v) => l2normalised(v)));
-    const results = new Map(subsets.map((s) => [s.id, searchNeighbours({ similarity, groups, labels }, answerable(s, groups, labels).queries, s.gallery, depth)]));
+    const results = new Map(
+      subsets.map((s) => [s.id, searchNeighbours({ similarity, groups, labels }, answerable(s, groups, labels).queries, s.gallery, depth)]),
+    );
     return { model, results };
   });
   return { subsets, searched };

@@ -34,9 +34,7 @@ export function collections(items: readonly EvalItem[]): string[] {
 
 export function defineSubsets(items: readonly EvalItem[]): Subset[] {
   const names = collections(items);
-  const subsets: Subset[] = [
-    { id: 'pooled', kind: 'pooled', description: 'all queries, searching all gallery images', ...select(items, () => true) },
-  ];
+  const subsets: Subset[] = [{ id: 'pooled', kind: 'pooled', description: 'all queries, searching all gallery images', ...select(items, () => true) }];
   const adult = names.filter(isAdultCollection);
   if (adult.length > 0 && adult.length < names.length) {
     subsets.push({
@@ -48,7 +46,12 @@ export function defineSubsets(items: readonly EvalItem[]): Subset[] {
   }
   if (names.length > 1) {
     for (const name of names) {
-      subsets.push({ id: name, kind: 'collection', description: `queries from ${name}, searching only its gallery images`, ...select(items, (it) => it.dataset === name) });
+      subsets.push({
+        id: name,
+        kind: 'collection',
+        description: `queries from ${name}, searching only its gallery images`,
+        ...select(items, (it) => it.dataset === name),
+      });
     }
   }
   return subsets;

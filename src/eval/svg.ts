@@ -30,7 +30,9 @@ export function precisionCurveSvg(title: string, series: readonly CurveSeries[])
   const x = (k: number): number => left + (n === 1 ? plotW / 2 : ((k - 1) / (n - 1)) * plotW);
   const y = (v: number): number => top + (1 - Math.min(1, Math.max(0, v))) * plotH;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<title>${escapeXml(title)}</title>`);
   parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   parts.push(`<text x="${left}" y="${top - 16}" font-size="14" font-weight="bold">${escapeXml(title)}</text>`);
@@ -50,7 +52,11 @@ export function precisionCurveSvg(title: string, series: readonly CurveSeries[])
     const colour = COLOURS[i % COLOURS.length]!;
     const points = s.values.map((v, k) => `${fmt(x(k + 1))},${fmt(y(v))}`).join(' ');
     parts.push(`<polyline points="${points}" fill="none" stroke="${colour}" stroke-width="2"/>`);
-    s.values.forEach((v, k) => parts.push(`<circle cx="${fmt(x(k + 1))}" cy="${fmt(y(v))}" r="3" fill="${colour}"><title>${escapeXml(`${s.name}: P@${k + 1} = ${v.toFixed(3)}`)}</title></circle>`));
+    s.values.forEach((v, k) =>
+      parts.push(
+        `<circle cx="${fmt(x(k + 1))}" cy="${fmt(y(v))}" r="3" fill="${colour}"><title>${escapeXml(`${s.name}: P@${k + 1} = ${v.toFixed(3)}`)}</title></circle>`,
+      ),
+    );
     const ly = top + 10 + i * 20;
     parts.push(`<line x1="${left + plotW + 15}" y1="${ly}" x2="${left + plotW + 35}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`);
     parts.push(`<text x="${left + plotW + 40}" y="${ly + 4}">${escapeXml(truncate(s.name, 24))}</text>`);
@@ -72,12 +78,16 @@ export function confusionMatrixSvg(title: string, classes: readonly string[], ma
   const width = left + n * cell + 30;
   const height = top + n * cell + 50;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<title>${escapeXml(title)}</title>`);
   parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   parts.push(`<text x="10" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>`);
   parts.push(`<text x="${left + (n * cell) / 2}" y="${top - 40}" text-anchor="middle" font-weight="bold">voted class</text>`);
-  parts.push(`<text x="14" y="${top + (n * cell) / 2}" text-anchor="middle" font-weight="bold" transform="rotate(-90 14 ${top + (n * cell) / 2})">true class</text>`);
+  parts.push(
+    `<text x="14" y="${top + (n * cell) / 2}" text-anchor="middle" font-weight="bold" transform="rotate(-90 14 ${top + (n * cell) / 2})">true class</text>`,
+  );
   classes.forEach((cls, j) => {
     parts.push(`<text x="${left + j * cell + cell / 2}" y="${top - 10}" text-anchor="middle">${escapeXml(truncate(cls, 12))}</text>`);
   });
@@ -97,7 +107,9 @@ export function confusionMatrixSvg(title: string, classes: readonly string[], ma
       const y = top + i * cell;
       parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="rgb(${r},${g},${b})" stroke="#888888"/>`);
       parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 - 2}" text-anchor="middle" fill="${ink}" font-size="16">${count}</text>`);
-      parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 16}" text-anchor="middle" fill="${ink}">${total > 0 ? `${Math.round(share * 100)}%` : ''}</text>`);
+      parts.push(
+        `<text x="${x + cell / 2}" y="${y + cell / 2 + 16}" text-anchor="middle" fill="${ink}">${total > 0 ? `${Math.round(share * 100)}%` : ''}</text>`,
+      );
     });
   });
   parts.push(`<text x="${left}" y="${height - 15}" fill="#555555">shade and % = share of the true class's queries</text>`);

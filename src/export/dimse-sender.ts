@@ -33,7 +33,14 @@ const RJ_REASON: Record<number, Record<number, string>> = {
   3: { 1: 'temporary congestion', 2: 'local limit exceeded' },
 };
 const RJ_SOURCE: Record<number, string> = { 1: 'service user', 2: 'service provider (ACSE)', 3: 'service provider (presentation)' };
-const ABORT_REASON: Record<number, string> = { 0: 'not specified', 1: 'unrecognised PDU', 2: 'unexpected PDU', 4: 'unrecognised PDU parameter', 5: 'unexpected PDU parameter', 6: 'invalid PDU parameter value' };
+const ABORT_REASON: Record<number, string> = {
+  0: 'not specified',
+  1: 'unrecognised PDU',
+  2: 'unexpected PDU',
+  4: 'unrecognised PDU parameter',
+  5: 'unexpected PDU parameter',
+  6: 'invalid PDU parameter value',
+};
 
 export function describeRejection(r: { result: number; source: number; reason: number }): string {
   const reason = RJ_REASON[r.source]?.[r.reason] ?? `reason ${r.reason}`;
@@ -42,7 +49,9 @@ export function describeRejection(r: { result: number; source: number; reason: n
 
 export function describeAbort(a: { source: number; reason: number }): string {
   // Only the service provider gives a reason; a service user's A-ABORT carries none (PS3.8 9.3.8).
-  return a.source === 2 ? `association aborted by the destination's DICOM service provider: ${ABORT_REASON[a.reason] ?? `reason ${a.reason}`}` : 'association aborted by the destination (service user)';
+  return a.source === 2
+    ? `association aborted by the destination's DICOM service provider: ${ABORT_REASON[a.reason] ?? `reason ${a.reason}`}`
+    : 'association aborted by the destination (service user)';
 }
 
 /**
@@ -83,7 +92,9 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
   });
   const tls = destination.tls;
   // Read per association, so renewed certificates are picked up without a restart.
-  const securityOptions = tls ? { ...readTlsFiles(tls, `export.destinations.${destination.name}.tls`), rejectUnauthorized: tls.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' } : undefined;
+  const securityOptions = tls
+    ? { ...readTlsFiles(tls, `export.destinations.${destination.name}.tls`), rejectUnauthorized: tls.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' }
+    : undefined;
   let failure: string | undefined;
   await new Promise<void>((resolve) => {
     const expire = (): void => {
@@ -132,7 +143,9 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
       pduTimeout: destination.timeoutSeconds * 1000,
       ...(securityOptions ? { securityOptions } : {}),
     });
-    const network = (client as unknown as { network?: { socket?: Socket; on(event: 'abort', listener: (a: { source: number; reason: number }) => void): void } }).network;
+    const network = (
+      client as unknown as { network?: { socket?: Socket; on(event: 'abort', listener: (a: { source: number; reason: number }) => void): void } }
+    ).network;
     // Nagle would add ~40 ms per C-STORE on small objects.
     network?.socket?.setNoDelay(true);
     // dcmjs-dimse's Client does not pass an A-ABORT on: without this a refusal by abort reads as

@@ -77,13 +77,21 @@ export function byteBatches(items: ReadonlyArray<{ path: string }>, maxBytes: nu
  * before the next starts. When a request fails as a whole (destination unreachable, silent), the
  * remaining objects are not tried in this pass: they share its error.
  */
-async function stowBatches(destination: StowDestination, items: readonly ExportItem[], maxBytes: number, onStored: (index: number) => void): Promise<SendOutcome[]> {
+async function stowBatches(
+  destination: StowDestination,
+  items: readonly ExportItem[],
+  maxBytes: number,
+  onStored: (index: number) => void,
+): Promise<SendOutcome[]> {
   const outcomes: SendOutcome[] = items.map(() => ({ ok: false, error: 'not sent' }));
   const batches = byteBatches(items, maxBytes);
   for (const [n, batch] of batches.entries()) {
     let got: SendOutcome[];
     try {
-      got = await stowFiles(destination, batch.map((i) => items[i] as ExportItem));
+      got = await stowFiles(
+        destination,
+        batch.map((i) => items[i] as ExportItem),
+      );
     } catch (err) {
       got = batch.map(() => ({ ok: false, error: describeError(err).message }));
     }
@@ -110,7 +118,11 @@ export function createExporter(options: ExporterOptions): Exporter {
 
   const send = (d: Destination, items: ExportItem[], onStored: (index: number) => void): Promise<SendOutcome[]> =>
     d.kind === 'dimse'
-      ? cStoreFiles({ ...d, callingAETitle: options.callingAETitle, timeoutSeconds: options.timeoutSeconds }, items.map((i) => i.path), onStored)
+      ? cStoreFiles(
+          { ...d, callingAETitle: options.callingAETitle, timeoutSeconds: options.timeoutSeconds },
+          items.map((i) => i.path),
+          onStored,
+        )
       : stowBatches({ ...d, timeoutSeconds: options.timeoutSeconds }, items, options.stowBatchMaxBytes ?? DEFAULT_STOW_BATCH_BYTES, onStored);
 
   async function deliver(): Promise<void> {
@@ -139,7 +151,10 @@ export function createExporter(options: ExporterOptions): Exporter {
           options.outbox.markFailed(item.id, outcome.error, now() + delay, final);
           settled.add(i);
           options.metrics?.exportResult(name, false, (performance.now() - started) / 1000);
-          log.warn({ attempts, final, retryInMs: final ? null : delay, error: outcome.error }, final ? 'result delivery failed for good' : 'result delivery failed; will retry');
+          log.warn(
+            { attempts, final, retryInMs: final ? null : delay, error: outcome.error },
+            final ? 'result delivery failed for good' : 'result delivery failed; will retry',
+          );
         };
         // Each acknowledged object is recorded as sent when its response arrives, not at the end of
         // the pass: after a kill -9 mid-pass only the unacknowledged ones are sent again.
@@ -152,7 +167,9 @@ export function createExporter(options: ExporterOptions): Exporter {
           }
         };
         try {
-          outcomes = destination ? await send(destination, items, onStored) : items.map(() => ({ ok: false, error: `destination ${name} is no longer configured` }));
+          outcomes = destination
+            ? await send(destination, items, onStored)
+            : items.map(() => ({ ok: false, error: `destination ${name} is no longer configured` }));
         } catch (err) {
           outcomes = items.map(() => ({ ok: false, error: describeError(err).message }));
         }

@@ -89,7 +89,8 @@ export async function stowFiles(destination: StowDestination, objects: ReadonlyA
     }
     return files.map(() => ({ ok: false, error: `STOW-RS HTTP ${response.status}${body ? `: ${body.slice(0, 200)}` : ''}` }));
   } catch (err) {
-    const reason = silence.signal.aborted && silence.signal.reason instanceof Error ? silence.signal.reason.message : err instanceof Error ? err.message : String(err);
+    const reason =
+      silence.signal.aborted && silence.signal.reason instanceof Error ? silence.signal.reason.message : err instanceof Error ? err.message : String(err);
     return files.map(() => ({ ok: false, error: `STOW-RS request failed: ${reason}` }));
   } finally {
     clearTimeout(timer);

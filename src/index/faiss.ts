@@ -57,7 +57,9 @@ function loadBinding(): FaissBinding {
   try {
     binding = createRequire(import.meta.url)(path) as FaissBinding;
   } catch (err) {
-    throw new PrecedentError('INDEX_UNAVAILABLE', `faiss-node at ${path} cannot be loaded: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new PrecedentError('INDEX_UNAVAILABLE', `faiss-node at ${path} cannot be loaded: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   return binding;
 }

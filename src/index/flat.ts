@@ -13,7 +13,10 @@ export class FlatVectors {
   private readonly rows = new Map<bigint, number>();
   private count = 0;
 
-  constructor(readonly dimensions: number, capacity = 1024) {
+  constructor(
+    readonly dimensions: number,
+    capacity = 1024,
+  ) {
     this.matrix = new Float32Array(capacity * dimensions);
     this.keys = new BigUint64Array(capacity);
   }

@@ -112,7 +112,11 @@ export function createIndexManager(deps: IndexManagerDeps): IndexManager {
     // A case re-pointed to an instance without an embedding for this model leaves the index.
     const gone = keys.filter((k) => !have.has(k));
     if (gone.length > 0) await worker().request({ op: 'remove', keys: gone });
-    if (found.length > 0) await addVectors(found.map((v) => v.caseKey), found.map((v) => v.vector));
+    if (found.length > 0)
+      await addVectors(
+        found.map((v) => v.caseKey),
+        found.map((v) => v.vector),
+      );
     return keys.length;
   }
 
@@ -183,7 +187,10 @@ export function createIndexManager(deps: IndexManagerDeps): IndexManager {
       for (;;) {
         const page = cases.vectorPage(model, after, PAGE);
         if (page.length === 0) break;
-        await addVectors(page.map((v) => v.caseKey), page.map((v) => v.vector));
+        await addVectors(
+          page.map((v) => v.caseKey),
+          page.map((v) => v.vector),
+        );
         after = page[page.length - 1]?.caseKey ?? after;
         done += page.length;
         bar?.update(done);

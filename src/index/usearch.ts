@@ -26,7 +26,10 @@ class UsearchVectorIndex implements VectorIndex {
   private flat: FlatVectors | undefined;
   private graph: UsearchIndex | undefined;
 
-  constructor(private readonly options: VectorIndexOptions, start: { flat?: FlatVectors; graph?: UsearchIndex }) {
+  constructor(
+    private readonly options: VectorIndexOptions,
+    start: { flat?: FlatVectors; graph?: UsearchIndex },
+  ) {
     this.dimensions = options.dimensions;
     this.flat = start.flat;
     this.graph = start.graph;

@@ -25,7 +25,10 @@ function weights(similarities: number[], o: VoteOptions): number[] {
 export function knnVote(neighbours: readonly SimilarCase[], o: VoteOptions): LabelProbability[] {
   const voters = neighbours.filter((n) => n.case.labels.length > 0);
   if (voters.length === 0) return [];
-  const w = weights(voters.map((n) => n.similarity), o);
+  const w = weights(
+    voters.map((n) => n.similarity),
+    o,
+  );
   const byLabel = new Map<string, number>();
   voters.forEach((n, i) => {
     const labels = [...new Set(n.case.labels)];

@@ -38,7 +38,11 @@ function metaTransferSyntax(bytes: Buffer): string {
     const long = ['OB', 'OW', 'OF', 'SQ', 'UT', 'UN'].includes(vr);
     const length = long ? bytes.readUInt32LE(at + 8) : bytes.readUInt16LE(at + 6);
     const start = at + (long ? 12 : 8);
-    if (element === 0x0010) return bytes.toString('latin1', start, start + length).replace(/\0+$/, '').trim();
+    if (element === 0x0010)
+      return bytes
+        .toString('latin1', start, start + length)
+        .replace(/\0+$/, '')
+        .trim();
     at = start + length;
   }
   throw new PrecedentError('DATASET_MALFORMED', 'File Meta Information has no Transfer Syntax UID');
@@ -49,8 +53,16 @@ function metaTransferSyntax(bytes: Buffer): string {
  * header goes on beyond them, read the whole file".
  */
 export function readCaseAttributes(bytes: Buffer, patientKey: (PatientID: string, IssuerOfPatientID: string) => string, complete?: true): CaseAttributes;
-export function readCaseAttributes(bytes: Buffer, patientKey: (PatientID: string, IssuerOfPatientID: string) => string, complete: boolean): CaseAttributes | undefined;
-export function readCaseAttributes(bytes: Buffer, patientKey: (PatientID: string, IssuerOfPatientID: string) => string, complete = true): CaseAttributes | undefined {
+export function readCaseAttributes(
+  bytes: Buffer,
+  patientKey: (PatientID: string, IssuerOfPatientID: string) => string,
+  complete: boolean,
+): CaseAttributes | undefined;
+export function readCaseAttributes(
+  bytes: Buffer,
+  patientKey: (PatientID: string, IssuerOfPatientID: string) => string,
+  complete = true,
+): CaseAttributes | undefined {
   const parsed = parseHeader(bytes, complete, metaTransferSyntax(bytes));
   if (!parsed && !complete) return undefined;
   if (!parsed) throw new PrecedentError('DATASET_MALFORMED', 'data set cannot be parsed');

@@ -87,7 +87,10 @@ export function createGroupCommitter(deps: GroupCommitDeps): GroupCommitter {
       decided.push(d);
       try {
         const earlier = inBatch.get(base.SOPInstanceUID) ?? [];
-        const versions = [...deps.catalog.instanceVersions(base.SOPInstanceUID).map((v) => ({ version: v.version, sha256: v.sha256 })), ...earlier.map((e) => ({ version: e.outcome.version, sha256: e.entry.object.sha256 }))];
+        const versions = [
+          ...deps.catalog.instanceVersions(base.SOPInstanceUID).map((v) => ({ version: v.version, sha256: v.sha256 })),
+          ...earlier.map((e) => ({ version: e.outcome.version, sha256: e.entry.object.sha256 })),
+        ];
         const same = versions.find((v) => v.sha256 === sha256);
         if (same) {
           deps.files.remove(object.tempPath);
@@ -96,7 +99,7 @@ export function createGroupCommitter(deps: GroupCommitDeps): GroupCommitter {
           continue;
         }
         if (lowOnDisk) throw new PrecedentError('OUT_OF_RESOURCES', 'free disk space is below storage.minFreeBytes');
-        const version = (versions.reduce((max, v) => Math.max(max, v.version), 0)) + 1;
+        const version = versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;
         let path: string | null = null;
         let dirs: string[] = [];
         if (verdict.analyzable || deps.keepIgnored) {
@@ -155,7 +158,10 @@ export function createGroupCommitter(deps: GroupCommitDeps): GroupCommitter {
       }
       if (d.instance && !d.path) deps.files.remove(d.entry.object.tempPath);
       if (d.outcome.disposition === 'new-version') {
-        d.entry.object.log.warn({ SOPInstanceUID: d.outcome.SOPInstanceUID, version: d.outcome.version }, 'different object received under an existing SOP Instance UID: kept as a new version');
+        d.entry.object.log.warn(
+          { SOPInstanceUID: d.outcome.SOPInstanceUID, version: d.outcome.version },
+          'different object received under an existing SOP Instance UID: kept as a new version',
+        );
       }
       d.entry.resolve(d.outcome);
     }

@@ -42,7 +42,7 @@ export function headerFromFile(path: string, metaLength: number, transferSyntaxU
     const parts: Buffer[] = [readAt(fd, 0, metaLength)];
     let kept = 0;
     let pixelData = false;
-    for (let pos = metaLength; pos < size; ) {
+    for (let pos = metaLength; pos < size;) {
       const head = readAt(fd, pos, 12);
       if (head.length < 8) throw malformed(`element header runs past the end of the data set at byte ${pos - metaLength}`);
       const tag = ((head.readUInt16LE(0) << 16) | head.readUInt16LE(2)) >>> 0;

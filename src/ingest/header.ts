@@ -76,7 +76,12 @@ function lengthsFit(bytes: Buffer, transferSyntaxUID: string, complete: boolean)
   }
   const text = (name: IdentityName): string => rawText(walked.raw.get(IDENTITY_TAGS[name]));
   return {
-    identity: { SOPClassUID: text('SOPClassUID'), SOPInstanceUID: text('SOPInstanceUID'), StudyInstanceUID: text('StudyInstanceUID'), SeriesInstanceUID: text('SeriesInstanceUID') },
+    identity: {
+      SOPClassUID: text('SOPClassUID'),
+      SOPInstanceUID: text('SOPInstanceUID'),
+      StudyInstanceUID: text('StudyInstanceUID'),
+      SeriesInstanceUID: text('SeriesInstanceUID'),
+    },
     pixelDataAt: inflated || walked.pixelDataAt === undefined ? undefined : dataset.byteOffset - bytes.byteOffset + walked.pixelDataAt,
   };
 }

@@ -30,7 +30,13 @@ const HEADER_BUDGET_BYTES = 16 * 1024 * 1024;
 export function createIngest(deps: IngestDeps): IngestService {
   const now = deps.now ?? Date.now;
   // One committer for every association and STOW-RS request of the node: they share its batches.
-  const committer = createGroupCommitter({ catalog: deps.catalog, files: deps.files, minFreeBytes: deps.storage.minFreeBytes, keepIgnored: deps.storage.keepIgnored, now });
+  const committer = createGroupCommitter({
+    catalog: deps.catalog,
+    files: deps.files,
+    minFreeBytes: deps.storage.minFreeBytes,
+    keepIgnored: deps.storage.keepIgnored,
+    now,
+  });
   return {
     begin: (request, log: Logger) =>
       createReceiver(

@@ -166,13 +166,20 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
   // The stream never errors on purpose; an unexpected error must not crash the process.
   stream.on('error', (err) => fail(storageError('receive stream failed', err)));
 
-  const metaFields = { MediaStorageSOPClassUID: request.SOPClassUID, MediaStorageSOPInstanceUID: request.SOPInstanceUID, TransferSyntaxUID: request.TransferSyntaxUID };
+  const metaFields = {
+    MediaStorageSOPClassUID: request.SOPClassUID,
+    MediaStorageSOPInstanceUID: request.SOPInstanceUID,
+    TransferSyntaxUID: request.TransferSyntaxUID,
+  };
   // From the first bytes when they hold the header, else from the file within deps.headerBudget;
   // a deflated data set is always inflated as a bounded stream from the file.
   const readHeader = async (): Promise<ParsedHeader> => {
     if (request.TransferSyntaxUID === DEFLATED) return headerFromDeflatedFile(tempPath, metaLength, metaFields, deps.headerBudget);
     const complete = headLength === metaLength + datasetBytes;
-    return parseHeader(Buffer.concat(head), complete, request.TransferSyntaxUID) ?? headerFromFile(tempPath, metaLength, request.TransferSyntaxUID, deps.headerBudget);
+    return (
+      parseHeader(Buffer.concat(head), complete, request.TransferSyntaxUID) ??
+      headerFromFile(tempPath, metaLength, request.TransferSyntaxUID, deps.headerBudget)
+    );
   };
 
   async function complete(): Promise<IngestOutcome> {
@@ -201,7 +208,8 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
    */
   async function withReport(pending: PendingObject): Promise<PendingObject> {
     const ignored = (reason: string): PendingObject => ({ ...pending, verdict: { analyzable: false, reason } });
-    if (metaLength + datasetBytes > deps.headerBudget.headerBytes) return ignored(`structured report larger than ${deps.headerBudget.headerBytes} bytes: not read as a report`);
+    if (metaLength + datasetBytes > deps.headerBudget.headerBytes)
+      return ignored(`structured report larger than ${deps.headerBudget.headerBytes} bytes: not read as a report`);
     try {
       const reading = readSrReport(await readFile(tempPath));
       if ('skip' in reading) return ignored(reading.skip);
@@ -216,18 +224,32 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
   function check(parsed: ParsedHeader): PendingObject {
     const h = parsed.header;
     // Identity first, on the values as sent: a UID is refused, never repaired (PS3.5 9.1).
-    for (const [name, value] of [['SOP Instance UID', h.SOPInstanceUID], ['Study Instance UID', h.StudyInstanceUID], ['Series Instance UID', h.SeriesInstanceUID], ['SOP Class UID', h.SOPClassUID]] as const) {
+    for (const [name, value] of [
+      ['SOP Instance UID', h.SOPInstanceUID],
+      ['Study Instance UID', h.StudyInstanceUID],
+      ['Series Instance UID', h.SeriesInstanceUID],
+      ['SOP Class UID', h.SOPClassUID],
+    ] as const) {
       if (value === '') throw new PrecedentError('DATASET_INCOMPLETE', `${name} is missing`);
       if (!isValidUid(value)) throw new PrecedentError('UID_INVALID', `${name} is not a valid UID (PS3.5 9.1)`);
     }
     if (h.SOPInstanceUID !== request.SOPInstanceUID) {
-      throw new PrecedentError('DATASET_MISMATCH', `SOP Instance UID in the data set (${h.SOPInstanceUID || 'none'}) differs from the command (${request.SOPInstanceUID})`);
+      throw new PrecedentError(
+        'DATASET_MISMATCH',
+        `SOP Instance UID in the data set (${h.SOPInstanceUID || 'none'}) differs from the command (${request.SOPInstanceUID})`,
+      );
     }
     if (h.SOPClassUID !== request.SOPClassUID) {
-      throw new PrecedentError('DATASET_MISMATCH', `SOP Class UID in the data set (${h.SOPClassUID || 'none'}) differs from the command (${request.SOPClassUID})`);
+      throw new PrecedentError(
+        'DATASET_MISMATCH',
+        `SOP Class UID in the data set (${h.SOPClassUID || 'none'}) differs from the command (${request.SOPClassUID})`,
+      );
     }
     if (request.expectedStudyInstanceUID !== undefined && h.StudyInstanceUID !== request.expectedStudyInstanceUID) {
-      throw new PrecedentError('STUDY_MISMATCH', `Study Instance UID in the data set (${h.StudyInstanceUID}) differs from the request (${request.expectedStudyInstanceUID})`);
+      throw new PrecedentError(
+        'STUDY_MISMATCH',
+        `Study Instance UID in the data set (${h.StudyInstanceUID}) differs from the request (${request.expectedStudyInstanceUID})`,
+      );
     }
     const verdict = triage(h);
     return {

@@ -25,7 +25,12 @@ const concept = (item: Item): { value: string; scheme: string; meaning: string }
 const code = (item: Item): string => str(items(item['ConceptCodeSequence'])[0]?.['CodeValue']);
 
 /** A heading the labeller reads as a section (`FINDINGS:`): the concept meaning in capitals. */
-const heading = (meaning: string): string => meaning.toUpperCase().replace(/[^A-Z /]+/g, ' ').replace(/\s+/g, ' ').trim() || 'TEXT';
+const heading = (meaning: string): string =>
+  meaning
+    .toUpperCase()
+    .replace(/[^A-Z /]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim() || 'TEXT';
 
 /** The TEXT items in tree order, each under its section: the nearest container's concept name, else its own. */
 function texts(list: Item[], section: string | undefined, out: Array<{ heading: string; text: string }>): void {

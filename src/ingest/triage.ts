@@ -46,7 +46,7 @@ export function triage(h: InstanceHeader): TriageResult {
     case SOP_CLASS.BASIC_TEXT_SR:
     case SOP_CLASS.ENHANCED_SR:
     case SOP_CLASS.COMPREHENSIVE_SR:
-      return { analyzable: false, reason: 'structured report: read as the study\'s radiology report, not analysed', report: true };
+      return { analyzable: false, reason: "structured report: read as the study's radiology report, not analysed", report: true };
     default:
       return ignore(`SOP Class ${h.SOPClassUID} is not a radiograph we analyse`);
   }

@@ -133,7 +133,12 @@ export function checkElementLengths(buf: Buffer, explicit: boolean, complete: bo
 }
 
 /** checkElementLengths, also saying where top-level Pixel Data starts (undefined: there is none). */
-export function walkDataSet(buf: Buffer, explicit: boolean, complete: boolean, capture: ReadonlySet<number>): { raw: Map<number, Buffer[]>; pixelDataAt: number | undefined } {
+export function walkDataSet(
+  buf: Buffer,
+  explicit: boolean,
+  complete: boolean,
+  capture: ReadonlySet<number>,
+): { raw: Map<number, Buffer[]>; pixelDataAt: number | undefined } {
   const cursor: Cursor = { buf, explicit, complete, capture, raw: new Map() };
   walkElements(cursor, 0, buf.length, 0, false, explicit, true);
   return { raw: cursor.raw, pixelDataAt: cursor.pixelDataAt };

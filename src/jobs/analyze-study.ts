@@ -60,7 +60,10 @@ export function createStudyAnalysis(deps: StudyAnalysisDeps): StudyAnalysis {
       }
     }
     if (decoded.length === 0) {
-      throw new PrecedentError('DECODE_FAILED', instances.length === 0 ? 'no analysable image in the study' : `no image could be decoded: ${failures[0] ?? ''}`);
+      throw new PrecedentError(
+        'DECODE_FAILED',
+        instances.length === 0 ? 'no analysable image in the study' : `no image could be decoded: ${failures[0] ?? ''}`,
+      );
     }
     const started = now();
     const results = await deps.embedder.embed(decoded.map((d) => d.image));
@@ -81,6 +84,9 @@ export function createStudyAnalysis(deps: StudyAnalysisDeps): StudyAnalysis {
       });
     });
     deps.catalog.markState(job.StudyInstanceUID, job.generation, 'embedded', now());
-    log.info({ images: decoded.length, skipped: failures.length, inferenceMs: now() - started, model: `${name}@${version}`, device: deps.embedder.device }, 'study embedded');
+    log.info(
+      { images: decoded.length, skipped: failures.length, inferenceMs: now() - started, model: `${name}@${version}`, device: deps.embedder.device },
+      'study embedded',
+    );
   };
 }

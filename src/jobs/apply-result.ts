@@ -97,7 +97,10 @@ export function failAbandonedStudies(deps: { catalog: Catalog; log: Logger; now?
     const study = deps.catalog.study(f.job.StudyInstanceUID);
     if (!study || study.generation !== f.job.generation || (study.state !== 'queued' && study.state !== 'decoding')) continue;
     if (!deps.catalog.markState(study.StudyInstanceUID, study.generation, 'failed', now(), `QUEUE_FAILED: ${f.reason}`)) continue;
-    deps.log.error({ StudyInstanceUID: study.StudyInstanceUID, generation: study.generation, attempts: f.attempts, reason: f.reason }, 'analysis job failed in the queue without a worker result; study marked failed');
+    deps.log.error(
+      { StudyInstanceUID: study.StudyInstanceUID, generation: study.generation, attempts: f.attempts, reason: f.reason },
+      'analysis job failed in the queue without a worker result; study marked failed',
+    );
     marked++;
   }
   return marked;

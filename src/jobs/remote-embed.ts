@@ -56,18 +56,45 @@ export function remoteEmbedHandler(deps: RemoteEmbedDeps): AnalyzeStudyHandler {
         }
       }
       if (decoded.length === 0) {
-        throw new PrecedentError('DECODE_FAILED', manifest.instances.length === 0 ? 'no analysable image in the study' : `no image could be decoded: ${skipped[0] ?? ''}`);
+        throw new PrecedentError(
+          'DECODE_FAILED',
+          manifest.instances.length === 0 ? 'no analysable image in the study' : `no image could be decoded: ${skipped[0] ?? ''}`,
+        );
       }
       const results = await deps.embedder.embed(decoded.map((d) => d.image));
       const embeddings: WireEmbedding[] = decoded.map((d, i) => {
         const result = results[i];
         if (!result) throw new PrecedentError('INFERENCE_FAILED', 'embedder returned fewer results than images');
-        return { SOPInstanceUID: d.SOPInstanceUID, version: d.version, vector: encodeFloats(result.vector), attention: encodeAttention(result.attention ? downsampleAttention(result.attention) : null), notes: d.image.notes };
+        return {
+          SOPInstanceUID: d.SOPInstanceUID,
+          version: d.version,
+          vector: encodeFloats(result.vector),
+          attention: encodeAttention(result.attention ? downsampleAttention(result.attention) : null),
+          notes: d.image.notes,
+        };
       });
-      const result: StudyResult = { kind: 'embedded', StudyInstanceUID: job.StudyInstanceUID, generation: job.generation, model: { name: own.name, version: own.version }, embeddings, skipped };
+      const result: StudyResult = {
+        kind: 'embedded',
+        StudyInstanceUID: job.StudyInstanceUID,
+        generation: job.generation,
+        model: { name: own.name, version: own.version },
+        embeddings,
+        skipped,
+      };
       await deps.post(result);
       const resultBytes = embeddings.reduce((n, e) => n + e.vector.length + (e.attention?.data.length ?? 0), 0);
-      log.info({ images: decoded.length, skipped: skipped.length, fetchedBytes: fetched, resultBytes, ms: now() - started, model: `${own.name}@${own.version}`, device: deps.embedder.device }, 'study embedded; result handed to the node');
+      log.info(
+        {
+          images: decoded.length,
+          skipped: skipped.length,
+          fetchedBytes: fetched,
+          resultBytes,
+          ms: now() - started,
+          model: `${own.name}@${own.version}`,
+          device: deps.embedder.device,
+        },
+        'study embedded; result handed to the node',
+      );
     } catch (err) {
       if (isOutOfSpace(err)) throw err; // the worker's own scratch disk: put off, not the study's fault
       if (isPermanent(err) || final) {

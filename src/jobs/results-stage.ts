@@ -51,7 +51,12 @@ export function createResultStage(deps: ResultStageDeps): (job: AnalyzeStudyJob,
       if (!embedding) continue;
       const planned = deps.plannedUids(embedding);
       if (planned.length > 0 && planned.every((p) => deps.exists(resultPath(job.StudyInstanceUID, p.SOPInstanceUID)))) {
-        for (const p of planned) ready.push({ SOPInstanceUID: p.SOPInstanceUID, StudyInstanceUID: job.StudyInstanceUID, path: deps.absolute(resultPath(job.StudyInstanceUID, p.SOPInstanceUID)) });
+        for (const p of planned)
+          ready.push({
+            SOPInstanceUID: p.SOPInstanceUID,
+            StudyInstanceUID: job.StudyInstanceUID,
+            path: deps.absolute(resultPath(job.StudyInstanceUID, p.SOPInstanceUID)),
+          });
         continue;
       }
       for (const object of await deps.render(embedding, retrieval)) {

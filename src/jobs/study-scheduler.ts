@@ -38,7 +38,10 @@ export function createStudyScheduler(deps: StudySchedulerDeps): StudyScheduler {
       for (const study of deps.catalog.dueStudies(now(), completeAfterMs, maxWaitMs)) {
         if (!deps.catalog.markQueued(study.StudyInstanceUID, study.generation, now())) continue;
         await deps.queue.enqueue({ StudyInstanceUID: study.StudyInstanceUID, generation: study.generation });
-        deps.log.info({ StudyInstanceUID: study.StudyInstanceUID, generation: study.generation, instances: study.instanceCount }, 'study complete: analysis queued');
+        deps.log.info(
+          { StudyInstanceUID: study.StudyInstanceUID, generation: study.generation, instances: study.instanceCount },
+          'study complete: analysis queued',
+        );
         queued++;
       }
       return queued;

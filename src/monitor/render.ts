@@ -18,8 +18,14 @@ const cell = (f: MonitorFigures, m: (typeof MONITOR_METRICS)[number]): string =>
 
 export function monitorTable(report: MonitorReport): string {
   const head = `| period | pairs | abnormal by report | ${MONITOR_METRICS.map((m) => ({ sensitivity: 'sensitivity', specificity: 'specificity', ppv: 'PPV', f1: 'F1', auc: 'AUC' })[m]).join(' | ')} |`;
-  const row = (name: string, f: MonitorFigures) => `| ${name} | ${f.pairs} | ${f.confusion.tp + f.confusion.fn} | ${MONITOR_METRICS.map((m) => cell(f, m)).join(' | ')} |`;
-  return [head, `|---|---:|---:|${MONITOR_METRICS.map(() => '---').join('|')}|`, row(`since ${report.since}`, report.window), ...report.weeks.map((w) => row(w.week, w.figures))].join('\n');
+  const row = (name: string, f: MonitorFigures) =>
+    `| ${name} | ${f.pairs} | ${f.confusion.tp + f.confusion.fn} | ${MONITOR_METRICS.map((m) => cell(f, m)).join(' | ')} |`;
+  return [
+    head,
+    `|---|---:|---:|${MONITOR_METRICS.map(() => '---').join('|')}|`,
+    row(`since ${report.since}`, report.window),
+    ...report.weeks.map((w) => row(w.week, w.figures)),
+  ].join('\n');
 }
 
 export function monitorMarkdown(report: MonitorReport): string {
@@ -54,7 +60,9 @@ export function trendSvg(report: MonitorReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<text x="${left}" y="24" font-size="14">${escapeXml('Agreement with the reports per week')}</text>`,
     `<rect x="${left}" y="${top}" width="${w}" height="${h}" fill="none" stroke="#888"/>`,
-    ...[0, 0.25, 0.5, 0.75, 1].map((v) => `<text x="${left - 8}" y="${y(v) + 4}" text-anchor="end">${v}</text><line x1="${left}" x2="${left + w}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`),
+    ...[0, 0.25, 0.5, 0.75, 1].map(
+      (v) => `<text x="${left - 8}" y="${y(v) + 4}" text-anchor="end">${v}</text><line x1="${left}" x2="${left + w}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`,
+    ),
     ...report.weeks.map((wk, i) => `<text x="${x(i)}" y="${top + h + 18}" text-anchor="middle">${escapeXml(wk.week)}</text>`),
   ];
   (['f1', 'auc'] as const).forEach((m, s) => {
@@ -64,7 +72,8 @@ export function trendSvg(report: MonitorReport): string {
       const iv = wk.figures.intervals[m];
       if (iv) parts.push(`<line x1="${x(i)}" x2="${x(i)}" y1="${y(iv.hi)}" y2="${y(iv.lo)}" stroke="${colour}" stroke-opacity="0.4" stroke-width="6"/>`);
     });
-    if (points.length > 0) parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`);
+    if (points.length > 0)
+      parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`);
     parts.push(`<text x="${left + w + 12}" y="${top + 16 + s * 18}" fill="${colour}">${m === 'f1' ? 'F1' : 'AUC'}</text>`);
   });
   parts.push('</svg>');
@@ -74,8 +83,12 @@ export function trendSvg(report: MonitorReport): string {
 export function windowConfusionSvg(report: MonitorReport): string {
   const c = report.window.confusion;
   // Rows: the report's label; columns: the node's call (eval/svg.ts convention).
-  return confusionMatrixSvg('Report label (rows) against the node (columns)', ['normal', 'abnormal'], [
-    [c.tn, c.fp],
-    [c.fn, c.tp],
-  ]);
+  return confusionMatrixSvg(
+    'Report label (rows) against the node (columns)',
+    ['normal', 'abnormal'],
+    [
+      [c.tn, c.fp],
+      [c.fn, c.tp],
+    ],
+  );
 }

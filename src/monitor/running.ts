@@ -26,9 +26,18 @@ export function createRunningMonitor(deps: {
   now: () => number;
 }): RunningMonitor {
   const { config, log } = deps;
-  const value = new Gauge({ name: 'precedent_monitor_value', help: 'Agreement of the node with the reports over monitor.windowDays, by metric (sensitivity, specificity, ppv, f1, auc).', labelNames: ['metric', 'bound'], registers: [deps.registry] });
+  const value = new Gauge({
+    name: 'precedent_monitor_value',
+    help: 'Agreement of the node with the reports over monitor.windowDays, by metric (sensitivity, specificity, ppv, f1, auc).',
+    labelNames: ['metric', 'bound'],
+    registers: [deps.registry],
+  });
   const pairs = new Gauge({ name: 'precedent_monitor_pairs', help: 'Analysed studies with a report in the monitor window.', registers: [deps.registry] });
-  const below = new Gauge({ name: 'precedent_monitor_f1_below_floor', help: '1 while the window F1 is below monitor.f1Floor (on at least monitor.minPairs pairs).', registers: [deps.registry] });
+  const below = new Gauge({
+    name: 'precedent_monitor_f1_below_floor',
+    help: '1 while the window F1 is below monitor.f1Floor (on at least monitor.minPairs pairs).',
+    registers: [deps.registry],
+  });
   let alerting = false;
   let last: MonitorFigures | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -51,8 +60,16 @@ export function createRunningMonitor(deps: {
     const f1 = figures.values.f1;
     const now = config.f1Floor !== undefined && figures.pairs >= config.minPairs && f1 !== undefined && f1 < config.f1Floor;
     below.set(now ? 1 : 0);
-    if (now && !alerting) log.warn({ alert: 'monitor_f1_below_floor', f1, floor: config.f1Floor, pairs: figures.pairs, windowDays: config.windowDays }, 'ALERT: agreement with the radiologists fell below monitor.f1Floor');
-    if (!now && alerting) log.info({ alert: 'monitor_f1_below_floor', f1, floor: config.f1Floor, pairs: figures.pairs }, 'agreement with the radiologists is back above monitor.f1Floor');
+    if (now && !alerting)
+      log.warn(
+        { alert: 'monitor_f1_below_floor', f1, floor: config.f1Floor, pairs: figures.pairs, windowDays: config.windowDays },
+        'ALERT: agreement with the radiologists fell below monitor.f1Floor',
+      );
+    if (!now && alerting)
+      log.info(
+        { alert: 'monitor_f1_below_floor', f1, floor: config.f1Floor, pairs: figures.pairs },
+        'agreement with the radiologists is back above monitor.f1Floor',
+      );
     alerting = now;
     return figures;
   }

@@ -124,7 +124,11 @@ export function createPromMetrics(options: { defaultMetrics?: boolean; process?:
     collect() {
       if (!embedStages) return;
       const totals = embedStages();
-      const stages = [['preprocess', 'preprocessMs'], ['inference', 'inferenceMs'], ['postprocess', 'postprocessMs']] as const;
+      const stages = [
+        ['preprocess', 'preprocessMs'],
+        ['inference', 'inferenceMs'],
+        ['postprocess', 'postprocessMs'],
+      ] as const;
       for (const [stage, key] of stages) {
         this.inc({ stage }, Math.max(0, totals[key] - stageSeen[key]) / 1000);
         stageSeen[key] = Math.max(stageSeen[key], totals[key]);

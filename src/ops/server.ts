@@ -56,7 +56,9 @@ export function createOpsServer(deps: OpsServerDeps): OpsServer {
     instance.get('/metrics', async (_request, reply) => reply.type(deps.metrics.contentType()).send(await deps.metrics.render()));
     const status = deps.status;
     if (status) {
-      instance.get('/status', async (request: FastifyRequest<{ Querystring: { recent?: string } }>) => status.summary(Math.min(1000, Math.max(0, Number(request.query.recent ?? 10) || 10))));
+      instance.get('/status', async (request: FastifyRequest<{ Querystring: { recent?: string } }>) =>
+        status.summary(Math.min(1000, Math.max(0, Number(request.query.recent ?? 10) || 10))),
+      );
       instance.get('/studies/:uid', async (request: FastifyRequest<{ Params: { uid: string } }>, reply) => {
         const { uid } = request.params;
         if (!isSafeUidPath(uid)) return reply.code(400).send({ error: 'not a Study Instance UID' });

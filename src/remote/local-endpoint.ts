@@ -35,6 +35,7 @@ export function readLocalEndpoint(dataDir: string): WorkerEndpoint {
       { cause },
     );
   }
-  if (typeof parsed.nodeUrl !== 'string' || typeof parsed.token !== 'string') throw new PrecedentError('NODE_UNREACHABLE', `${file} is not a worker API endpoint`);
+  if (typeof parsed.nodeUrl !== 'string' || typeof parsed.token !== 'string')
+    throw new PrecedentError('NODE_UNREACHABLE', `${file} is not a worker API endpoint`);
   return { nodeUrl: parsed.nodeUrl, token: parsed.token };
 }

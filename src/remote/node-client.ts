@@ -28,9 +28,13 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       try {
         const endpoint = options.endpoint();
         base = endpoint.nodeUrl.replace(/\/+$/, '');
-        const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${endpoint.token}` }, signal: AbortSignal.timeout(timeoutMs) });
+        const response = await fetch(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${endpoint.token}` },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
         if (response.status === 401) {
-          throw new PrecedentError('CONFIG_INVALID', 'the node refused this worker\'s token: worker.token must equal the node\'s workers.token');
+          throw new PrecedentError('CONFIG_INVALID', "the node refused this worker's token: worker.token must equal the node's workers.token");
         }
         if (response.status < 500) return response;
         last = `HTTP ${response.status}`;

@@ -66,7 +66,10 @@ export function createWorkerApi(options: WorkerApiOptions): WorkerApi {
         .filter((i) => i.path !== null)
         .map((i) => ({ SOPInstanceUID: i.SOPInstanceUID, version: i.version })),
     };
-    options.log.info({ StudyInstanceUID: study.StudyInstanceUID, generation, instances: manifest.instances.length, worker: request.ip }, 'study round claimed by a remote worker');
+    options.log.info(
+      { StudyInstanceUID: study.StudyInstanceUID, generation, instances: manifest.instances.length, worker: request.ip },
+      'study round claimed by a remote worker',
+    );
     return manifest;
   });
 
@@ -74,7 +77,8 @@ export function createWorkerApi(options: WorkerApiOptions): WorkerApi {
     const { study, sop } = request.params;
     const record = options.catalog.instanceVersions(sop).find((i) => i.version === Number(request.params.version));
     // Only under its own study: a token holder cannot walk the archive by SOP Instance UID alone.
-    if (!record || record.StudyInstanceUID !== study || record.status !== 'accepted' || record.path === null) return reply.code(404).send({ error: 'no such instance in this study' });
+    if (!record || record.StudyInstanceUID !== study || record.status !== 'accepted' || record.path === null)
+      return reply.code(404).send({ error: 'no such instance in this study' });
     const path = options.absolute(record.path);
     const size = statSync(path).size;
     served += size;

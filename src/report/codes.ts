@@ -96,7 +96,12 @@ const LABEL_CODES: Record<string, Code> = {
 
 /** Code Value is SH (16 characters): longer keys keep a readable prefix and a hash suffix. */
 function localValue(key: string): string {
-  const clean = key.trim().toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '') || 'EMPTY';
+  const clean =
+    key
+      .trim()
+      .toUpperCase()
+      .replace(/[^A-Z0-9]+/g, '_')
+      .replace(/^_|_$/g, '') || 'EMPTY';
   if (clean.length <= 16) return clean;
   return `${clean.slice(0, 9)}_${createHash('sha1').update(key).digest('hex').slice(0, 6).toUpperCase()}`;
 }

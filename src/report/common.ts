@@ -65,7 +65,10 @@ function checkUids(options: ObjectOptions): void {
   if (!isValidUid(options.model.deviceUID)) {
     throw new PrecedentError('MODEL_INVALID', `model ${options.model.name} ${options.model.version} has an invalid Device UID "${options.model.deviceUID}"`);
   }
-  for (const [name, uid] of [['SeriesInstanceUID', options.SeriesInstanceUID], ['SOPInstanceUID', options.SOPInstanceUID]] as const) {
+  for (const [name, uid] of [
+    ['SeriesInstanceUID', options.SeriesInstanceUID],
+    ['SOPInstanceUID', options.SOPInstanceUID],
+  ] as const) {
     if (uid !== undefined && !isValidUid(uid)) throw new RangeError(`${name} "${uid}" is not a valid UID`);
   }
 }

@@ -10,5 +10,12 @@ export { readSourceImage, sourceFromDataset } from './source.js';
 export { DISCLAIMER, SOP_CLASS, EXPLICIT_VR_LITTLE_ENDIAN } from './common.js';
 export type { RgbImage } from './raster.js';
 export type {
-  DicomObject, HeatmapSCInput, ModelIdentity, ObjectOptions, ProducerIdentity, SimilarCasesSCInput, SimilarCasesSRInput, SourceImage,
+  DicomObject,
+  HeatmapSCInput,
+  ModelIdentity,
+  ObjectOptions,
+  ProducerIdentity,
+  SimilarCasesSCInput,
+  SimilarCasesSRInput,
+  SourceImage,
 } from './types.js';

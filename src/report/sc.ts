@@ -75,7 +75,10 @@ export function writeSecondaryCapture(options: ObjectOptions, image: RgbImage, s
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
 
 /** Pixel Data, its Photometric Interpretation and lossy compression attributes, and the transfer syntax. */
-function pixelModule(image: RgbImage, encode: ObjectOptions['encodeJpegBaseline']): { data: ArrayBuffer; attributes: NaturalDataset; transferSyntaxUID: string } {
+function pixelModule(
+  image: RgbImage,
+  encode: ObjectOptions['encodeJpegBaseline'],
+): { data: ArrayBuffer; attributes: NaturalDataset; transferSyntaxUID: string } {
   if (!encode) {
     const data = image.data.buffer.slice(image.data.byteOffset, image.data.byteOffset + image.data.byteLength) as ArrayBuffer;
     return { data, attributes: { LossyImageCompression: '00', PhotometricInterpretation: 'RGB' }, transferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN };

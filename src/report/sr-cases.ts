@@ -6,7 +6,23 @@ import type { CaseRecord, RetrievalResult, SimilarCase } from '../shared/cases.j
 import { displayScore, formatScore, similarityPhrase, type SimilarityCalibration } from '../shared/similarity.js';
 import { DISCLAIMER } from './common.js';
 import {
-  CASE_SOURCE, DCM, labelCode, MATCH_SCORE, NO, OUTCOMES, outcomeConcept, QUALITATIVE_EVALUATIONS, RANK, RETRIEVE_AE, sexCode, SIMILAR_CASE, SIMILARITY, SIMILARITY_RANGE, UCUM, VOTE, YES,
+  CASE_SOURCE,
+  DCM,
+  labelCode,
+  MATCH_SCORE,
+  NO,
+  OUTCOMES,
+  outcomeConcept,
+  QUALITATIVE_EVALUATIONS,
+  RANK,
+  RETRIEVE_AE,
+  sexCode,
+  SIMILAR_CASE,
+  SIMILARITY,
+  SIMILARITY_RANGE,
+  UCUM,
+  VOTE,
+  YES,
 } from './codes.js';
 import { codeItem, container, date, num, text, uidref, type ContentItem } from './sr-items.js';
 import { ageSex, ageText, caseOutcomes, NO_REFERENCE_HINT, outcomeKeys, summarySentences } from './summary.js';

@@ -90,7 +90,7 @@ function clampPercent(probability: number): number {
 function voteGroup(input: SimilarCasesSRInput): ContentItem {
   const { retrieval, model, source } = input;
   const n = retrieval.cases.length;
-  const identifier = n === 0 ? NO_REFERENCE_CASES.split(':')[0] ?? '' : `AI similar-case vote of ${n} ${n === 1 ? 'case' : 'cases'}`;
+  const identifier = n === 0 ? (NO_REFERENCE_CASES.split(':')[0] ?? '') : `AI similar-case vote of ${n} ${n === 1 ? 'case' : 'cases'}`;
   const shares = retrieval.vote.map((v) =>
     num('CONTAINS', voteConcept(v.label), clampPercent(v.probability), UCUM.percent, [codeItem('HAS CONCEPT MOD', DCM.finding, labelCode(v.label))]),
   );

@@ -59,9 +59,14 @@ export function summarySentences(retrieval: RetrievalResult, calibration?: Simil
   const cases = [...retrieval.cases].sort((a, b) => a.rank - b.rank);
   if (cases.length === 0) return { cases: NO_REFERENCE_CASES, outcomes: '', vote: '', similarity: '' };
   const n = cases.length;
-  const vote = retrieval.vote.length === 0 ? '' : `${retrieval.vote.map((v) => `${v.label} ${percent(v.probability)}`).join(', ')} (similarity-weighted vote of ${n} ${n === 1 ? 'case' : 'cases'})`;
+  const vote =
+    retrieval.vote.length === 0
+      ? ''
+      : `${retrieval.vote.map((v) => `${v.label} ${percent(v.probability)}`).join(', ')} (similarity-weighted vote of ${n} ${n === 1 ? 'case' : 'cases'})`;
   return {
-    cases: `${n} most similar prior ${n === 1 ? 'case' : 'cases'}: ${labelCounts(cases).map(([label, count]) => `${count} ${label}`).join(', ')}`,
+    cases: `${n} most similar prior ${n === 1 ? 'case' : 'cases'}: ${labelCounts(cases)
+      .map(([label, count]) => `${count} ${label}`)
+      .join(', ')}`,
     outcomes: outcomePhrases(cases).join('; '),
     vote,
     similarity: similarityRange(cases, calibration),

@@ -32,7 +32,10 @@ const SHORT_OUTCOME: Record<string, string> = { intubated: 'INTUBATED', went_icu
  * What is written under one case, one entry per logical line (each wrapped to the cell):
  * "#1 SCORE 0.83" (or "#1 COS 0.934" without a calibration), labels, "52 Y F", outcomes.
  */
-export function caseLabelLines(c: SimilarCase, calibration?: SimilarityCalibration): { head: string; labels: string; details: string[]; reference: string | null } {
+export function caseLabelLines(
+  c: SimilarCase,
+  calibration?: SimilarityCalibration,
+): { head: string; labels: string; details: string[]; reference: string | null } {
   const score = displayScore(c.similarity, calibration);
   const cosine = `COS ${formatCosine(c.similarity)}`;
   const head = score === null ? `#${c.rank} ${cosine}` : `#${c.rank} SCORE ${formatScore(score)}`;

@@ -24,5 +24,8 @@ export function reportCaseLabels(report: StoredReport, read: ReportLabelSummary,
     },
   };
   const study = report.matchedStudyInstanceUID ?? report.StudyInstanceUID;
-  return [...(study ? [{ match: { StudyInstanceUID: study }, facts }] : []), ...(report.AccessionNumber ? [{ match: { AccessionNumber: report.AccessionNumber }, facts }] : [])];
+  return [
+    ...(study ? [{ match: { StudyInstanceUID: study }, facts }] : []),
+    ...(report.AccessionNumber ? [{ match: { AccessionNumber: report.AccessionNumber }, facts }] : []),
+  ];
 }

@@ -16,7 +16,10 @@ interface Identifier {
   type?: { coding?: Array<{ system?: string; code?: string }> };
 }
 
-const outcome = (severity: 'error' | 'information', code: string, diagnostics: string) => ({ resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] });
+const outcome = (severity: 'error' | 'information', code: string, diagnostics: string) => ({
+  resourceType: 'OperationOutcome',
+  issue: [{ severity, code, diagnostics }],
+});
 
 export function fhirStatus(status: unknown): ReportStatus | undefined {
   switch (status) {
@@ -50,12 +53,21 @@ export function readDiagnosticReport(resource: Record<string, unknown>): { repor
   if (!status) return { unprocessable: 'DiagnosticReport.status is missing or not a FHIR R4 report status' };
   const identifiers = (Array.isArray(resource['identifier']) ? resource['identifier'] : []) as Identifier[];
   const basedOn = (Array.isArray(resource['basedOn']) ? resource['basedOn'] : []) as Array<{ identifier?: Identifier }>;
-  const accession = [...identifiers, ...basedOn.flatMap((b) => (b.identifier ? [b.identifier] : []))].find((i) => isAccession(i) && typeof i.value === 'string')?.value?.trim() ?? '';
+  const accession =
+    [...identifiers, ...basedOn.flatMap((b) => (b.identifier ? [b.identifier] : []))]
+      .find((i) => isAccession(i) && typeof i.value === 'string')
+      ?.value?.trim() ?? '';
   const studies = (Array.isArray(resource['imagingStudy']) ? resource['imagingStudy'] : []) as Array<{ identifier?: Identifier }>;
   const study = [...studies.map((s) => studyUid(s.identifier)), ...identifiers.map(studyUid)].find((u) => u !== '') ?? '';
-  if (!accession && !study) return { unprocessable: 'no accession number (identifier or basedOn.identifier of type ACSN) and no Study Instance UID (imagingStudy.identifier, system urn:dicom:uid)' };
+  if (!accession && !study)
+    return {
+      unprocessable:
+        'no accession number (identifier or basedOn.identifier of type ACSN) and no Study Instance UID (imagingStudy.identifier, system urn:dicom:uid)',
+    };
   const forms = (Array.isArray(resource['presentedForm']) ? resource['presentedForm'] : []) as Array<{ contentType?: string; data?: string }>;
-  const texts = forms.filter((f) => typeof f.data === 'string' && /^text\/plain\b/i.test(f.contentType ?? '')).map((f) => Buffer.from(f.data!, 'base64').toString('utf8').trim());
+  const texts = forms
+    .filter((f) => typeof f.data === 'string' && /^text\/plain\b/i.test(f.contentType ?? ''))
+    .map((f) => Buffer.from(f.data!, 'base64').toString('utf8').trim());
   const conclusion = typeof resource['conclusion'] === 'string' ? resource['conclusion'].trim() : '';
   const text = [...texts, ...(conclusion ? [`IMPRESSION:\n${conclusion}`] : [])].filter(Boolean).join('\n');
   if (!text && status !== 'cancelled') return { unprocessable: 'no report text: neither conclusion nor a text/plain presentedForm' };
@@ -76,10 +88,14 @@ async function readBody(stream: IncomingMessage): Promise<Buffer | undefined> {
 export function registerFhirRoutes(app: FastifyInstance, deps: { intake: ReportIntake; log: Logger }): void {
   const fail = (reply: FastifyReply, status: number, code: string, why: string): FastifyReply => {
     deps.log.warn({ status, why }, 'FHIR DiagnosticReport not accepted');
-    return reply.code(status).type('application/fhir+json').send(outcome('error', code, why));
+    return reply
+      .code(status)
+      .type('application/fhir+json')
+      .send(outcome('error', code, why));
   };
   app.post('/fhir/DiagnosticReport', async (request, reply) => {
-    if (!/^application\/(fhir\+)?json\b/i.test(request.headers['content-type'] ?? '')) return fail(reply, 415, 'not-supported', 'Content-Type must be application/fhir+json');
+    if (!/^application\/(fhir\+)?json\b/i.test(request.headers['content-type'] ?? ''))
+      return fail(reply, 415, 'not-supported', 'Content-Type must be application/fhir+json');
     const body = await readBody(request.body as IncomingMessage);
     if (!body) return fail(reply.header('Connection', 'close'), 413, 'too-costly', `body larger than ${MAX_BYTES} bytes`);
     let resource: unknown;

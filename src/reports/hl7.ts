@@ -106,11 +106,36 @@ export function buildAck(
   const s = received?.separators ?? { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&' };
   const msh = received?.segments[0]?.fields ?? [];
   const esc = (v: string): string =>
-    v.replace(/[\\|^~&\r\n]/g, (c) => (c === s.escape ? `${s.escape}E${s.escape}` : c === s.field ? `${s.escape}F${s.escape}` : c === s.component ? `${s.escape}S${s.escape}` : c === s.repetition ? `${s.escape}R${s.escape}` : c === s.subcomponent ? `${s.escape}T${s.escape}` : ' '));
+    v.replace(/[\\|^~&\r\n]/g, (c) =>
+      c === s.escape
+        ? `${s.escape}E${s.escape}`
+        : c === s.field
+          ? `${s.escape}F${s.escape}`
+          : c === s.component
+            ? `${s.escape}S${s.escape}`
+            : c === s.repetition
+              ? `${s.escape}R${s.escape}`
+              : c === s.subcomponent
+                ? `${s.escape}T${s.escape}`
+                : ' ',
+    );
   const encoding = `${s.component}${s.repetition}${s.escape}${s.subcomponent}`;
   const trigger = components(msh[9], s)[1] ?? '';
   const segments = [
-    ['MSH', encoding, options.application, options.facility, msh[3] ?? '', msh[4] ?? '', hl7Now(options.now), '', `ACK${s.component}${trigger}${s.component}ACK`, options.controlId, msh[11] ?? 'P', msh[12] ?? '2.5.1'].join(s.field),
+    [
+      'MSH',
+      encoding,
+      options.application,
+      options.facility,
+      msh[3] ?? '',
+      msh[4] ?? '',
+      hl7Now(options.now),
+      '',
+      `ACK${s.component}${trigger}${s.component}ACK`,
+      options.controlId,
+      msh[11] ?? 'P',
+      msh[12] ?? '2.5.1',
+    ].join(s.field),
     ['MSA', code, msh[10] ?? '', esc(text)].join(s.field),
   ];
   // ERR-3 (v2.5+) carries the table 0357 code; ERR-4 the severity.

@@ -13,14 +13,30 @@ export interface ReportIntake {
   receive(source: ReportSource, messageId: string, reports: readonly IncomingReport[]): StoredReport[];
 }
 
-export function createReportIntake(deps: { store: ReportStore; labeller: Labeller; log: Logger; now: () => number; onStored?: (report: StoredReport) => void }): ReportIntake {
+export function createReportIntake(deps: {
+  store: ReportStore;
+  labeller: Labeller;
+  log: Logger;
+  now: () => number;
+  onStored?: (report: StoredReport) => void;
+}): ReportIntake {
   return {
     receive(source, messageId, reports) {
       return reports.map((r) => {
         const labels = deps.labeller.label(r.text);
         const report: NewReport = { source, messageId, ...r, labels: { status: labels.status, findings: labels.findings, uncertain: labels.uncertain } };
         const stored = deps.store.put(report, deps.now());
-        deps.log.info({ source, messageId, reportId: stored.id, status: r.status, matched: stored.matchedStudyInstanceUID !== undefined, current: stored.supersededBy === undefined }, 'report stored');
+        deps.log.info(
+          {
+            source,
+            messageId,
+            reportId: stored.id,
+            status: r.status,
+            matched: stored.matchedStudyInstanceUID !== undefined,
+            current: stored.supersededBy === undefined,
+          },
+          'report stored',
+        );
         try {
           deps.onStored?.(stored);
         } catch (err) {
@@ -59,7 +75,10 @@ export function matchReportsOnIngest(ingest: IngestService, store: ReportStore, 
             try {
               intake.receive('dicom-sr', outcome.SOPInstanceUID, [report]);
             } catch (err) {
-              log.error({ SOPInstanceUID: outcome.SOPInstanceUID, err: err instanceof Error ? err.message : String(err) }, 'report of a structured report could not be stored');
+              log.error(
+                { SOPInstanceUID: outcome.SOPInstanceUID, err: err instanceof Error ? err.message : String(err) },
+                'report of a structured report could not be stored',
+              );
             }
           }
           return outcome;

@@ -36,7 +36,13 @@ interface Span {
 }
 
 const escapeList = (list: readonly string[]): RegExp =>
-  new RegExp(`\\b(?:${[...list].sort((a, b) => b.length - a.length).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+')).join('|')})\\b`, 'gi');
+  new RegExp(
+    `\\b(?:${[...list]
+      .sort((a, b) => b.length - a.length)
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+'))
+      .join('|')})\\b`,
+    'gi',
+  );
 
 function spans(re: RegExp | undefined, text: string): Span[] {
   if (!re) return [];

@@ -98,7 +98,13 @@ export function createMllpServer(options: MllpOptions): MllpServer {
     }
     if (code !== 'AA') log.warn({ ack: code, reason }, 'HL7 message not accepted');
     controlIds = (controlIds + 1) % 1e9;
-    return buildAck(message, code, reason, { application: options.application, facility: options.facility, now: new Date(now()), controlId: `PRE${now()}${controlIds}`, ...(error ? { error } : {}) });
+    return buildAck(message, code, reason, {
+      application: options.application,
+      facility: options.facility,
+      now: new Date(now()),
+      controlId: `PRE${now()}${controlIds}`,
+      ...(error ? { error } : {}),
+    });
   }
 
   const server: Server = createServer((socket) => {

@@ -12,8 +12,7 @@ export interface OruReport {
 }
 
 export type OruReading =
-  | { ok: true; messageId: string; reports: OruReport[] }
-  | { ok: false; ack: 'AE' | 'AR'; error: readonly [string, string]; reason: string };
+  { ok: true; messageId: string; reports: OruReport[] } | { ok: false; ack: 'AE' | 'AR'; error: readonly [string, string]; reason: string };
 
 const TEXT_TYPES = new Set(['TX', 'FT', 'ST', 'CF', 'CE', 'CWE']);
 const UID = /^[0-9]+(\.[0-9]+)*$/;
@@ -90,15 +89,23 @@ export function readOru(message: Hl7Message): OruReading {
     return { ok: false, ack: 'AR', error: HL7_ERRORS.unsupportedType, reason: `message type ${type.slice(0, 2).join('^') || '(none)'} is not ORU^R01` };
   }
   const version = first(msh[12], s);
-  if (!/^2\.[3-9]/.test(version)) return { ok: false, ack: 'AR', error: HL7_ERRORS.unsupportedVersion, reason: `HL7 version ${version || '(none)'} is not 2.3 to 2.9` };
+  if (!/^2\.[3-9]/.test(version))
+    return { ok: false, ack: 'AR', error: HL7_ERRORS.unsupportedVersion, reason: `HL7 version ${version || '(none)'} is not 2.3 to 2.9` };
   const messageId = first(msh[10], s);
   if (!messageId) return { ok: false, ack: 'AR', error: HL7_ERRORS.requiredMissing, reason: 'MSH-10 (message control ID) is empty' };
   const obrAt = message.segments.flatMap((seg, i) => (seg.name === 'OBR' ? [i] : []));
   if (obrAt.length === 0) return { ok: false, ack: 'AE', error: HL7_ERRORS.segmentSequence, reason: 'no OBR segment' };
   const reports = obrAt.map((at, n) => reportOf(message.segments[at]!, message.segments.slice(at + 1, obrAt[n + 1] ?? message.segments.length), message));
   for (const [n, r] of reports.entries()) {
-    if (!r.AccessionNumber && !r.StudyInstanceUID) return { ok: false, ack: 'AE', error: HL7_ERRORS.requiredMissing, reason: `OBR #${n + 1}: no Accession Number (OBR-18, OBR-3) and no Study Instance UID` };
-    if (!r.text && r.status !== 'cancelled') return { ok: false, ack: 'AE', error: HL7_ERRORS.requiredMissing, reason: `OBR #${n + 1}: no report text in a TX/FT/ST OBX` };
+    if (!r.AccessionNumber && !r.StudyInstanceUID)
+      return {
+        ok: false,
+        ack: 'AE',
+        error: HL7_ERRORS.requiredMissing,
+        reason: `OBR #${n + 1}: no Accession Number (OBR-18, OBR-3) and no Study Instance UID`,
+      };
+    if (!r.text && r.status !== 'cancelled')
+      return { ok: false, ack: 'AE', error: HL7_ERRORS.requiredMissing, reason: `OBR #${n + 1}: no report text in a TX/FT/ST OBX` };
   }
   return { ok: true, messageId, reports };
 }

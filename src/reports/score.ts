@@ -37,7 +37,10 @@ export function scoreReports(labeller: Labeller, reports: readonly OpenIReport[]
     const labels = labeller.label(r.sections);
     const headings = new Set(r.major.map((t) => t.split('/')[0]!.trim()));
     const findings = Object.fromEntries(
-      Object.entries(MESH_FOR_FINDING).map(([label, mesh]) => [label, { reference: mesh.some((m) => headings.has(m)), predicted: labels.findings.includes(label) }]),
+      Object.entries(MESH_FOR_FINDING).map(([label, mesh]) => [
+        label,
+        { reference: mesh.some((m) => headings.has(m)), predicted: labels.findings.includes(label) },
+      ]),
     );
     scored.push({ id: r.id, reference: status === 'abnormal', predicted: labels.status === 'abnormal', findings });
   }

@@ -59,5 +59,8 @@ export function caseFingerprint(c: Omit<NewCase, 'facts'> & { facts: NonNullable
     ...(c.retrieveAETitle ? { retrieveAETitle: c.retrieveAETitle } : {}),
     ...(c.publicCollection ? { publicCollection: c.publicCollection } : {}),
   };
-  return createHash('sha256').update(JSON.stringify(canonical(payload))).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(payload)))
+    .digest('hex')
+    .slice(0, 32);
 }

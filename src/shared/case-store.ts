@@ -98,7 +98,10 @@ export interface CaseStore {
   /** Cases by key, with `modelVersion` set to the given model's version. */
   cases(caseKeys: readonly bigint[], model: CaseModel): Map<bigint, CaseRecord>;
   /** What is stored of each existing case: facts fingerprint, retrieve AE, a vector of `model`, a thumbnail (import resume). */
-  existing(SOPInstanceUIDs: readonly string[], model: CaseModel): Map<string, { factsHash: string; retrieveAETitle: string; hasVector: boolean; hasThumbnail: boolean }>;
+  existing(
+    SOPInstanceUIDs: readonly string[],
+    model: CaseModel,
+  ): Map<string, { factsHash: string; retrieveAETitle: string; hasVector: boolean; hasThumbnail: boolean }>;
   /** Keys of the cases of a study or of a patient (search exclusion). A '' patient key matches nothing. */
   keysOf(selector: { StudyInstanceUID?: string; patientKey?: string }): bigint[];
   /** Stored thumbnails of these cases (cases without one are absent). */

@@ -64,11 +64,22 @@ export function isOutOfSpace(err: unknown): boolean {
 
 /** An I/O failure while making something durable: OUT_OF_RESOURCES when the disk is full, else STORAGE_FAILED. */
 export function storageError(message: string, cause: unknown): PrecedentError {
-  return isOutOfSpace(cause) ? new PrecedentError('OUT_OF_RESOURCES', `${message}: no space left on the device`, { cause }) : new PrecedentError('STORAGE_FAILED', message, { cause });
+  return isOutOfSpace(cause)
+    ? new PrecedentError('OUT_OF_RESOURCES', `${message}: no space left on the device`, { cause })
+    : new PrecedentError('STORAGE_FAILED', message, { cause });
 }
 
 /** Failures that no retry can fix: the queue must not try again. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set(['DECODE_FAILED', 'DATASET_MALFORMED', 'DATASET_INCOMPLETE', 'UID_INVALID', 'DATASET_MISMATCH', 'STUDY_MISMATCH', 'MODEL_INVALID', 'MODEL_MISMATCH']);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set([
+  'DECODE_FAILED',
+  'DATASET_MALFORMED',
+  'DATASET_INCOMPLETE',
+  'UID_INVALID',
+  'DATASET_MISMATCH',
+  'STUDY_MISMATCH',
+  'MODEL_INVALID',
+  'MODEL_MISMATCH',
+]);
 
 export function isPermanent(err: unknown): boolean {
   return isPrecedentError(err) && PERMANENT.has(err.code);

@@ -3,7 +3,17 @@
 // results and thumbnails of cases whose files are not kept. Case vectors are the catalog's `embeddings` rows, so openCatalog must have run first.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { openDatabase } from './sqlite.js';
-import { REPORT_LABEL_SOURCE, type CaseChange, type CaseFacts, type CaseStore, type CaseThumbnail, type CaseVector, type NewCase, type PutResult, type StudyLabels } from '../shared/case-store.js';
+import {
+  REPORT_LABEL_SOURCE,
+  type CaseChange,
+  type CaseFacts,
+  type CaseStore,
+  type CaseThumbnail,
+  type CaseVector,
+  type NewCase,
+  type PutResult,
+  type StudyLabels,
+} from '../shared/case-store.js';
 import type { CaseRecord, RetrievalResult } from '../shared/cases.js';
 import { caseFingerprint, caseKeyOf } from '../shared/case-keys.js';
 import { ADDED_COLUMNS, SCHEMA, floats, toRecord, type CaseRow } from './case-rows.js';
@@ -59,7 +69,10 @@ export function openCaseStore(file: string): CaseStore {
       updated_at = @now WHERE case_key = @case_key`),
     log: db.prepare('INSERT INTO case_log (case_key, op) VALUES (?, ?)'),
     byKeys: db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE case_key IN (SELECT CAST(value AS INTEGER) FROM json_each(?))').safeIntegers(true),
-    existing: db.prepare<{ sops: string; name: string; version: string }, { sop_instance_uid: string; facts_hash: string; retrieve_ae_title: string; has_vector: number; has_thumbnail: number }>(
+    existing: db.prepare<
+      { sops: string; name: string; version: string },
+      { sop_instance_uid: string; facts_hash: string; retrieve_ae_title: string; has_vector: number; has_thumbnail: number }
+    >(
       `SELECT c.sop_instance_uid, c.facts_hash, c.retrieve_ae_title, EXISTS (SELECT 1 FROM embeddings e WHERE e.sop_instance_uid = c.sop_instance_uid
          AND e.version = c.instance_version AND e.model_name = @name AND e.model_version = @version) AS has_vector,
          EXISTS (SELECT 1 FROM case_thumbnails t WHERE t.case_key = c.case_key) AS has_thumbnail
@@ -90,25 +103,33 @@ export function openCaseStore(file: string): CaseStore {
     deleteRetrievalsOfPatient: db.prepare("DELETE FROM case_retrievals WHERE patient_key = ? AND patient_key != ''"),
     putLabels: db.prepare('INSERT OR REPLACE INTO case_study_labels VALUES (?, ?, ?, ?)'),
     labelsFor: db.prepare<[string, string], { facts: string }>('SELECT facts FROM case_study_labels WHERE match_kind = ? AND match_value = ?'),
-    casesMatching: db.prepare<[string, string, string, string, string, string], CaseRow>(
-      `SELECT * FROM cases WHERE (? = 'sop' AND sop_instance_uid = ?) OR (? = 'study' AND study_instance_uid = ?)
+    casesMatching: db
+      .prepare<[string, string, string, string, string, string], CaseRow>(
+        `SELECT * FROM cases WHERE (? = 'sop' AND sop_instance_uid = ?) OR (? = 'study' AND study_instance_uid = ?)
          OR (? = 'accession' AND accession_number = ? AND accession_number != '')`,
-    ).safeIntegers(true),
+      )
+      .safeIntegers(true),
     setFacts: db.prepare(`UPDATE cases SET labels = @labels, age = @age, sex = @sex, outcomes = @outcomes, clinical = @clinical,
       facts_hash = @facts_hash, updated_at = @now WHERE case_key = @case_key`),
     count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM cases'),
     countModel: db.prepare<{ name: string; version: string }, { n: number }>(`SELECT COUNT(*) AS n FROM cases c ${VECTOR_JOIN}`),
-    changes: db.prepare<[number, number], { seq: bigint; op: 'add' | 'remove'; case_key: bigint }>(
-      'SELECT seq, op, case_key FROM case_log WHERE seq > ? ORDER BY seq LIMIT ?',
-    ).safeIntegers(true),
+    changes: db
+      .prepare<[number, number], { seq: bigint; op: 'add' | 'remove'; case_key: bigint }>(
+        'SELECT seq, op, case_key FROM case_log WHERE seq > ? ORDER BY seq LIMIT ?',
+      )
+      .safeIntegers(true),
     lastSeq: db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM case_log'),
-    vectors: db.prepare<{ keys: string; name: string; version: string }, { case_key: bigint; vector: Buffer }>(
-      `SELECT c.case_key, e.vector FROM cases c ${VECTOR_JOIN}
+    vectors: db
+      .prepare<{ keys: string; name: string; version: string }, { case_key: bigint; vector: Buffer }>(
+        `SELECT c.case_key, e.vector FROM cases c ${VECTOR_JOIN}
        WHERE c.case_key IN (SELECT CAST(value AS INTEGER) FROM json_each(@keys)) ORDER BY c.case_key`,
-    ).safeIntegers(true),
-    page: db.prepare<{ after: bigint; limit: number; name: string; version: string }, { case_key: bigint; vector: Buffer }>(
-      `SELECT c.case_key, e.vector FROM cases c ${VECTOR_JOIN} WHERE c.case_key > @after ORDER BY c.case_key LIMIT @limit`,
-    ).safeIntegers(true),
+      )
+      .safeIntegers(true),
+    page: db
+      .prepare<{ after: bigint; limit: number; name: string; version: string }, { case_key: bigint; vector: Buffer }>(
+        `SELECT c.case_key, e.vector FROM cases c ${VECTOR_JOIN} WHERE c.case_key > @after ORDER BY c.case_key LIMIT @limit`,
+      )
+      .safeIntegers(true),
     putRetrieval: db.prepare('INSERT OR REPLACE INTO case_retrievals VALUES (?, ?, ?, ?, ?, ?, ?)'),
     clearRefs: db.prepare('DELETE FROM case_retrieval_refs WHERE sop_instance_uid = ? AND model_name = ? AND model_version = ?'),
     putRef: db.prepare('INSERT OR IGNORE INTO case_retrieval_refs VALUES (?, ?, ?, ?)'),
@@ -121,7 +142,11 @@ export function openCaseStore(file: string): CaseStore {
   /** The most specific labels waiting for the case; operator labels before report-rule labels. */
   const pendingFacts = (c: NewCase): CaseFacts => {
     const found: CaseFacts[] = [];
-    for (const [kind, value] of [['sop', c.SOPInstanceUID], ['study', c.StudyInstanceUID], ['accession', c.AccessionNumber]] as const) {
+    for (const [kind, value] of [
+      ['sop', c.SOPInstanceUID],
+      ['study', c.StudyInstanceUID],
+      ['accession', c.AccessionNumber],
+    ] as const) {
       if (value === '') continue;
       const row = q.labelsFor.get(kind, value);
       if (row) found.push(JSON.parse(row.facts) as CaseFacts);
@@ -207,7 +232,8 @@ export function openCaseStore(file: string): CaseStore {
   const remove = db.transaction((selector: Parameters<CaseStore['deleteCases']>[0]): bigint[] => {
     let rows: CaseRow[];
     if ('caseKeys' in selector) rows = q.byKeys.all(JSON.stringify(selector.caseKeys.map(String)));
-    else if ('patientKey' in selector) rows = selector.patientKey === '' ? [] : q.byKeys.all(JSON.stringify(q.keysOfPatient.all(selector.patientKey).map((r) => String(r.case_key))));
+    else if ('patientKey' in selector)
+      rows = selector.patientKey === '' ? [] : q.byKeys.all(JSON.stringify(q.keysOfPatient.all(selector.patientKey).map((r) => String(r.case_key))));
     else rows = q.byKeys.all(JSON.stringify(q.keysOfStudy.all(selector.StudyInstanceUID).map((r) => String(r.case_key))));
     for (const row of rows) {
       q.deleteCase.run(row.case_key);
@@ -274,7 +300,12 @@ export function openCaseStore(file: string): CaseStore {
     existing(sops, model) {
       const out = new Map<string, { factsHash: string; retrieveAETitle: string; hasVector: boolean; hasThumbnail: boolean }>();
       for (const r of q.existing.all({ sops: JSON.stringify(sops), name: model.name, version: model.version })) {
-        out.set(r.sop_instance_uid, { factsHash: r.facts_hash, retrieveAETitle: r.retrieve_ae_title, hasVector: Number(r.has_vector) === 1, hasThumbnail: Number(r.has_thumbnail) === 1 });
+        out.set(r.sop_instance_uid, {
+          factsHash: r.facts_hash,
+          retrieveAETitle: r.retrieve_ae_title,
+          hasVector: Number(r.has_vector) === 1,
+          hasThumbnail: Number(r.has_thumbnail) === 1,
+        });
       }
       return out;
     },
@@ -298,10 +329,12 @@ export function openCaseStore(file: string): CaseStore {
     count: (model) => (model ? (q.countModel.get({ name: model.name, version: model.version })?.n ?? 0) : (q.count.get()?.n ?? 0)),
     changes: (afterSeq, limit) => q.changes.all(afterSeq, limit).map((r) => ({ seq: Number(r.seq), op: r.op, caseKey: r.case_key }) satisfies CaseChange),
     lastSeq: () => q.lastSeq.get()?.seq ?? 0,
-    vectors: (keys, model) => (keys.length === 0 ? [] : toVectors(q.vectors.all({ keys: JSON.stringify(keys.map(String)), name: model.name, version: model.version }))),
+    vectors: (keys, model) =>
+      keys.length === 0 ? [] : toVectors(q.vectors.all({ keys: JSON.stringify(keys.map(String)), name: model.name, version: model.version })),
     vectorPage: (model, afterKey, limit) => toVectors(q.page.all({ after: afterKey, limit, name: model.name, version: model.version })),
     saveRetrievals: (results, patientKey, now) => saveRetrievals(results, now, patientKey),
-    retrievals: (uid, model) => q.retrievals.all(uid, model?.name ?? null, model?.name ?? null, model?.version ?? null).map((r) => JSON.parse(r.result) as RetrievalResult),
+    retrievals: (uid, model) =>
+      q.retrievals.all(uid, model?.name ?? null, model?.name ?? null, model?.version ?? null).map((r) => JSON.parse(r.result) as RetrievalResult),
     close: () => db.close(),
   };
 }

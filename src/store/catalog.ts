@@ -95,7 +95,8 @@ function toEmbedding(r: EmbeddingRow): StoredEmbedding {
     modelName: r.model_name,
     modelVersion: r.model_version,
     vector: floats(r.vector),
-    attention: r.attention && r.attention_width && r.attention_height ? { width: r.attention_width, height: r.attention_height, data: floats(r.attention) } : null,
+    attention:
+      r.attention && r.attention_width && r.attention_height ? { width: r.attention_width, height: r.attention_height, data: floats(r.attention) } : null,
     notes: JSON.parse(r.notes) as string[],
     createdAt: r.created_at,
   };
@@ -165,7 +166,12 @@ export function openCatalog(file: string): Catalog {
   const db = openDatabase(file);
   db.exec(SCHEMA);
   // Catalogs created before the called AE title was recorded (archive AE) gain the column.
-  if (!db.prepare<[], { name: string }>('PRAGMA table_info(instances)').all().some((c) => c.name === 'called_ae_title')) {
+  if (
+    !db
+      .prepare<[], { name: string }>('PRAGMA table_info(instances)')
+      .all()
+      .some((c) => c.name === 'called_ae_title')
+  ) {
     db.exec("ALTER TABLE instances ADD COLUMN called_ae_title TEXT NOT NULL DEFAULT ''");
   }
   // The object index (QIDO-RS) is written in the same transaction as the instance it describes.
@@ -180,9 +186,7 @@ export function openCatalog(file: string): Catalog {
     count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM instances'),
     study: db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE study_instance_uid = ?'),
     inState: db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE state = ? ORDER BY first_received_at'),
-    newStudy: db.prepare(
-      `INSERT INTO studies VALUES (?, 'receiving', 1, ?, ?, ?, 1, NULL, ?)`,
-    ),
+    newStudy: db.prepare(`INSERT INTO studies VALUES (?, 'receiving', 1, ?, ?, ?, 1, NULL, ?)`),
     // A study that is still receiving just extends its round; one that had completed opens a new
     // round (generation + 1) so the late images are analysed again, once.
     touchStudy: db.prepare(

@@ -14,11 +14,15 @@ export function openObjectIndex(file: string): ObjectIndex {
      ORDER BY series_number, series_instance_uid, instance_number, sop_instance_uid`,
   );
   const received = (study: string, sources: readonly string[]): boolean =>
-    db.prepare(`SELECT 1 FROM instances WHERE study_instance_uid = ? AND calling_ae_title IN (${sources.map(() => '?').join(', ')}) LIMIT 1`).get(study, ...sources) !== undefined;
+    db
+      .prepare(`SELECT 1 FROM instances WHERE study_instance_uid = ? AND calling_ae_title IN (${sources.map(() => '?').join(', ')}) LIMIT 1`)
+      .get(study, ...sources) !== undefined;
   return {
     search: (query) => searchObjects(db, query),
     objects: (study, series, instance, sources) =>
-      sources && (sources.length === 0 || !received(study, sources)) ? [] : under.all({ study, series: series ?? null, instance: instance ?? null }).map(fromRow),
+      sources && (sources.length === 0 || !received(study, sources))
+        ? []
+        : under.all({ study, series: series ?? null, instance: instance ?? null }).map(fromRow),
     put: upsert,
     has: (uid) => has.get(uid) !== undefined,
     close: () => db.close(),

@@ -65,7 +65,13 @@ export function openReportStore(file: string): ReportStore {
   db.exec(OBJECTS_SCHEMA);
   db.exec(SCHEMA);
   // Catalogs made before DICOM SR intake lack the column (CREATE TABLE IF NOT EXISTS keeps old tables).
-  if (!db.prepare<[], { name: string }>('PRAGMA table_info(reports)').all().some((c) => c.name === 'reported_at')) db.exec('ALTER TABLE reports ADD COLUMN reported_at INTEGER');
+  if (
+    !db
+      .prepare<[], { name: string }>('PRAGMA table_info(reports)')
+      .all()
+      .some((c) => c.name === 'reported_at')
+  )
+    db.exec('ALTER TABLE reports ADD COLUMN reported_at INTEGER');
   const insert = db.prepare(
     `INSERT INTO reports (source, accession_number, study_instance_uid, status, report_text, message_id, labels, received_at, reported_at)
      VALUES (@source, @accession, @study, @status, @text, @messageId, @labels, @now, @reportedAt)`,
@@ -73,7 +79,9 @@ export function openReportStore(file: string): ReportStore {
   // Same key: the same accession (when both have one), else the same Study Instance UID.
   const sameKey = `superseded_by IS NULL AND id <> @id AND (
       (@accession <> '' AND accession_number = @accession) OR (@study <> '' AND study_instance_uid = @study))`;
-  const finalExists = db.prepare<{ id: number; accession: string; study: string }, { one: number }>(`SELECT 1 AS one FROM reports WHERE ${sameKey} AND status IN ('final', 'corrected')`);
+  const finalExists = db.prepare<{ id: number; accession: string; study: string }, { one: number }>(
+    `SELECT 1 AS one FROM reports WHERE ${sameKey} AND status IN ('final', 'corrected')`,
+  );
   // A current report of the key written after this one (both say when they were written).
   const writtenLater = db.prepare<{ id: number; accession: string; study: string; reportedAt: number }, { id: number; status: NewReport['status'] }>(
     `SELECT id, status FROM reports WHERE ${sameKey} AND reported_at IS NOT NULL AND reported_at > @reportedAt ORDER BY reported_at DESC LIMIT 1`,
@@ -89,19 +97,32 @@ export function openReportStore(file: string): ReportStore {
      WHERE matched_study_instance_uid IS NULL AND (study_instance_uid = @study OR (accession_number <> '' AND accession_number IN
        (SELECT accession_number FROM dicom_objects WHERE study_instance_uid = @study AND accession_number <> '')))`,
   );
-  const studyOfAccession = db.prepare<[string], { study: string }>("SELECT study_instance_uid AS study FROM dicom_objects WHERE accession_number = ? AND origin = 'received' LIMIT 1");
+  const studyOfAccession = db.prepare<[string], { study: string }>(
+    "SELECT study_instance_uid AS study FROM dicom_objects WHERE accession_number = ? AND origin = 'received' LIMIT 1",
+  );
   const studyExists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM dicom_objects WHERE study_instance_uid = ? LIMIT 1');
   const byId = db.prepare<[number], Row>('SELECT * FROM reports WHERE id = ?');
   const current = db.prepare<[string], Row>(
     "SELECT * FROM reports WHERE matched_study_instance_uid = ? AND superseded_by IS NULL AND status <> 'cancelled' ORDER BY id DESC LIMIT 1",
   );
-  const allCurrent = db.prepare<[], Row>("SELECT * FROM reports WHERE matched_study_instance_uid IS NOT NULL AND superseded_by IS NULL AND status <> 'cancelled' ORDER BY id");
+  const allCurrent = db.prepare<[], Row>(
+    "SELECT * FROM reports WHERE matched_study_instance_uid IS NOT NULL AND superseded_by IS NULL AND status <> 'cancelled' ORDER BY id",
+  );
   const waiting = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM reports WHERE matched_study_instance_uid IS NULL AND superseded_by IS NULL');
 
   const put = db.transaction((report: NewReport, now: number): StoredReport => {
     const params = { accession: report.AccessionNumber, study: report.StudyInstanceUID };
     const reportedAt = report.reportedAt ?? null;
-    const info = insert.run({ ...params, source: report.source, status: report.status, text: report.text, messageId: report.messageId, labels: JSON.stringify(report.labels), now, reportedAt });
+    const info = insert.run({
+      ...params,
+      source: report.source,
+      status: report.status,
+      text: report.text,
+      messageId: report.messageId,
+      labels: JSON.stringify(report.labels),
+      now,
+      reportedAt,
+    });
     const id = Number(info.lastInsertRowid);
     // Arrival order decides, unless both reports say when they were written: then the later-written
     // one stays current, except that a final report replaces a preliminary one written after it.
@@ -110,7 +131,12 @@ export function openReportStore(file: string): ReportStore {
     else if (report.status === 'preliminary' && finalExists.get({ id, ...params })) supersedeSelf.run(id);
     else supersede.run({ id, ...params });
     // Match now when the study is here: by the UID the sender gave, else by the accession's study.
-    const study = report.StudyInstanceUID && studyExists.get(report.StudyInstanceUID) ? report.StudyInstanceUID : report.AccessionNumber ? studyOfAccession.get(report.AccessionNumber)?.study : undefined;
+    const study =
+      report.StudyInstanceUID && studyExists.get(report.StudyInstanceUID)
+        ? report.StudyInstanceUID
+        : report.AccessionNumber
+          ? studyOfAccession.get(report.AccessionNumber)?.study
+          : undefined;
     if (study) db.prepare('UPDATE reports SET matched_study_instance_uid = ? WHERE id = ?').run(study, id);
     return fromRow(byId.get(id)!);
   });

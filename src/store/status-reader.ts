@@ -3,7 +3,15 @@
 import Database from 'better-sqlite3';
 import type { ExportState } from '../shared/exports.js';
 import type { StudyState } from '../shared/types.js';
-import { EXPORT_STATES, STUDY_STATES, type ExportSummary, type NodeStatus, type RetentionSummary, type StatusReader, type StudyStatus } from '../shared/node-status.js';
+import {
+  EXPORT_STATES,
+  STUDY_STATES,
+  type ExportSummary,
+  type NodeStatus,
+  type RetentionSummary,
+  type StatusReader,
+  type StudyStatus,
+} from '../shared/node-status.js';
 
 interface StudyRow {
   study_instance_uid: string;
@@ -49,9 +57,21 @@ export function openStatusReader(file: string): StatusReader {
   function retention(): RetentionSummary {
     const keptBytes = (stmt("SELECT COALESCE(SUM(size), 0) AS n FROM instances WHERE path IS NOT NULL AND path != ''").get() as { n: number }).n;
     if (!has('retention_runs')) return { studies: 0, files: 0, bytes: 0, recent: [], keptBytes };
-    const totals = stmt('SELECT COALESCE(SUM(studies), 0) AS studies, COALESCE(SUM(files), 0) AS files, COALESCE(SUM(bytes), 0) AS bytes FROM retention_runs').get() as { studies: number; files: number; bytes: number };
-    const recent = stmt('SELECT * FROM retention_runs ORDER BY ran_at DESC, rowid DESC LIMIT 5').all() as Array<{ ran_at: number; trigger: 'age' | 'cap'; studies: number; files: number; bytes: number }>;
-    return { ...totals, keptBytes, recent: recent.map((r) => ({ at: iso(r.ran_at) ?? '', trigger: r.trigger, studies: r.studies, files: r.files, bytes: r.bytes })) };
+    const totals = stmt(
+      'SELECT COALESCE(SUM(studies), 0) AS studies, COALESCE(SUM(files), 0) AS files, COALESCE(SUM(bytes), 0) AS bytes FROM retention_runs',
+    ).get() as { studies: number; files: number; bytes: number };
+    const recent = stmt('SELECT * FROM retention_runs ORDER BY ran_at DESC, rowid DESC LIMIT 5').all() as Array<{
+      ran_at: number;
+      trigger: 'age' | 'cap';
+      studies: number;
+      files: number;
+      bytes: number;
+    }>;
+    return {
+      ...totals,
+      keptBytes,
+      recent: recent.map((r) => ({ at: iso(r.ran_at) ?? '', trigger: r.trigger, studies: r.studies, files: r.files, bytes: r.bytes })),
+    };
   }
 
   function exportSummary(StudyInstanceUID: string | null): ExportSummary {
@@ -91,7 +111,9 @@ export function openStatusReader(file: string): StatusReader {
          FROM instances WHERE study_instance_uid = ?`,
       ).get(uid) as { received: number; accepted: number; ignored: number; series: number };
       if (!study && counts.received === 0) return undefined;
-      const byAE = stmt('SELECT calling_ae_title AS ae, COUNT(*) AS n FROM instances WHERE study_instance_uid = ? GROUP BY calling_ae_title ORDER BY calling_ae_title').all(uid) as Array<{ ae: string; n: number }>;
+      const byAE = stmt(
+        'SELECT calling_ae_title AS ae, COUNT(*) AS n FROM instances WHERE study_instance_uid = ? GROUP BY calling_ae_title ORDER BY calling_ae_title',
+      ).all(uid) as Array<{ ae: string; n: number }>;
       const ignored = stmt(
         "SELECT reason, COUNT(*) AS count FROM instances WHERE study_instance_uid = ? AND status = 'ignored' GROUP BY reason ORDER BY count DESC, reason",
       ).all(uid) as Array<{ reason: string | null; count: number }>;
@@ -106,7 +128,9 @@ export function openStatusReader(file: string): StatusReader {
         updatedAt: iso(study?.updated_at),
         instances: { ...counts, byCallingAETitle: Object.fromEntries(byAE.map((r) => [r.ae, r.n])) },
         ignored: ignored.map((r) => ({ reason: r.reason ?? '(no reason recorded)', count: r.count })),
-        sourceRemoved: (stmt("SELECT COUNT(*) AS n FROM instances WHERE study_instance_uid = ? AND status = 'accepted' AND path IS NULL").get(uid) as { n: number }).n,
+        sourceRemoved: (
+          stmt("SELECT COUNT(*) AS n FROM instances WHERE study_instance_uid = ? AND status = 'accepted' AND path IS NULL").get(uid) as { n: number }
+        ).n,
         embeddings,
         exports: exportSummary(uid),
       };
@@ -126,7 +150,13 @@ export function openStatusReader(file: string): StatusReader {
         embeddings,
         exports: exportSummary(null),
         retention: retention(),
-        recentStudies: rows.map((r) => ({ StudyInstanceUID: r.study_instance_uid, state: r.state, reason: r.reason, instanceCount: r.instance_count, updatedAt: iso(r.updated_at) ?? '' })),
+        recentStudies: rows.map((r) => ({
+          StudyInstanceUID: r.study_instance_uid,
+          state: r.state,
+          reason: r.reason,
+          instanceCount: r.instance_count,
+          updatedAt: iso(r.updated_at) ?? '',
+        })),
       };
     },
     close: () => db.close(),

@@ -36,7 +36,9 @@ export function cliDataDir(extra = ''): { dataDir: string; config: string } {
 
 /** labels.csv restricted to the rows `keep` selects (0-based data rows), written beside nothing: image_path stays relative to the shared folder. */
 export function labelsSubset(keep: (index: number, row: string) => boolean): { csv: string; rows: string[] } {
-  const [header, ...rows] = readFileSync(cxrLabelsPath(), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const [header, ...rows] = readFileSync(cxrLabelsPath(), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const kept = rows.filter((r, i) => keep(i, r));
   const csv = join(tempDir('precedent-labels-'), 'labels.csv');
   writeFileSync(csv, `${[header, ...kept].join('\n')}\n`);

@@ -25,7 +25,13 @@ export async function launchChromium(): Promise<TestBrowser> {
     '--disable-sync',
   ];
   // A persistent context is how playwright takes an explicit (here: fresh, temporary) user-data-dir.
-  const context = await chromium.launchPersistentContext(profile, { executablePath, args, headless: true, timeout: 60_000, viewport: { width: 1600, height: 1000 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    args,
+    headless: true,
+    timeout: 60_000,
+    viewport: { width: 1600, height: 1000 },
+  });
   return {
     context,
     async close() {

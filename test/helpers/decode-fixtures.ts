@@ -57,16 +57,22 @@ export async function extraSpec(variant: ExtraVariant, syntax: SyntaxName): Prom
       return {
         variant: 'dx12',
         syntax,
-        extraAttributes: { ...NO_WINDOW, VOILUTSequence: [{ LUTDescriptor: [4096, 0, 16], LUTExplanation: 'GAMMA 0.5', LUTData: gammaVoiLutData(), _vrMap: LUT_VRS }] },
+        extraAttributes: {
+          ...NO_WINDOW,
+          VOILUTSequence: [{ LUTDescriptor: [4096, 0, 16], LUTExplanation: 'GAMMA 0.5', LUTData: gammaVoiLutData(), _vrMap: LUT_VRS }],
+        },
       };
     case 'mlut':
       return {
         variant: 'dx12',
         syntax,
         extraAttributes: {
-          RescaleSlope: undefined, RescaleIntercept: undefined, RescaleType: undefined,
+          RescaleSlope: undefined,
+          RescaleIntercept: undefined,
+          RescaleType: undefined,
           ModalityLUTSequence: [{ LUTDescriptor: [4096, 0, 16], ModalityLUTType: 'US', LUTData: squareModalityLutData(), _vrMap: LUT_VRS }],
-          WindowCenter: '20000', WindowWidth: '40000',
+          WindowCenter: '20000',
+          WindowWidth: '40000',
         },
       };
     case 'sigmoid':
@@ -84,7 +90,11 @@ export async function extraSpec(variant: ExtraVariant, syntax: SyntaxName): Prom
     case 'signed': {
       // The 12-bit image shifted to -2048..2047, stored two's complement and sign-extended to 16 bits.
       const s = await storedValues();
-      return { variant: 'dx12', syntax, extraAttributes: { PixelRepresentation: 1, WindowCenter: '0', PixelData: [words(Array.from(s, (v) => v - 2048)).buffer] } };
+      return {
+        variant: 'dx12',
+        syntax,
+        extraAttributes: { PixelRepresentation: 1, WindowCenter: '0', PixelData: [words(Array.from(s, (v) => v - 2048)).buffer] },
+      };
     }
     case 'masked': {
       // Junk in the bits above HighBit (0xA000), which a reader must ignore.

@@ -31,7 +31,7 @@ function item(type: number, body: Buffer): Buffer {
 function associateAc(rq: Buffer, maxPduLength: number): Buffer {
   const fixed = Buffer.from(rq.subarray(0, 68));
   const items: Buffer[] = [item(0x10, Buffer.from('1.2.840.10008.3.1.1.1', 'latin1'))];
-  for (let off = 68; off + 4 <= rq.length; ) {
+  for (let off = 68; off + 4 <= rq.length;) {
     const type = rq.readUInt8(off);
     const len = rq.readUInt16BE(off + 2);
     if (type === 0x20) {
@@ -98,7 +98,7 @@ export async function startFakeScp(options: FakeScpOptions): Promise<FakeScp> {
         } else if (type === PDU.RELEASE_RQ) {
           socket.end(Buffer.from([PDU.RELEASE_RP, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
         } else if (type === PDU.P_DATA_TF) {
-          for (let off = 0; off + 6 <= body.length; ) {
+          for (let off = 0; off + 6 <= body.length;) {
             const len = body.readUInt32BE(off);
             const context = body.readUInt8(off + 4);
             const control = body.readUInt8(off + 5);

@@ -10,7 +10,12 @@ function canonical(value: unknown): unknown {
   if (ArrayBuffer.isView(value)) return canonical(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k]) => !k.startsWith('_')).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, canonical(v)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => !k.startsWith('_'))
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, canonical(v)]),
+    );
   }
   return value;
 }
@@ -25,6 +30,8 @@ export function datasetContent(file: string): string {
 /** The File Meta Transfer Syntax UID. */
 export function fileTransferSyntax(file: string): string {
   const bytes = readFileSync(file);
-  const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, { untilTag: '00080016' });
+  const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, {
+    untilTag: '00080016',
+  });
   return String(dict.meta['00020010']?.Value?.[0] ?? '');
 }

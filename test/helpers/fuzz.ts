@@ -30,7 +30,19 @@ function items(b: Buffer): number[] {
   return out;
 }
 
-export const ASSOCIATE_CLASSES = ['flip', 'protocol', 'item-type', 'item-length', 'contexts', 'truncate', 'pdu-length', 'pdu-type', 'ae-titles', 'max-length', 'garbage'] as const;
+export const ASSOCIATE_CLASSES = [
+  'flip',
+  'protocol',
+  'item-type',
+  'item-length',
+  'contexts',
+  'truncate',
+  'pdu-length',
+  'pdu-type',
+  'ae-titles',
+  'max-length',
+  'garbage',
+] as const;
 
 /** A mutated A-ASSOCIATE-RQ (or what stands in its place). */
 export function mutateAssociate(r: Rng, kind: (typeof ASSOCIATE_CLASSES)[number]): Buffer {
@@ -54,7 +66,11 @@ export function mutateAssociate(r: Rng, kind: (typeof ASSOCIATE_CLASSES)[number]
     }
     case 'contexts': {
       const n = 1 + r.int(200);
-      const contexts = Array.from({ length: n }, () => ({ id: r.pick([1, 3, 255, 0, 2, r.int(256)]), abstractSyntax: r.pick([CR_CONTEXT.abstractSyntax, '1.2.840.10008.1.1', '', '9.9', 'x'.repeat(r.int(80))]), transferSyntaxes: r.pick([[EXPLICIT_VR_LE], [], ['1.2.3'], [EXPLICIT_VR_LE, '1.2.840.10008.1.2']]) }));
+      const contexts = Array.from({ length: n }, () => ({
+        id: r.pick([1, 3, 255, 0, 2, r.int(256)]),
+        abstractSyntax: r.pick([CR_CONTEXT.abstractSyntax, '1.2.840.10008.1.1', '', '9.9', 'x'.repeat(r.int(80))]),
+        transferSyntaxes: r.pick([[EXPLICIT_VR_LE], [], ['1.2.3'], [EXPLICIT_VR_LE, '1.2.840.10008.1.2']]),
+      }));
       return associateRq({ calledAE: 'PRECEDENT', callingAE: 'FUZZ', contexts });
     }
     case 'truncate':
@@ -110,7 +126,10 @@ export function mutatePData(r: Rng, kind: (typeof PDATA_CLASSES)[number], sopIns
     }
     case 'split-command': {
       const cut = r.int(command.length);
-      return Buffer.concat([pDataTf([{ contextId: 1, command: true, last: false, data: command.subarray(0, cut) }]), pDataTf([{ contextId: r.pick([1, 3]), command: r.int(4) > 0, last: true, data: command.subarray(cut) }])]);
+      return Buffer.concat([
+        pDataTf([{ contextId: 1, command: true, last: false, data: command.subarray(0, cut) }]),
+        pDataTf([{ contextId: r.pick([1, 3]), command: r.int(4) > 0, last: true, data: command.subarray(cut) }]),
+      ]);
     }
     case 'unknown-pdu':
       return pdu(r.pick([0x00, 0x01, 0x02, 0x03, 0x08, 0x44, 0xff]), r.bytes(r.int(100)));
@@ -122,7 +141,7 @@ export const DATASET_CLASSES = ['truncate', 'bad-vr', 'length', 'nested', 'flip'
 /** Offsets of the top-level elements of an Explicit VR LE data set without sequences. */
 function elementOffsets(ds: Buffer): number[] {
   const out: number[] = [];
-  for (let off = 0; off + 8 <= ds.length; ) {
+  for (let off = 0; off + 8 <= ds.length;) {
     out.push(off);
     const vr = ds.toString('latin1', off + 4, off + 6);
     const long = ['OB', 'OW', 'SQ', 'UN', 'UT'].includes(vr);
@@ -143,7 +162,11 @@ function nestedSequence(r: Rng, depth: number): Buffer {
     const itemEnd = undefinedLength && r.int(8) > 0 ? Buffer.from([0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0]) : Buffer.alloc(0);
     const items = Buffer.concat([item, inner, itemEnd]);
     const seqEnd = undefinedLength && r.int(8) > 0 ? Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]) : Buffer.alloc(0);
-    inner = Buffer.concat([element(0x0008, 0x2218, 'SQ', Buffer.alloc(0), undefinedLength ? 0xffffffff : items.length + r.pick([0, 0, 0, 2, -2])), items, seqEnd]);
+    inner = Buffer.concat([
+      element(0x0008, 0x2218, 'SQ', Buffer.alloc(0), undefinedLength ? 0xffffffff : items.length + r.pick([0, 0, 0, 2, -2])),
+      items,
+      seqEnd,
+    ]);
     inner = Buffer.from(inner);
   }
   return inner;

@@ -58,7 +58,10 @@ export async function pageErrors(page: Page, problems: string[]): Promise<string
  * as editable measurements), both Secondary Captures drawn; screenshots into `artifacts`. Returns what
  * went wrong on the page meanwhile (pageErrors), for the test to assert empty.
  */
-export async function readStudyInOhif(page: Page, viewer: { viewerUrl: string; studyUID: string; imageDescription: string; artifacts: string }): Promise<string[]> {
+export async function readStudyInOhif(
+  page: Page,
+  viewer: { viewerUrl: string; studyUID: string; imageDescription: string; artifacts: string },
+): Promise<string[]> {
   const problems = watch(page);
   await page.goto(`${viewer.viewerUrl}/viewer?StudyInstanceUIDs=${viewer.studyUID}`);
   const srThumbnail = page.locator('[data-series="990"]');

@@ -34,9 +34,13 @@ export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so
  * ending in `/`), which Orthanc can then query and retrieve from (/dicom-web/servers/<name>/...).
  * `route: false` (the ingest bench): no Lua routing rule.
  */
-export async function startOrthanc(precedent: { aeTitle: string; port: number }, options: { dicomweb?: boolean; dicomwebServers?: Record<string, string>; route?: boolean } = {}): Promise<TestOrthanc> {
+export async function startOrthanc(
+  precedent: { aeTitle: string; port: number },
+  options: { dicomweb?: boolean; dicomwebServers?: Record<string, string>; route?: boolean } = {},
+): Promise<TestOrthanc> {
   requireTool('Orthanc');
-  if (options.dicomweb === true && !existsSync(DICOMWEB_PLUGIN)) throw new Error(`${DICOMWEB_PLUGIN} is missing: run scripts/install-test-peers.sh (Debian package orthanc-dicomweb)`);
+  if (options.dicomweb === true && !existsSync(DICOMWEB_PLUGIN))
+    throw new Error(`${DICOMWEB_PLUGIN} is missing: run scripts/install-test-peers.sh (Debian package orthanc-dicomweb)`);
   const dir = tempDir('precedent-orthanc-');
   const [dicomPort, httpPort] = [await freePort(), await freePort()];
   writeFileSync(join(dir, 'route.lua'), ROUTE_LUA);

@@ -23,7 +23,11 @@ export interface PacsScenario {
   /** Precedent's own DICOMweb root (no auth), when asked for with `precedentDicomweb`; Orthanc knows it as server `precedent`. */
   precedentDicomweb: string | undefined;
   /** Sends a CXR to Orthanc as a modality would and waits for the node's results in its study. */
-  routeCxr(fixture: { imageIndex: number; patientName: string; patientID: string }): Promise<{ source: Fixture; studyId: string; instances: OrthancInstance[] }>;
+  routeCxr(fixture: {
+    imageIndex: number;
+    patientName: string;
+    patientID: string;
+  }): Promise<{ source: Fixture; studyId: string; instances: OrthancInstance[] }>;
   stop(): Promise<void>;
 }
 
@@ -34,7 +38,9 @@ export interface PacsScenario {
  * `modelDir`: a fresh install with that model instead (the docs/images screenshots use models/default):
  * no CLI import, the starter reference archive embedded at start-up (archive.reference).
  */
-export async function startPacsScenario(options: { dicomweb?: boolean; precedentDicomweb?: boolean; every?: number; modelDir?: string } = {}): Promise<PacsScenario> {
+export async function startPacsScenario(
+  options: { dicomweb?: boolean; precedentDicomweb?: boolean; every?: number; modelDir?: string } = {},
+): Promise<PacsScenario> {
   const fresh = options.modelDir !== undefined;
   const modelDir = options.modelDir ?? testModelDir();
   const dataDir = tempDir();
@@ -44,7 +50,10 @@ export async function startPacsScenario(options: { dicomweb?: boolean; precedent
   const precedentDicomweb = dicomwebPort === undefined ? undefined : `http://127.0.0.1:${dicomwebPort}/dicomweb`;
   const orthanc = await startOrthanc(
     { aeTitle: 'PRECEDENT', port: nodePort },
-    { dicomweb: options.dicomweb === true || precedentDicomweb !== undefined, ...(precedentDicomweb ? { dicomwebServers: { precedent: `${precedentDicomweb}/` } } : {}) },
+    {
+      dicomweb: options.dicomweb === true || precedentDicomweb !== undefined,
+      ...(precedentDicomweb ? { dicomwebServers: { precedent: `${precedentDicomweb}/` } } : {}),
+    },
   );
   const overrides = {
     dimse: { port: nodePort },
@@ -53,7 +62,10 @@ export async function startPacsScenario(options: { dicomweb?: boolean; precedent
     inference: { device: 'cpu' as const },
     studies: { completeAfterSeconds: 1 },
     archive: { reference: fresh },
-    export: { destinations: [{ name: 'orthanc', aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort, forCallingAETitles: [] }], backoffSeconds: 0.5 },
+    export: {
+      destinations: [{ name: 'orthanc', aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort, forCallingAETitles: [] }],
+      backoffSeconds: 0.5,
+    },
   };
   const labels = readFileSync(join(cxrDir(), 'labels.csv'), 'utf8').trim().split('\n');
   const every = options.every ?? 60;

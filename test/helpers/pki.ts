@@ -26,12 +26,44 @@ async function issue(dir: string, name: string, cn: string, caName: string, ext:
   const extFile = join(dir, `${name}.ext`);
   writeFileSync(extFile, ext);
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.csr`), '-subj', `/CN=${cn}`]);
-  await openssl(['x509', '-req', '-in', join(dir, `${name}.csr`), '-CA', join(dir, `${caName}.crt`), '-CAkey', join(dir, `${caName}.key`), '-CAcreateserial', '-out', join(dir, `${name}.crt`), '-days', '2', '-sha256', '-extfile', extFile]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    join(dir, `${name}.csr`),
+    '-CA',
+    join(dir, `${caName}.crt`),
+    '-CAkey',
+    join(dir, `${caName}.key`),
+    '-CAcreateserial',
+    '-out',
+    join(dir, `${name}.crt`),
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    extFile,
+  ]);
 }
 
 export async function makePki(dir: string): Promise<TestPki> {
   for (const ca of ['ca', 'rogue-ca']) {
-    await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, `${ca}.key`), '-out', join(dir, `${ca}.crt`), '-days', '2', '-sha256', '-subj', `/CN=Precedent test ${ca}`]);
+    await openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, `${ca}.key`),
+      '-out',
+      join(dir, `${ca}.crt`),
+      '-days',
+      '2',
+      '-sha256',
+      '-subj',
+      `/CN=Precedent test ${ca}`,
+    ]);
   }
   await issue(dir, 'server', 'localhost', 'ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
   await issue(dir, 'client', 'TESTSCU', 'ca', 'extendedKeyUsage=clientAuth,serverAuth\n');

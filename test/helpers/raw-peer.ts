@@ -32,8 +32,7 @@ export interface AcceptedContext {
 }
 
 export type AssociateResult =
-  | { accepted: true; contexts: AcceptedContext[]; maxPduLength: number }
-  | { accepted: false; result: number; source: number; reason: number };
+  { accepted: true; contexts: AcceptedContext[]; maxPduLength: number } | { accepted: false; result: number; source: number; reason: number };
 
 /** A presentation data value: its context, the two bits of its message control header, its bytes. */
 export interface Pdv {
@@ -78,7 +77,7 @@ export function cStoreRq(opts: { sopClassUid: string; sopInstanceUid: string; me
 /** Parses an Implicit VR LE command set into element number -> value (group 0000 only). */
 export function parseCommand(bytes: Buffer): Map<number, Buffer> {
   const out = new Map<number, Buffer>();
-  for (let off = 0; off + 8 <= bytes.length; ) {
+  for (let off = 0; off + 8 <= bytes.length;) {
     const element = bytes.readUInt16LE(off + 2);
     const length = bytes.readUInt32LE(off + 4);
     out.set(element, bytes.subarray(off + 8, off + 8 + length));
@@ -100,7 +99,13 @@ export function decodeResponse(bytes: Buffer): DimseResponse {
   const cmd = parseCommand(bytes);
   const u16 = (el: number): number => (cmd.get(el)?.length === 2 ? (cmd.get(el) as Buffer).readUInt16LE(0) : -1);
   const str = (el: number): string => (cmd.get(el)?.toString('latin1') ?? '').replace(/[\0 ]+$/, '');
-  return { commandField: u16(0x0100), messageIdBeingRespondedTo: u16(0x0120), status: u16(0x0900), errorComment: str(0x0902), affectedSopInstanceUid: str(0x1000) };
+  return {
+    commandField: u16(0x0100),
+    messageIdBeingRespondedTo: u16(0x0120),
+    status: u16(0x0900),
+    errorComment: str(0x0902),
+    affectedSopInstanceUid: str(0x1000),
+  };
 }
 
 export function pdu(type: number, body: Buffer): Buffer {
@@ -143,14 +148,21 @@ export function associateRq(opts: { calledAE: string; callingAE: string; context
 function parseAssociateAc(body: Buffer): AssociateResult {
   const contexts: AcceptedContext[] = [];
   let maxPduLength = 0;
-  for (let off = 68; off + 4 <= body.length; ) {
+  for (let off = 68; off + 4 <= body.length;) {
     const type = body.readUInt8(off);
     const len = body.readUInt16BE(off + 2);
     const value = body.subarray(off + 4, off + 4 + len);
     if (type === 0x21) {
       // PS3.8 9.3.3.2: id, reserved, result/reason, reserved, then one transfer syntax sub-item.
       const tsLen = value.length >= 8 ? value.readUInt16BE(6) : 0;
-      contexts.push({ id: value.readUInt8(0), result: value.readUInt8(2), transferSyntax: value.subarray(8, 8 + tsLen).toString('latin1').replace(/\0+$/, '') });
+      contexts.push({
+        id: value.readUInt8(0),
+        result: value.readUInt8(2),
+        transferSyntax: value
+          .subarray(8, 8 + tsLen)
+          .toString('latin1')
+          .replace(/\0+$/, ''),
+      });
     } else if (type === 0x50) {
       for (let s = 0; s + 4 <= value.length; s += 4 + value.readUInt16BE(s + 2)) {
         if (value.readUInt8(s) === 0x51) maxPduLength = value.readUInt32BE(s + 4);
@@ -175,7 +187,7 @@ export function pDataTf(pdvs: Pdv[]): Buffer {
 
 function parsePdvs(body: Buffer): Pdv[] {
   const out: Pdv[] = [];
-  for (let off = 0; off + 6 <= body.length; ) {
+  for (let off = 0; off + 6 <= body.length;) {
     const len = body.readUInt32BE(off);
     const mch = body.readUInt8(off + 5);
     out.push({ contextId: body.readUInt8(off + 4), command: (mch & 1) !== 0, last: (mch & 2) !== 0, data: body.subarray(off + 6, off + 4 + len) });
@@ -254,7 +266,9 @@ export class RawPeer {
   }
 
   async associate(opts: { calledAE?: string; callingAE?: string; contexts: ProposedContext[]; maxPduLength?: number }): Promise<AssociateResult> {
-    await this.send(associateRq({ calledAE: opts.calledAE ?? 'PRECEDENT', callingAE: opts.callingAE ?? 'RAWPEER', contexts: opts.contexts, maxPduLength: opts.maxPduLength }));
+    await this.send(
+      associateRq({ calledAE: opts.calledAE ?? 'PRECEDENT', callingAE: opts.callingAE ?? 'RAWPEER', contexts: opts.contexts, maxPduLength: opts.maxPduLength }),
+    );
     const reply = await this.nextPdu();
     if (reply.type === PDU.ASSOCIATE_AC) return parseAssociateAc(reply.body);
     if (reply.type === PDU.ASSOCIATE_RJ) {
@@ -295,7 +309,10 @@ export class RawPeer {
   }
 
   /** A whole C-STORE: command, data set, response. */
-  async cStore(contextId: number, opts: { sopClassUid: string; sopInstanceUid: string; dataset: Buffer; fragment?: number; timeoutMs?: number }): Promise<DimseResponse> {
+  async cStore(
+    contextId: number,
+    opts: { sopClassUid: string; sopInstanceUid: string; dataset: Buffer; fragment?: number; timeoutMs?: number },
+  ): Promise<DimseResponse> {
     const messageId = (this.messageId = (this.messageId + 1) & 0xffff);
     await this.sendCommand(contextId, cStoreRq({ sopClassUid: opts.sopClassUid, sopInstanceUid: opts.sopInstanceUid, messageId }));
     await this.sendDataset(contextId, opts.dataset, { fragment: opts.fragment });

@@ -37,7 +37,26 @@ export async function startRedis(): Promise<TestRedis> {
   const dir = tempDir('precedent-redis-');
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: 'ignore' },
+    );
     await waitReady(port);
   };
   const stop = async (): Promise<void> => {
@@ -49,5 +68,13 @@ export async function startRedis(): Promise<TestRedis> {
     });
   };
   await launch();
-  return { url: `redis://127.0.0.1:${port}`, port, stop, restart: async () => { await stop(); await launch(); } };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop,
+    restart: async () => {
+      await stop();
+      await launch();
+    },
+  };
 }

@@ -19,15 +19,39 @@ export interface RemoteSetup {
   apiPort: number;
 }
 
-export async function remoteSetup(options: { redisUrl: string; modelDir: string; prefix: string; lockSeconds?: number; attempts?: number }): Promise<RemoteSetup> {
+export async function remoteSetup(options: {
+  redisUrl: string;
+  modelDir: string;
+  prefix: string;
+  lockSeconds?: number;
+  attempts?: number;
+}): Promise<RemoteSetup> {
   const apiPort = await freePort();
-  const queue = { redisUrl: options.redisUrl, prefix: options.prefix, lockSeconds: options.lockSeconds ?? 3, backoffSeconds: 0.2, ...(options.attempts ? { attempts: options.attempts } : {}) };
+  const queue = {
+    redisUrl: options.redisUrl,
+    prefix: options.prefix,
+    lockSeconds: options.lockSeconds ?? 3,
+    backoffSeconds: 0.2,
+    ...(options.attempts ? { attempts: options.attempts } : {}),
+  };
   const model = { dir: options.modelDir };
   const inference = { device: 'cpu' as const, batchSize: 1 };
   return {
     apiPort,
-    node: { queue, model, inference, studies: { completeAfterSeconds: 0.3 }, workers: { inProcess: false, token: WORKER_TOKEN, apiHost: '127.0.0.1', apiPort } },
-    worker: { queue, model, inference, worker: { nodeUrl: `http://127.0.0.1:${apiPort}`, token: WORKER_TOKEN, fetchAttempts: 2, fetchBackoffSeconds: 0.1 }, log: { level: 'debug' } },
+    node: {
+      queue,
+      model,
+      inference,
+      studies: { completeAfterSeconds: 0.3 },
+      workers: { inProcess: false, token: WORKER_TOKEN, apiHost: '127.0.0.1', apiPort },
+    },
+    worker: {
+      queue,
+      model,
+      inference,
+      worker: { nodeUrl: `http://127.0.0.1:${apiPort}`, token: WORKER_TOKEN, fetchAttempts: 2, fetchBackoffSeconds: 0.1 },
+      log: { level: 'debug' },
+    },
   };
 }
 

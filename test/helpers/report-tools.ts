@@ -89,7 +89,13 @@ export function simplify(item: Record<string, unknown>): Item {
  * Where a text is burned into an image in one colour at one scale, or null. Lit pixels must have the
  * colour and the unlit pixels of its box must not (a saturated white lung is not "text").
  */
-export function findText(img: RgbImage, text: string, colour: readonly number[], scales = [1, 2, 3, 4], tolerance = 0): { x: number; y: number; scale: number } | null {
+export function findText(
+  img: RgbImage,
+  text: string,
+  colour: readonly number[],
+  scales = [1, 2, 3, 4],
+  tolerance = 0,
+): { x: number; y: number; scale: number } | null {
   // tolerance > 0: a lossy (JPEG) copy of the page, whose text pixels are near the colour, not on it.
   const near = (a: number | undefined, b: number | undefined): boolean => Math.abs((a ?? -1000) - (b ?? 1000)) <= tolerance;
   const isColour = (x: number, y: number): boolean => {
@@ -115,7 +121,8 @@ export function findText(img: RgbImage, text: string, colour: readonly number[],
         const oy = y - fy;
         if (!litList.every(([px, py]) => isColour(ox + px, oy + py))) continue;
         let clean = true;
-        for (let py = 0; py < h && clean; py++) for (let px = 0; px < w && clean; px++) if (!lit.has(py * 100_000 + px) && isColour(ox + px, oy + py)) clean = false;
+        for (let py = 0; py < h && clean; py++)
+          for (let px = 0; px < w && clean; px++) if (!lit.has(py * 100_000 + px) && isColour(ox + px, oy + py)) clean = false;
         if (clean) return { x: ox, y: oy, scale };
       }
     }

@@ -30,7 +30,9 @@ export async function startServeChild(opts: { extraYaml?: string; storageYaml?: 
     config,
     `dimse:\n  port: 0\n  host: 127.0.0.1\nstorage:\n  dataDir: ${dataDir}\n  minFreeBytes: 0\n${opts.storageYaml ?? ''}log:\n  level: debug\nops:\n  port: 0\nmodel:\n  dir: ${join(dataDir, 'no-model')}\n${opts.extraYaml ?? ''}`,
   );
-  const child = spawn(process.execPath, [`--max-old-space-size=${opts.heapMb ?? 256}`, join(REPO_ROOT, 'bin/precedent.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [`--max-old-space-size=${opts.heapMb ?? 256}`, join(REPO_ROOT, 'bin/precedent.js'), 'serve', '--config', config], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const started = await new Promise<{ port: number; dicomwebPort: number | undefined }>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {

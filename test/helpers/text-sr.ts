@@ -5,7 +5,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './tools.js';
 
-export const SR_CLASS = { basicText: '1.2.840.10008.5.1.4.1.1.88.11', enhanced: '1.2.840.10008.5.1.4.1.1.88.22', comprehensive: '1.2.840.10008.5.1.4.1.1.88.33' } as const;
+export const SR_CLASS = {
+  basicText: '1.2.840.10008.5.1.4.1.1.88.11',
+  enhanced: '1.2.840.10008.5.1.4.1.1.88.22',
+  comprehensive: '1.2.840.10008.5.1.4.1.1.88.33',
+} as const;
 
 export interface TextSrSpec {
   SOPClassUID?: string;
@@ -40,14 +44,35 @@ const code = (value: string, scheme: string, meaning: string, tag = '(0040,a043)
 const item = (lines: string[]): string[] => ['(fffe,e000) na (Item with undefined length #=1)', ...lines, '(fffe,e00d) na (ItemDelimitationItem)'];
 const text = (relationship: string, name: string, value: string): string[] =>
   item([`(0040,a010) CS [${relationship}]`, '(0040,a040) CS [TEXT]', ...code('121071', 'DCM', name), `(0040,a160) UT [${value}]`]);
-const sequence = (items: string[][]): string[] => ['(0040,a730) SQ (Sequence with undefined length #=1)', ...items.flat(), '(fffe,e0dd) na (SequenceDelimitationItem)'];
+const sequence = (items: string[][]): string[] => [
+  '(0040,a730) SQ (Sequence with undefined length #=1)',
+  ...items.flat(),
+  '(fffe,e0dd) na (SequenceDelimitationItem)',
+];
 
 export function textSrDump(s: TextSrSpec): string {
   const content: string[][] = [];
-  if (s.deviceObserver) content.push(item(['(0040,a010) CS [HAS OBS CONTEXT]', '(0040,a040) CS [CODE]', ...code('121005', 'DCM', 'Observer Type'), ...code('121007', 'DCM', 'Device', '(0040,a168)')]));
+  if (s.deviceObserver)
+    content.push(
+      item([
+        '(0040,a010) CS [HAS OBS CONTEXT]',
+        '(0040,a040) CS [CODE]',
+        ...code('121005', 'DCM', 'Observer Type'),
+        ...code('121007', 'DCM', 'Device', '(0040,a168)'),
+      ]),
+    );
   for (const section of s.sections) {
     if (s.flat) content.push(...section.texts.map((t) => text('CONTAINS', section.name, t)));
-    else content.push(item(['(0040,a010) CS [CONTAINS]', '(0040,a040) CS [CONTAINER]', ...code('121070', 'DCM', section.name), '(0040,a050) CS [SEPARATE]', ...sequence(section.texts.map((t) => text('CONTAINS', 'Finding', t)))]));
+    else
+      content.push(
+        item([
+          '(0040,a010) CS [CONTAINS]',
+          '(0040,a040) CS [CONTAINER]',
+          ...code('121070', 'DCM', section.name),
+          '(0040,a050) CS [SEPARATE]',
+          ...sequence(section.texts.map((t) => text('CONTAINS', 'Finding', t))),
+        ]),
+      );
   }
   return [
     `(0008,0016) UI [${s.SOPClassUID ?? SR_CLASS.basicText}]`,
@@ -66,7 +91,21 @@ export function textSrDump(s: TextSrSpec): string {
     '(0020,0011) IS [77]',
     '(0020,0013) IS [1]',
     ...(s.predecessor
-      ? ['(0040,a360) SQ (Sequence with undefined length #=1)', ...item([`(0020,000d) UI [${s.StudyInstanceUID}]`, '(0008,1115) SQ (Sequence with undefined length #=1)', ...item([`(0020,000e) UI [${s.predecessor}.7]`, '(0008,1199) SQ (Sequence with undefined length #=1)', ...item([`(0008,1150) UI [${s.SOPClassUID ?? SR_CLASS.basicText}]`, `(0008,1155) UI [${s.predecessor}]`]), '(fffe,e0dd) na (SequenceDelimitationItem)']), '(fffe,e0dd) na (SequenceDelimitationItem)']), '(fffe,e0dd) na (SequenceDelimitationItem)']
+      ? [
+          '(0040,a360) SQ (Sequence with undefined length #=1)',
+          ...item([
+            `(0020,000d) UI [${s.StudyInstanceUID}]`,
+            '(0008,1115) SQ (Sequence with undefined length #=1)',
+            ...item([
+              `(0020,000e) UI [${s.predecessor}.7]`,
+              '(0008,1199) SQ (Sequence with undefined length #=1)',
+              ...item([`(0008,1150) UI [${s.SOPClassUID ?? SR_CLASS.basicText}]`, `(0008,1155) UI [${s.predecessor}]`]),
+              '(fffe,e0dd) na (SequenceDelimitationItem)',
+            ]),
+            '(fffe,e0dd) na (SequenceDelimitationItem)',
+          ]),
+          '(fffe,e0dd) na (SequenceDelimitationItem)',
+        ]
       : []),
     '(0040,a040) CS [CONTAINER]',
     ...code('18748-4', 'LN', 'Diagnostic imaging report'),

@@ -25,7 +25,13 @@ export function row(m: Float32Array, i: number, d: number): Float32Array {
 }
 
 /** Exact cosine top-k in plain JS (float64), ties by smaller key. */
-export function bruteForce(data: Float32Array, keys: bigint[], query: Float32Array, k: number, exclude = new Set<bigint>()): { key: bigint; similarity: number }[] {
+export function bruteForce(
+  data: Float32Array,
+  keys: bigint[],
+  query: Float32Array,
+  k: number,
+  exclude = new Set<bigint>(),
+): { key: bigint; similarity: number }[] {
   const d = query.length;
   let qn = 0;
   for (let j = 0; j < d; j++) qn += (query[j] ?? 0) ** 2;
