@@ -16,8 +16,8 @@ import { createBullQueue, createInProcessQueue, createResultsQueue } from '../qu
 import { createWorkerApi, writeLocalEndpoint, type WorkerApi } from '../remote/index.js';
 import { openArchive, type Archive, type ImportContext, referenceAvailable } from '../archive/index.js';
 import { createResults } from './results.js';
-import { openExportOutbox, openObjectIndex, catalogFile } from '../store/index.js';
-import { routeDestinations } from '../export/index.js';
+import { openObjectIndex, catalogFile } from '../store/index.js';
+import type { Exporter } from '../export/index.js';
 import { describeError } from '../shared/errors.js';
 import { embedderOptions } from '../embed/options.js';
 import type { ResultsQueue } from '../queue/index.js';
@@ -132,7 +132,8 @@ export async function startAnalysis(
     now: () => number;
     analyze?: StudyAnalysis;
     metrics?: Metrics;
-    wakeExporter?: () => void;
+    /** Where delivered result objects go (serve's exporter). */
+    exporter: Pick<Exporter, 'destinationsFor' | 'submit'>;
     /** workers.inProcess off: remote workers embed, this node applies their results (the only writer). */
     remoteResults?: ResultsQueue;
   },
@@ -180,12 +181,11 @@ export async function startAnalysis(
     opened.index.open().catch((err: unknown) => log.error({ err: describeError(err) }, 'similar-case index cannot be opened; retried on the next search'));
     // Decoding and drawing run on their own threads: never on the event loop that answers associations.
     const renderer = createResultRenderer({ threads: config.workers.imageThreads, log: log.child({ component: 'render' }) });
-    const outbox = openExportOutbox(catalogFile(resolve(config.storage.dataDir)));
     const objects = openObjectIndex(catalogFile(resolve(config.storage.dataDir)));
     const results = createResults({
       catalog: deps.catalog,
       files: deps.files,
-      outbox,
+      exporter: deps.exporter,
       objects,
       renderer,
       sourceImage: (path) => recent.take(path),
@@ -193,9 +193,7 @@ export async function startAnalysis(
       storeThumbnails: (thumbnails) => opened.cases.putThumbnails(thumbnails),
       card,
       retrieve: (uid, l) => opened.retrieve(uid, l),
-      destinationsFor: (ae) => routeDestinations(config.export.destinations, ae),
       dicomweb: config.dicomweb.enabled,
-      ...(deps.wakeExporter ? { wake: deps.wakeExporter } : {}),
       now: deps.now,
     });
     const afterEmbedding: StudyAnalysis = async (job, jobLog) => {
@@ -212,7 +210,6 @@ export async function startAnalysis(
       await decoder.close();
       await renderer.close();
       await opened.close();
-      outbox.close();
       objects.close();
     };
     description = `${embedder.card.name}@${embedder.card.version} on ${embedder.device}`;

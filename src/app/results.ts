@@ -1,9 +1,8 @@
 // Composition of the results step: similar cases (archive) -> SR + heatmap SC + similar-cases SC
-// (report) -> durable files -> export outbox. Lives beside analysis.ts because it joins several
+// (report) -> durable files -> the exporter's outbox. Lives beside analysis.ts because it joins several
 // capabilities; the step's logic (what to skip on replay) is in jobs/results-stage.ts.
 import type { Catalog, StoredEmbedding } from '../shared/catalog.js';
 import type { FileStore } from '../shared/files.js';
-import type { ExportOutbox } from '../shared/exports.js';
 import type { DecodedImage, ModelCard } from '../shared/analysis.js';
 import type { RetrievalResult } from '../shared/cases.js';
 import type { CaseThumbnail } from '../shared/case-store.js';
@@ -12,13 +11,15 @@ import { hashUid } from '../shared/uid.js';
 import type { ObjectIndex } from '../shared/dicom-objects.js';
 import { indexedFromFile } from '../shared/query-attributes.js';
 import type { ResultRenderer } from '../render/index.js';
+import type { Exporter } from '../export/index.js';
 import { createResultStage, resultPath, type RenderedObject } from '../jobs/index.js';
 import { IMPLEMENTATION_VERSION_NAME } from '../shared/implementation.js';
 
 export interface ResultsDeps {
   catalog: Catalog;
   files: FileStore;
-  outbox: ExportOutbox;
+  /** Routes and queues delivered objects (its submit also starts a delivery pass). */
+  exporter: Pick<Exporter, 'destinationsFor' | 'submit'>;
   /** The object index QIDO-RS searches: every result delivered is in it. */
   objects: Pick<ObjectIndex, 'has' | 'put'>;
   /** Draws the objects (on worker threads in the node). */
@@ -30,11 +31,8 @@ export interface ResultsDeps {
   sourceImage?: (path: string) => DecodedImage | undefined;
   card: ModelCard;
   retrieve: (StudyInstanceUID: string, log: Logger) => Promise<RetrievalResult[]>;
-  destinationsFor: (callingAETitle: string) => string[];
   /** dicomweb.enabled: where results can be fetched when no destination takes them. */
   dicomweb?: boolean;
-  /** Wakes the exporter in this process (serve); a separate worker only fills the shared outbox. */
-  wake?: () => void;
   now: () => number;
 }
 
@@ -137,9 +135,8 @@ export function createResults(deps: ResultsDeps) {
         if (!deps.objects.has(o.SOPInstanceUID)) deps.objects.put(indexedFromFile(o.path, resultPath(o.StudyInstanceUID, o.SOPInstanceUID), 'result', 0));
       }
       const callingAE = catalog.analyzableInstances(StudyInstanceUID)[0]?.callingAETitle ?? '';
-      const destinations = deps.destinationsFor(callingAE);
-      for (const o of objects) deps.outbox.add(o, destinations, deps.now());
-      deps.wake?.();
+      const destinations = deps.exporter.destinationsFor(callingAE);
+      deps.exporter.submit(objects, destinations);
       return destinations;
     },
   });

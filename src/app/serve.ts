@@ -163,7 +163,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
           queue,
           now,
           metrics,
-          wakeExporter: () => void exporter.pass().catch(() => undefined),
+          exporter,
           ...(options.analyze ? { analyze: options.analyze } : {}),
         });
       } else {
