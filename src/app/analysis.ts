@@ -197,8 +197,9 @@ export async function startAnalysis(
       now: deps.now,
     });
     const afterEmbedding: StudyAnalysis = async (job, jobLog) => {
-      await opened.onStudyEmbedded(job.StudyInstanceUID, jobLog);
-      await results(job, jobLog);
+      // The similar cases just found go straight to the results step instead of being looked up again.
+      const outcome = await opened.onStudyEmbedded(job.StudyInstanceUID, jobLog);
+      await results(job, jobLog, outcome.results);
     };
     analyze = async (job, jobLog) => {
       await embedded(job, jobLog);

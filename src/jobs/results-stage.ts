@@ -36,9 +36,13 @@ export function resultPath(StudyInstanceUID: string, SOPInstanceUID: string): st
   return `results/${StudyInstanceUID}/${SOPInstanceUID}.dcm`;
 }
 
-export function createResultStage(deps: ResultStageDeps): (job: AnalyzeStudyJob, log: Logger) => Promise<void> {
-  return async (job, log) => {
-    const retrievals = await deps.retrieve(job.StudyInstanceUID, log);
+/**
+ * The step itself. `found` is what the archive step just retrieved for this job; without it (a replay)
+ * the stored retrievals are read back, so the same answer is written either way.
+ */
+export function createResultStage(deps: ResultStageDeps): (job: AnalyzeStudyJob, log: Logger, found?: RetrievalResult[]) => Promise<void> {
+  return async (job, log, found) => {
+    const retrievals = found ?? (await deps.retrieve(job.StudyInstanceUID, log));
     if (retrievals.length === 0) {
       log.info('no similar-case results for this study (archive study or empty index)');
       return;
