@@ -7,6 +7,7 @@
 // monitor (its module, `precedent monitor`'s table and the running check's gauges) says the same, per
 // week as well.
 import { writeFileSync } from 'node:fs';
+import { expectedFigures } from './helpers/agreement.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures, readSharedLabels, sharedDir, type Fixture, type FixtureSpec } from './fixtures/build.js';
@@ -177,21 +178,7 @@ function pairs(): Pair[] {
   });
 }
 
-function figures(list: Pair[]): Record<'sensitivity' | 'specificity' | 'ppv' | 'f1' | 'auc', number> {
-  const count = (abnormal: boolean, called: boolean) => list.filter((p) => p.abnormal === abnormal && p.probability >= THRESHOLD === called).length;
-  const [tp, fn, fp, tn] = [count(true, true), count(true, false), count(false, true), count(false, false)];
-  let wins = 0;
-  const pos = list.filter((p) => p.abnormal);
-  const neg = list.filter((p) => !p.abnormal);
-  for (const a of pos) for (const b of neg) wins += a.probability > b.probability ? 1 : a.probability === b.probability ? 0.5 : 0;
-  return {
-    sensitivity: tp / (tp + fn),
-    specificity: tn / (tn + fp),
-    ppv: tp / (tp + fp),
-    f1: (2 * tp) / (2 * tp + fp + fn),
-    auc: wins / (pos.length * neg.length),
-  };
-}
+const figures = (list: Pair[]) => expectedFigures(list, THRESHOLD);
 
 describe('a simulated week of studies and reports', () => {
   it('stores every report with its study, labelled as its MeSH indexing says', () => {

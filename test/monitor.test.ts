@@ -2,6 +2,8 @@
 // independent computation in this file; the running check's gauges, alert line and readiness; the
 // `precedent monitor` report from real stores.
 import { join } from 'node:path';
+import { expectedFigures } from './helpers/agreement.js';
+import { receivedObject } from './helpers/indexed-object.js';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
@@ -33,28 +35,12 @@ function pairs(): MonitorPair[] {
   });
 }
 
-/** The same figures the simple way. */
-function independent(list: MonitorPair[], threshold: number) {
-  let tp = 0, fp = 0, fn = 0, tn = 0; // prettier-ignore
-  for (const p of list) {
-    const called = p.probability >= threshold;
-    if (p.reportAbnormal && called) tp++;
-    else if (p.reportAbnormal) fn++;
-    else if (called) fp++;
-    else tn++;
-  }
-  let wins = 0;
-  const pos = list.filter((p) => p.reportAbnormal);
-  const neg = list.filter((p) => !p.reportAbnormal);
-  for (const a of pos) for (const b of neg) wins += a.probability > b.probability ? 1 : a.probability === b.probability ? 0.5 : 0;
-  return {
-    sensitivity: tp / (tp + fn),
-    specificity: tn / (tn + fp),
-    ppv: tp / (tp + fp),
-    f1: (2 * tp) / (2 * tp + fp + fn),
-    auc: wins / (pos.length * neg.length),
-  };
-}
+/** The same figures the simple way (test/helpers/agreement.ts). */
+const independent = (list: MonitorPair[], threshold: number) =>
+  expectedFigures(
+    list.map((p) => ({ probability: p.probability, abnormal: p.reportAbnormal })),
+    threshold,
+  );
 
 const opened: Array<{ close(): void }> = [];
 afterEach(() => opened.splice(0).forEach((o) => o.close()));
@@ -123,35 +109,7 @@ describe('monitor over the stores', () => {
     for (let i = 0; i < n; i++) {
       const study = `1.9.${i}`;
       const abnormal = i % 2 === 0;
-      objects.put({
-        origin: 'received',
-        version: 1,
-        path: 'x',
-        size: 1,
-        TransferSyntaxUID: '1.2.840.10008.1.2.1',
-        StudyInstanceUID: study,
-        SeriesInstanceUID: `${study}.1`,
-        SOPInstanceUID: `${study}.1.1`,
-        SOPClassUID: '1.2.840.10008.5.1.4.1.1.1',
-        Modality: 'CR',
-        PatientID: '',
-        PatientName: '',
-        PatientBirthDate: '',
-        PatientSex: '',
-        StudyDate: '',
-        StudyTime: '',
-        AccessionNumber: `M${i}`,
-        ReferringPhysicianName: '',
-        StudyID: '',
-        StudyDescription: '',
-        SeriesDescription: '',
-        SeriesNumber: null,
-        InstanceNumber: null,
-        Rows: null,
-        Columns: null,
-        BitsAllocated: null,
-        NumberOfFrames: null,
-      });
+      objects.put(receivedObject(study, `M${i}`));
       const normal = agree === abnormal ? 0.1 : 0.9;
       cases.saveRetrievals(
         [

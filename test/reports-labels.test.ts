@@ -1,11 +1,11 @@
 // `labels from-reports`: stored reports become study labels with their provenance, read again with the
 // rules given; report store history (amendment, preliminary after final, waiting and matching).
 import { join } from 'node:path';
+import { receivedObject } from './helpers/indexed-object.js';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCaseStore, openCatalog, openObjectIndex, openReportStore } from '../src/store/index.js';
 import type { NewReport, ReportStore } from '../src/shared/reports.js';
-import type { IndexedObject } from '../src/shared/dicom-objects.js';
 import { labelsFromReports, REPORT_LABEL_SOURCE } from '../src/commands/labels-reports.js';
 import { createLabeller, reportRules } from '../src/reports/index.js';
 import { tempDir } from './helpers/node.js';
@@ -15,36 +15,7 @@ afterEach(() => opened.splice(0).forEach((o) => o.close()));
 
 function arrived(file: string, study: string, accession: string): void {
   const objects = openObjectIndex(file);
-  const uid = `${study}.1.1`;
-  const o: IndexedObject = {
-    origin: 'received',
-    version: 1,
-    path: 'x.dcm',
-    size: 1,
-    TransferSyntaxUID: '1.2.840.10008.1.2.1',
-    StudyInstanceUID: study,
-    SeriesInstanceUID: `${study}.1`,
-    SOPInstanceUID: uid,
-    SOPClassUID: '1.2.840.10008.5.1.4.1.1.1',
-    Modality: 'CR',
-    PatientID: '',
-    PatientName: '',
-    PatientBirthDate: '',
-    PatientSex: '',
-    StudyDate: '',
-    StudyTime: '',
-    AccessionNumber: accession,
-    ReferringPhysicianName: '',
-    StudyID: '',
-    StudyDescription: '',
-    SeriesDescription: '',
-    SeriesNumber: null,
-    InstanceNumber: null,
-    Rows: null,
-    Columns: null,
-    BitsAllocated: null,
-    NumberOfFrames: null,
-  };
+  const o = receivedObject(study, accession);
   objects.put(o);
   objects.close();
 }

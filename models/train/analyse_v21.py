@@ -8,7 +8,6 @@ own source dataset, and the COVID-19 vs other-pneumonia separability of the feat
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections import Counter
@@ -19,21 +18,14 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evaluate_v2 import l2  # noqa: E402
 from head_v2 import ProbeHead  # noqa: E402
-from sets import LABELS, add_common_args, items_and_split  # noqa: E402
+from sets import LABELS, experiment_setup  # noqa: E402
 from vote import auc, vote_probabilities  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    add_common_args(ap, HERE)
-    a = ap.parse_args()
-    torch.set_num_threads(2)
-    items, split = items_and_split(a)
-    ys = np.array([i.y for i in items])
-    groups = np.array([i.patient_group for i in items])
-    cols = np.array([i.collection for i in items])
+    a, items, split, ys, groups, cols, adult, used, tr = experiment_setup(HERE)
     ds = np.array([i.dataset for i in items])
     keep = (ys >= 0) & np.isin(split, ["train", "val"])
     f0 = np.load(os.path.join(a.work, "trunk_view0.npy")).astype(np.float32)

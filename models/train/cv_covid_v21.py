@@ -9,34 +9,23 @@ fold's films get out-of-fold embeddings, and retrieval is scored over all COVID-
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evaluate_v2 import l2, score  # noqa: E402
 from explore2_v21 import SLICES, blockwise_l2, probe_q  # noqa: E402
-from sets import add_common_args, items_and_split  # noqa: E402
+from sets import block_views, experiment_setup  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    add_common_args(ap, HERE)
-    ap.add_argument("--folds", type=int, default=5)
-    a = ap.parse_args()
-    torch.set_num_threads(2)
-    items, split = items_and_split(a)
-    ys = np.array([i.y for i in items])
-    groups = np.array([i.patient_group for i in items])
-    cols = np.array([i.collection for i in items])
-    used = ys >= 0
-    xv = np.stack([np.load(os.path.join(os.path.dirname(a.work), "v21", f"blocks_view{v}.npy")) for v in range(4)])
+    a, items, split, ys, groups, cols, adult, used, tr = experiment_setup(HERE, lambda p: p.add_argument("--folds", type=int, default=5))
+    xv = block_views(a)
     feats = {"96": xv[:, :, SLICES["g96"]],
              "mid": np.stack([blockwise_l2(v, ("g96", "b13", "b15", "b16")) for v in xv]),
              "multi": np.stack([blockwise_l2(v, ("g96", "b13", "b15", "b16", "out")) for v in xv])}

@@ -6,18 +6,16 @@ the ImageNet similarity part. VALIDATION only, per collection.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evaluate_v2 import COLLECTIONS, l2, score  # noqa: E402
 from head_v2 import fit_probe  # noqa: E402
-from sets import LABELS, add_common_args, items_and_split  # noqa: E402
+from sets import LABELS, block_views, experiment_setup  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SLICES = {"g96": slice(0, 96), "b13": slice(96, 256), "b15": slice(256, 416), "b16": slice(416, 736), "out": slice(736, 2016)}
@@ -41,19 +39,8 @@ def probe_q(xv, tr, pk, n_keys, lab, reg):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    add_common_args(ap, HERE)
-    ap.add_argument("--views", type=int, default=4)
-    a = ap.parse_args()
-    torch.set_num_threads(2)
-    items, split = items_and_split(a)
-    ys = np.array([i.y for i in items])
-    groups = np.array([i.patient_group for i in items])
-    cols = np.array([i.collection for i in items])
-    adult = np.array([i.age is None or i.age >= 18 for i in items])
-    used = ys >= 0
-    tr = np.where((split == "train") & used)[0]
-    xv = np.stack([np.load(os.path.join(os.path.dirname(a.work), "v21", f"blocks_view{v}.npy")) for v in range(a.views)])
+    a, items, split, ys, groups, cols, adult, used, tr = experiment_setup(HERE, lambda p: p.add_argument("--views", type=int, default=4))
+    xv = block_views(a, a.views)
     pairs = sorted({(cols[i], ys[i]) for i in tr})
     key = {p: n for n, p in enumerate(pairs)}
     pk = np.array([key[(cols[i], ys[i])] for i in tr])

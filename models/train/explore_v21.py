@@ -6,7 +6,6 @@ and writes <work>/../v21/explore.json.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -19,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evaluate_v2 import COLLECTIONS, l2, score  # noqa: E402
 from head_v2 import ProbeHead, fit_probe  # noqa: E402
 from loss import MultiSimilarityLoss  # noqa: E402
-from sets import LABELS, add_common_args, items_and_split  # noqa: E402
+from sets import LABELS, experiment_setup  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -76,18 +75,7 @@ def train_proj(x, tr, ys, cols, dim=64, epochs=60, ce=1.0, seed=0, hidden=0):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    add_common_args(ap, HERE)
-    ap.add_argument("--only", default="")
-    a = ap.parse_args()
-    torch.set_num_threads(2)
-    items, split = items_and_split(a)
-    ys = np.array([i.y for i in items])
-    groups = np.array([i.patient_group for i in items])
-    cols = np.array([i.collection for i in items])
-    adult = np.array([i.age is None or i.age >= 18 for i in items])
-    used = ys >= 0
-    tr = np.where((split == "train") & used)[0]
+    a, items, split, ys, groups, cols, adult, used, tr = experiment_setup(HERE, lambda p: p.add_argument("--only", default=""))
     f0 = np.load(os.path.join(a.work, "trunk_view0.npy")).astype(np.float32)
     g96 = f0.mean((2, 3))
     blocks = {b: np.load(os.path.join(a.work, f"gap_{b}.npy")) for b in ("b13", "b15", "b16", "out")}

@@ -84,3 +84,35 @@ def items_and_split(a):
     cxr, nih = read_items(a.data), read_items(a.data_nih)
     s1, s2 = read_split(os.path.join(a.out, "split.csv")), read_split(os.path.join(a.out, "split-nih.csv"))
     return cxr + nih, np.array([s1[i.image_path] for i in cxr] + [s2[i.image_path] for i in nih])
+
+
+def experiment_setup(here: str, extra=None):
+    """What every 2.x experiment starts from: the common arguments (plus `extra(ap)`), two torch threads,
+    both collections' items and splits, and per item its label index, patient group, collection,
+    adulthood; `used` (labelled) and `tr` (labelled train-split indices)."""
+    import argparse
+
+    import numpy as np
+    import torch
+
+    ap = argparse.ArgumentParser()
+    add_common_args(ap, here)
+    if extra:
+        extra(ap)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    items, split = items_and_split(a)
+    ys = np.array([i.y for i in items])
+    groups = np.array([i.patient_group for i in items])
+    cols = np.array([i.collection for i in items])
+    adult = np.array([i.age is None or i.age >= 18 for i in items])
+    used = ys >= 0
+    tr = np.where((split == "train") & used)[0]
+    return a, items, split, ys, groups, cols, adult, used, tr
+
+
+def block_views(a, views: int = 4):
+    """The cached multi-block pooled features of the first `views` trunk views (cache_blocks_v21.py)."""
+    import numpy as np
+
+    return np.stack([np.load(os.path.join(os.path.dirname(a.work), "v21", f"blocks_view{v}.npy")) for v in range(views)])
