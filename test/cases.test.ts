@@ -3,7 +3,7 @@
 // similar cases stored (never its own patient's), archive.indexIncoming adds it as a case, and erasure
 // (`precedent cases delete`) removes cases from catalog, index, stored results and query answers.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { buildFixtures, cxrDir, type Fixture, type FixtureSpec } from './fixtures/build.js';
@@ -15,6 +15,7 @@ import { patientKeyOf } from '../src/shared/case-keys.js';
 import { createLogger } from '../src/shared/log.js';
 import type { RetrievalResult } from '../src/shared/cases.js';
 import type { Archive } from '../src/archive/index.js';
+import { createImageDecoder } from '../src/decode/index.js';
 import { waitFor } from './helpers/wait.js';
 
 let model: string;
@@ -128,6 +129,46 @@ describe('archive AE title and clinical retrieval', () => {
     expect(again?.cases).toHaveLength(4);
     expect(again?.cases.some((s) => s.case.AccessionNumber === 'ACC-A2')).toBe(false);
   }, 300_000);
+
+  it('after embedding, the archive step works from the study handed on, not from its files', async () => {
+    node = await startTestNode({
+      dimse: { archiveAeTitle: 'ARCHIVE' },
+      studies: { completeAfterSeconds: 0.4 },
+      model: { dir: model },
+      inference: { device: 'cpu' },
+    });
+    const n = node;
+    const archived = [...(await study(200, 'PB', 'ACC-H2')), ...(await study(400, 'PC', 'ACC-H3'))];
+    await send(n.port, 'ARCHIVE', archived);
+    const clinical = await study(10, 'PA', 'ACC-H1');
+    await send(n.port, 'PRECEDENT', clinical);
+    await waitFor(() => doneAll(n, [...archived, ...clinical]), 60_000);
+    const archive = n.node.archive() as Archive;
+    const uid = clinical[0]?.studyInstanceUID ?? '';
+    const stored = await archive.retrieve(uid, log);
+    expect(stored).toHaveLength(1);
+
+    // The study as the embedding step hands it on: catalog rows, embeddings, and the decoder's header.
+    const instances = n.node.catalog.analyzableInstances(uid);
+    const [instance] = instances;
+    const [embedding] = n.node.catalog.embeddings(uid);
+    if (!instance?.path || !embedding) throw new Error('the clinical study was not embedded');
+    const file = join(n.dataDir, instance.path);
+    const { header } = await createImageDecoder().decodeFile(file);
+    expect(header).toBeDefined();
+    // Its file gone, the handed-on study is all the step has: it finds the same similar cases.
+    renameSync(file, `${file}.away`);
+    const handed = await archive.onStudyEmbedded(uid, log, {
+      StudyInstanceUID: uid,
+      instances,
+      images: [{ instance, embedding, ...(header ? { header } : {}) }],
+    });
+    expect(handed.results.map((r) => r.cases.map((c) => c.case.AccessionNumber).sort())).toEqual([['ACC-H2', 'ACC-H3']]);
+    expect(handed.results[0]?.vote).toEqual(stored[0]?.vote);
+    // Without it (a remote worker's result) the step reads the file, which is gone: the image is skipped.
+    expect((await archive.onStudyEmbedded(uid, log)).results).toEqual([]);
+    renameSync(`${file}.away`, file);
+  });
 });
 
 describe('precedent cases delete', () => {

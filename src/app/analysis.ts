@@ -6,12 +6,12 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../shared/log.js';
-import type { Catalog } from '../shared/catalog.js';
+import type { Catalog, EmbeddedStudy } from '../shared/catalog.js';
 import type { FileStore } from '../shared/files.js';
-import type { JobQueue } from '../shared/types.js';
+import type { AnalyzeStudyJob, JobQueue } from '../shared/types.js';
 import { instrumentStudyHandler, noMetrics, type Metrics } from '../shared/metrics.js';
 import { logProgress } from '../shared/progress.js';
-import { createResultApplier, createStudyAnalysis, failAbandonedStudies, studyJobHandler, type StudyAnalysis } from '../jobs/index.js';
+import { createResultApplier, createStudyEmbedding, failAbandonedStudies, studyJobHandler, type StudyAnalysis } from '../jobs/index.js';
 import { createBullQueue, createInProcessQueue, createResultsQueue } from '../queue/index.js';
 import { createWorkerApi, writeLocalEndpoint, type WorkerApi } from '../remote/index.js';
 import { openArchive, type Archive, type ImportContext, referenceAvailable } from '../archive/index.js';
@@ -156,7 +156,7 @@ export async function startAnalysis(
     const decoder = createDecoderPool({ threads: config.workers.imageThreads, log: log.child({ component: 'decode' }) });
     // What the analysis decodes is kept for the heatmap of the same job (up to RECENT_IMAGE_BYTES).
     const recent = rememberDecoded(decoder, RECENT_IMAGE_BYTES);
-    const embedded = createStudyAnalysis({
+    const embed = createStudyEmbedding({
       catalog: deps.catalog,
       decoder: recent.decoder,
       embedder,
@@ -196,15 +196,14 @@ export async function startAnalysis(
       dicomweb: config.dicomweb.enabled,
       now: deps.now,
     });
-    const afterEmbedding: StudyAnalysis = async (job, jobLog) => {
-      // The similar cases just found go straight to the results step instead of being looked up again.
-      const outcome = await opened.onStudyEmbedded(job.StudyInstanceUID, jobLog);
-      await results(job, jobLog, outcome.results);
+    // The study pipeline: each step hands what it read and made to the next (the embedded study with
+    // its catalog rows and file headers, then the similar cases just found), so nothing is read twice.
+    // A remote worker's result enters after embedding, where the steps read the same from the catalog.
+    const afterEmbedding = async (job: AnalyzeStudyJob, jobLog: Logger, embedded?: EmbeddedStudy): Promise<void> => {
+      const outcome = await opened.onStudyEmbedded(job.StudyInstanceUID, jobLog, embedded);
+      await results(job, jobLog, { retrievals: outcome.results, study: outcome.study });
     };
-    analyze = async (job, jobLog) => {
-      await embedded(job, jobLog);
-      await afterEmbedding(job, jobLog);
-    };
+    analyze = async (job, jobLog) => afterEmbedding(job, jobLog, await embed(job, jobLog));
     model = { name: card.name, version: card.version };
     close = async () => {
       await embedder.close();

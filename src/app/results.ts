@@ -75,8 +75,8 @@ export function createResults(deps: ResultsDeps) {
     return v?.path ? files.absolute(v.path) : undefined;
   };
 
-  async function render(e: StoredEmbedding, retrieval: RetrievalResult): Promise<RenderedObject[]> {
-    const sourcePath = latestPath(e.SOPInstanceUID);
+  async function render(e: StoredEmbedding, retrieval: RetrievalResult, source?: { path: string; header?: Uint8Array }): Promise<RenderedObject[]> {
+    const sourcePath = source?.path ?? latestPath(e.SOPInstanceUID);
     if (!sourcePath) return [];
     // Each case's stored thumbnail, else its file (decoded once: the thumbnail made then is stored).
     const stored = deps.thumbnails(retrieval.cases.map((c) => BigInt(c.case.caseKey)));
@@ -95,6 +95,7 @@ export function createResults(deps: ResultsDeps) {
     const sourceImage = deps.sourceImage?.(sourcePath);
     const { objects, madeThumbnails } = await deps.renderer.render({
       sourcePath,
+      ...(source?.header ? { sourceHeader: source.header } : {}),
       casePaths,
       caseThumbnails,
       retrieval,
@@ -129,12 +130,12 @@ export function createResults(deps: ResultsDeps) {
     write: (rel, bytes) => files.writeDurable(rel, bytes),
     exists: (rel) => files.exists(rel),
     absolute: (rel) => files.absolute(rel),
-    deliver: (objects, StudyInstanceUID) => {
+    deliver: (objects, StudyInstanceUID, handedCallingAE) => {
       // Indexed here rather than at write time so a replay also indexes files an older run left.
       for (const o of objects) {
         if (!deps.objects.has(o.SOPInstanceUID)) deps.objects.put(indexedFromFile(o.path, resultPath(o.StudyInstanceUID, o.SOPInstanceUID), 'result', 0));
       }
-      const callingAE = catalog.analyzableInstances(StudyInstanceUID)[0]?.callingAETitle ?? '';
+      const callingAE = handedCallingAE ?? catalog.analyzableInstances(StudyInstanceUID)[0]?.callingAETitle ?? '';
       const destinations = deps.exporter.destinationsFor(callingAE);
       deps.exporter.submit(objects, destinations);
       return destinations;

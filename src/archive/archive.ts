@@ -8,14 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../shared/log.js';
-import type { Catalog } from '../shared/catalog.js';
+import type { Catalog, EmbeddedStudy } from '../shared/catalog.js';
+import type { InstanceRecord } from '../shared/types.js';
 import type { CaseStore, NewCase } from '../shared/case-store.js';
 import type { RetrievalResult } from '../shared/cases.js';
 import type { ProgressFactory } from '../shared/progress.js';
 import { patientKeyOf } from '../shared/case-keys.js';
 import { describeError } from '../shared/errors.js';
 import { openCaseStore, catalogFile } from '../store/index.js';
-import { readCaseAttributes, type CaseAttributes } from '../ingest/index.js';
+import { caseAttributesOfHeader, readCaseAttributes, type CaseAttributes } from '../ingest/index.js';
 import { createIndexManager, createRetriever, type IndexManager, type IndexModel, type Retriever } from '../index/index.js';
 import { parseAge, parseSex } from './labels-csv.js';
 
@@ -40,6 +41,8 @@ export interface StudyOutcome {
   kind: 'archive' | 'clinical';
   cases: number;
   results: RetrievalResult[];
+  /** The embedded study these are for: handed on to the results step. */
+  study: EmbeddedStudy;
 }
 
 export interface Archive {
@@ -49,7 +52,12 @@ export interface Archive {
   patientKey(PatientID: string, IssuerOfPatientID: string): string;
   /** Case attributes of a DICOM file (patient identity only as its keyed hash). */
   attributes(bytes: Buffer): CaseAttributes;
-  onStudyEmbedded(StudyInstanceUID: string, log: Logger): Promise<StudyOutcome>;
+  /**
+   * After embedding: an archive study's images become cases, a clinical study's get their similar
+   * cases. `embedded` is what the embedding step handed on; without it (a remote worker's result) the
+   * same is read from the catalog and the files.
+   */
+  onStudyEmbedded(StudyInstanceUID: string, log: Logger, embedded?: EmbeddedStudy): Promise<StudyOutcome>;
   /** The stored similar cases of a clinical study's images (computed now if missing); [] for an archive study. */
   retrieve(StudyInstanceUID: string, log: Logger): Promise<RetrievalResult[]>;
   close(): Promise<void>;
@@ -103,18 +111,27 @@ export function openArchive(deps: ArchiveDeps): Archive {
   };
   const archiveAe = config.dimse.archiveAeTitle;
 
-  const isArchiveStudy = (uid: string): boolean =>
-    archiveAe !== undefined && catalog.analyzableInstances(uid).some((i) => i.calledAETitle === archiveAe);
+  const isArchiveStudy = (instances: readonly InstanceRecord[]): boolean => archiveAe !== undefined && instances.some((i) => i.calledAETitle === archiveAe);
 
-  /** The study's embedded images under this model, with the attributes of their files. */
-  function embeddedImages(uid: string, log: Logger) {
+  /** The study's embedded images under this model, read back from the catalog (a replay). */
+  function storedStudy(uid: string): EmbeddedStudy {
+    const instances = catalog.analyzableInstances(uid);
     const embeddings = new Map(catalog.embeddings(uid, model.version).filter((e) => e.modelName === model.name).map((e) => [`${e.SOPInstanceUID}|${e.version}`, e]));
-    const out: { instanceVersion: number; vector: Float32Array; attrs: CaseAttributes; callingAETitle: string }[] = [];
-    for (const instance of catalog.analyzableInstances(uid)) {
+    const images = instances.flatMap((instance) => {
       const embedding = embeddings.get(`${instance.SOPInstanceUID}|${instance.version}`);
-      if (!embedding || !instance.path) continue;
+      return embedding ? [{ instance, embedding }] : [];
+    });
+    return { StudyInstanceUID: uid, instances, images };
+  }
+
+  /** Each embedded image with the attributes of its file (from the decoder's header when handed on). */
+  function embeddedImages(study: EmbeddedStudy, log: Logger) {
+    const out: { instanceVersion: number; vector: Float32Array; attrs: CaseAttributes; callingAETitle: string }[] = [];
+    for (const { instance, embedding, header } of study.images) {
+      if (!instance.path) continue;
       try {
-        out.push({ instanceVersion: instance.version, vector: embedding.vector, attrs: attributesOfFile(deps.resolvePath(instance.path)), callingAETitle: instance.callingAETitle });
+        const attrs = header ? caseAttributesOfHeader(header, patientKey) : attributesOfFile(deps.resolvePath(instance.path));
+        out.push({ instanceVersion: instance.version, vector: embedding.vector, attrs, callingAETitle: instance.callingAETitle });
       } catch (err) {
         log.warn({ SOPInstanceUID: instance.SOPInstanceUID, err: describeError(err) }, 'cannot read case attributes; image skipped');
       }
@@ -156,24 +173,26 @@ export function openArchive(deps: ArchiveDeps): Archive {
     retriever,
     patientKey,
     attributes,
-    async onStudyEmbedded(uid, log) {
-      const images = embeddedImages(uid, log);
-      if (isArchiveStudy(uid)) {
+    async onStudyEmbedded(uid, log, embedded) {
+      const study = embedded ?? storedStudy(uid);
+      const images = embeddedImages(study, log);
+      if (isArchiveStudy(study.instances)) {
         const put = cases.putCases(asCases(images, 'archive-ae'), now());
         log.info({ ...put, archiveAeTitle: archiveAe }, 'archive study added to the similar-case index');
-        return { kind: 'archive', cases: images.length, results: [] };
+        return { kind: 'archive', cases: images.length, results: [], study };
       }
       const results = await clinical(uid, images, log);
       if (config.archive.indexIncoming && images.length > 0) {
         const put = cases.putCases(asCases(images, 'incoming'), now());
         log.info({ ...put }, 'incoming study added to the archive (archive.indexIncoming), unlabelled until labels arrive');
       }
-      return { kind: 'clinical', cases: 0, results };
+      return { kind: 'clinical', cases: 0, results, study };
     },
     async retrieve(uid, log) {
-      if (isArchiveStudy(uid)) return [];
+      const study = storedStudy(uid);
+      if (isArchiveStudy(study.instances)) return [];
       const stored = cases.retrievals(uid, model);
-      const images = embeddedImages(uid, log);
+      const images = embeddedImages(study, log);
       const bySop = new Map(stored.map((r) => [r.SOPInstanceUID, r]));
       const replay = images.map((i) => bySop.get(i.attrs.SOPInstanceUID));
       // Every image has stored results: the same answer as when the study was analysed (report replay).

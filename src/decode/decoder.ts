@@ -8,7 +8,7 @@ import { COLOUR, nativeSamplesPerFrame, readImageAttributes, type ImageAttribute
 import { decodeFrame } from './codecs.js';
 import { ENCAPSULATED_SYNTAXES, NATIVE_SYNTAXES } from './codestream.js';
 import { toLuminance } from './color.js';
-import { datasetBytes, pixelDataComplete } from './extent.js';
+import { datasetBytes, pixelDataExtent } from './extent.js';
 import { encapsulatedFrames, nativeFrame, pixelDataBuffers } from './frames.js';
 import { readGrayscaleSpec, renderGrayscale } from './grayscale.js';
 import { clampedCodecSamples, frameByteLength, unpackSamples } from './unpack.js';
@@ -24,6 +24,8 @@ export interface Parsed {
   dataset: NaturalDataset;
   /** As dcmjs read it (tags, VRs): what a transcoded copy is written from. */
   raw: { meta: DicomDataset; dict: DicomDataset };
+  /** The file up to Pixel Data (see DecodedImage.header); undefined when deflated or not found. */
+  header?: Uint8Array;
 }
 
 export function parse(bytes: Buffer): Parsed {
@@ -42,10 +44,12 @@ export function parse(bytes: Buffer): Parsed {
   }
   // dcmjs zero-fills a value cut off by the end of the file; the deflated syntax fails in zlib instead.
   const dataset = parsed.transferSyntaxUID === DEFLATED ? undefined : datasetBytes(bytes);
-  if (dataset !== undefined && !pixelDataComplete(dataset, parsed.transferSyntaxUID !== IMPLICIT)) {
-    throw new PrecedentError('DECODE_FAILED', 'the file ends inside its Pixel Data (truncated)');
-  }
-  return parsed;
+  if (dataset === undefined) return parsed;
+  const extent = pixelDataExtent(dataset, parsed.transferSyntaxUID !== IMPLICIT);
+  if (!extent.complete) throw new PrecedentError('DECODE_FAILED', 'the file ends inside its Pixel Data (truncated)');
+  if (extent.start === undefined) return parsed;
+  // A copy of its own (a few KB): the file's buffer is dropped after decoding.
+  return { ...parsed, header: new Uint8Array(bytes.subarray(0, dataset.byteOffset - bytes.byteOffset + extent.start)) };
 }
 
 /** A frame's (0-based `index`) raw little-endian samples plus the layout they are in after decompression. */
@@ -69,6 +73,11 @@ export async function frameSamples(
 }
 
 async function decodeParsed(p: Parsed): Promise<DecodedImage> {
+  const image = await decodePixels(p);
+  return p.header ? { ...image, header: p.header } : image;
+}
+
+async function decodePixels(p: Parsed): Promise<DecodedImage> {
   const attrs = readImageAttributes(p.dataset);
   const notes: string[] = [];
   if (attrs.numberOfFrames > 1) notes.push(`multi-frame: frame 1 of ${attrs.numberOfFrames} used`);

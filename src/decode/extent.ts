@@ -90,24 +90,32 @@ function skipElements(c: Cursor, until: number): void {
 }
 
 /**
- * True when every top-level element, Pixel Data included, ends inside `dataset` (the bytes after
- * the File Meta group, not deflated). Elements after Pixel Data are not needed and not checked.
+ * Whether every top-level element, Pixel Data included, ends inside `dataset` (the bytes after the
+ * File Meta group, not deflated), and where Pixel Data starts (its tag's offset in `dataset`) when
+ * the walk reached it. Elements after Pixel Data are not needed and not checked.
  */
-export function pixelDataComplete(dataset: Uint8Array, explicitVR: boolean): boolean {
+export function pixelDataExtent(dataset: Uint8Array, explicitVR: boolean): { complete: boolean; start?: number } {
   const c: Cursor = { view: new DataView(dataset.buffer, dataset.byteOffset, dataset.byteLength), at: 0, explicit: explicitVR };
+  let start: number | undefined;
   try {
     while (c.at < c.view.byteLength) {
+      const at = c.at;
       const tag = readTag(c);
+      if (tag === PIXEL_DATA) start = at;
       const { length, vr } = readHeader(c, tag);
       skipValue(c, length, vr);
-      if (tag === PIXEL_DATA) return true;
+      if (tag === PIXEL_DATA) return { complete: true, start: at };
     }
-    return true;
+    return { complete: true };
   } catch (err) {
-    if (err instanceof Truncated) return false;
-    if (err instanceof Malformed) return true;
+    if (err instanceof Truncated) return { complete: false, ...(start === undefined ? {} : { start }) };
+    if (err instanceof Malformed) return { complete: true };
     throw err;
   }
+}
+
+export function pixelDataComplete(dataset: Uint8Array, explicitVR: boolean): boolean {
+  return pixelDataExtent(dataset, explicitVR).complete;
 }
 
 /** The data set bytes of a Part 10 file: after the preamble, "DICM" and the File Meta group. */

@@ -5,7 +5,7 @@
 import dcmjs, { type DicomDataset } from 'dcmjs';
 import type { TriageResult } from '../shared/types.js';
 import { PrecedentError } from '../shared/errors.js';
-import { parseHeader } from './header.js';
+import { parseHeader, type ParsedHeader } from './header.js';
 import { triage } from './triage.js';
 
 const PIXEL_DATA = '7FE00010';
@@ -66,6 +66,21 @@ export function readCaseAttributes(
   const parsed = parseHeader(bytes, complete, metaTransferSyntax(bytes));
   if (!parsed && !complete) return undefined;
   if (!parsed) throw new PrecedentError('DATASET_MALFORMED', 'data set cannot be parsed');
+  return fromParsed(parsed, bytes, patientKey);
+}
+
+/**
+ * The same from a decoded image's header (DecodedImage.header: the file cut just before its Pixel
+ * Data, which the decoder has read), so the archive step does not open the file again.
+ */
+export function caseAttributesOfHeader(header: Uint8Array, patientKey: (PatientID: string, IssuerOfPatientID: string) => string): CaseAttributes {
+  const bytes = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  const parsed = parseHeader(bytes, true, metaTransferSyntax(bytes));
+  if (!parsed) throw new PrecedentError('DATASET_MALFORMED', 'data set cannot be parsed');
+  return fromParsed({ ...parsed, header: { ...parsed.header, hasPixelData: true } }, bytes, patientKey);
+}
+
+function fromParsed(parsed: ParsedHeader, bytes: Buffer, patientKey: (PatientID: string, IssuerOfPatientID: string) => string): CaseAttributes {
   const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const ds = dcmjs.data.DicomMessage.readFile(arrayBuffer, { untilTag: PIXEL_DATA, includeUntilTagValue: false }).dict;
   return {

@@ -11,7 +11,7 @@ import { createGroupCommitter } from './group-commit.js';
 export { triage, SOP_CLASS } from './triage.js';
 export { parseHeader } from './header.js';
 export { fileMetaHeader } from './part10.js';
-export { readCaseAttributes, type CaseAttributes } from './case-attributes.js';
+export { readCaseAttributes, caseAttributesOfHeader, type CaseAttributes } from './case-attributes.js';
 
 export interface IngestDeps {
   catalog: Catalog;

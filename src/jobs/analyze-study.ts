@@ -1,11 +1,11 @@
-// The analysis of one study generation: decode every analysable image, embed them in one batch,
-// store the embeddings (and a small attention map) so the index can be rebuilt without inference.
-import type { Catalog } from '../shared/catalog.js';
+// The embedding step of one study generation: decode every analysable image, embed them in one batch,
+// store the embeddings (and a small attention map) so the index can be rebuilt without inference, and
+// hand what it read and made to the next steps (EmbeddedStudy).
+import type { Catalog, EmbeddedStudy, StoredEmbedding } from '../shared/catalog.js';
 import { ATTENTION_MAX_SIDE, type AttentionMap, type Embedder, type ImageDecoder, type DecodedImage } from '../shared/analysis.js';
-import type { InstanceRecord } from '../shared/types.js';
+import type { AnalyzeStudyJob, InstanceRecord } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
 import { describeError, PrecedentError } from '../shared/errors.js';
-import type { StudyAnalysis } from './study-scheduler.js';
 
 export interface StudyAnalysisDeps {
   catalog: Catalog;
@@ -43,7 +43,9 @@ export function downsampleAttention(map: AttentionMap, maxSide = STORED_ATTENTIO
   return { width, height, data };
 }
 
-export function createStudyAnalysis(deps: StudyAnalysisDeps): StudyAnalysis {
+export type StudyEmbedding = (job: AnalyzeStudyJob, log: Logger) => Promise<EmbeddedStudy>;
+
+export function createStudyEmbedding(deps: StudyAnalysisDeps): StudyEmbedding {
   const now = deps.now ?? Date.now;
   return async (job, log: Logger) => {
     const instances = deps.catalog.analyzableInstances(job.StudyInstanceUID);
@@ -68,10 +70,10 @@ export function createStudyAnalysis(deps: StudyAnalysisDeps): StudyAnalysis {
     const started = now();
     const results = await deps.embedder.embed(decoded.map((d) => d.image));
     const { name, version } = deps.embedder.card;
-    decoded.forEach(({ instance, image }, i) => {
+    const images = decoded.map(({ instance, image }, i) => {
       const result = results[i];
       if (!result) throw new PrecedentError('INFERENCE_FAILED', 'embedder returned fewer results than images');
-      deps.catalog.saveEmbedding({
+      const embedding: StoredEmbedding = {
         SOPInstanceUID: instance.SOPInstanceUID,
         version: instance.version,
         StudyInstanceUID: job.StudyInstanceUID,
@@ -81,12 +83,15 @@ export function createStudyAnalysis(deps: StudyAnalysisDeps): StudyAnalysis {
         attention: result.attention ? downsampleAttention(result.attention) : null,
         notes: image.notes,
         createdAt: now(),
-      });
+      };
+      deps.catalog.saveEmbedding(embedding);
+      return { instance, embedding, ...(image.header ? { header: image.header } : {}) };
     });
     deps.catalog.markState(job.StudyInstanceUID, job.generation, 'embedded', now());
     log.info(
       { images: decoded.length, skipped: failures.length, inferenceMs: now() - started, model: `${name}@${version}`, device: deps.embedder.device },
       'study embedded',
     );
+    return { StudyInstanceUID: job.StudyInstanceUID, instances, images };
   };
 }

@@ -14,6 +14,8 @@ export type ResultKind = 'sr' | 'heatmap' | 'cases';
 export interface RenderRequest {
   /** The analysed image's file. */
   sourcePath: string;
+  /** Its Part 10 header up to Pixel Data, as the analysis's decoder kept it: the file is then not read for it. */
+  sourceHeader?: Uint8Array;
   /** Files of the similar cases by SOP Instance UID, for cases without a stored thumbnail. */
   casePaths: Record<string, string>;
   /** Stored thumbnails by SOP Instance UID; a case with neither a thumbnail nor a file gets a placeholder. */
@@ -72,7 +74,7 @@ export interface RenderOutput {
 
 export async function renderResults(request: RenderRequest, decoder: ImageDecoder): Promise<RenderOutput> {
   const { retrieval, attention, model, producer } = request;
-  const source = readSourceImage(await readFile(request.sourcePath));
+  const source = readSourceImage(request.sourceHeader ?? (await readFile(request.sourcePath)));
   // Result N of a series is about image N of the study (1 when the source has no Instance Number).
   const common = { source, model, producer, InstanceNumber: source.InstanceNumber ?? 1, now: new Date(request.now) };
   const uids = (kind: ResultKind) => ({ SeriesInstanceUID: request.SeriesInstanceUID[kind], SOPInstanceUID: request.SOPInstanceUID[kind] });

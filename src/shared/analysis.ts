@@ -14,6 +14,12 @@ export interface DecodedImage {
   pixels: Float32Array;
   /** Facts worth keeping with the result, e.g. "multi-frame: frame 1 of 3 used". No patient data. */
   notes: string[];
+  /**
+   * The Part 10 file up to Pixel Data (preamble, File Meta, the data set's other elements), kept by
+   * the DICOM decoder so that the later steps of the same job (case attributes, the results' Patient
+   * and Study modules) read it instead of the file. Absent for PNG/JPEG and deflated data sets.
+   */
+  header?: Uint8Array;
 }
 
 /**

@@ -51,3 +51,21 @@ export interface Catalog {
   forgetIgnoredFile(SOPInstanceUID: string, version: number): void;
   close(): void;
 }
+
+/**
+ * One study round once embedded, as the embedding step hands it to the next steps (similar cases,
+ * result objects, export) so that they neither query the catalog for it again nor open its files. A
+ * replay (crash, remote worker's result) has none and reads the same facts from the catalog.
+ */
+export interface EmbeddedStudy {
+  StudyInstanceUID: string;
+  /** The round's analysable instances, as the embedding step read them from the catalog. */
+  instances: InstanceRecord[];
+  /** The images embedded (undecodable ones are not here), in the order of `instances`. */
+  images: Array<{
+    instance: InstanceRecord;
+    embedding: StoredEmbedding;
+    /** The file up to Pixel Data, from the decoder (DecodedImage.header); absent: read the file. */
+    header?: Uint8Array;
+  }>;
+}
