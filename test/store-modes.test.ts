@@ -28,8 +28,11 @@ describe('modes of stored files', () => {
     expect((await run('storescu', ['-aet', 'TESTSCU', '-aec', 'PRECEDENT', '127.0.0.1', String(node.port), f.path])).code).toBe(0);
     const [stored] = node.node.catalog.instanceVersions(f.sopInstanceUID);
     const file = join(dataDir, stored?.path ?? 'missing');
+    // In the folder of the day it was received (UTC), named by its SOP Instance UID.
+    const day = new Date(stored?.receivedAt ?? 0).toISOString().slice(0, 10).replaceAll('-', '/');
+    expect(stored?.path).toBe(`instances/${day}/${f.sopInstanceUID}.dcm`);
     expect(mode(file).toString(8)).toBe(FILE.toString(8));
-    const dirs = [dirname(file), dirname(dirname(file)), join(dataDir, 'instances'), join(dataDir, 'tmp'), dataDir];
+    const dirs = [dirname(file), dirname(dirname(file)), dirname(dirname(dirname(file))), join(dataDir, 'instances'), join(dataDir, 'tmp'), dataDir];
     expect(dirs.map((d) => [d, mode(d).toString(8)])).toEqual(dirs.map((d) => [d, DIR.toString(8)]));
     const dbs = ['catalog.sqlite', 'catalog.sqlite-wal'];
     expect(dbs.map((d) => [d, mode(join(dataDir, d)).toString(8)])).toEqual(dbs.map((d) => [d, FILE.toString(8)]));

@@ -65,7 +65,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
   const now = options.now ?? Date.now;
   const dataDir = resolve(config.storage.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: PHI_DIR_MODE });
-  const files = openFileStore(dataDir);
+  const files = openFileStore(dataDir, now);
   const catalog = openCatalog(catalogFile(dataDir));
   // One registry per node (ops/); every object either edge receives is counted in ingest's wrapper.
   const metrics = createPromMetrics();

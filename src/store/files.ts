@@ -1,5 +1,6 @@
-// Durable files: every object is written to tmp/, fsynced, renamed into its UID-based place and the
-// directory fsynced, so after a crash a file is either whole at its final path or not there at all.
+// Durable files: every object is written to tmp/, fsynced, renamed into its place (the day's folder,
+// see instanceRelativePath) and the directory fsynced, so after a crash a file is either whole at its
+// final path or not there at all.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -18,12 +19,21 @@ function fsyncDir(dir: string): void {
   }
 }
 
-export function instanceRelativePath(place: InstancePlace): string {
+/**
+ * Where a received object goes: one folder per day of receipt (UTC), `instances/YYYY/MM/DD/`. The
+ * catalog keeps every object's path, so nothing finds files by walking folders. A folder per study
+ * and series made each object of a new study cost three directory fsyncs (series, study and
+ * instances/, each a new entry in its parent) before it could be acknowledged; in the day's folder,
+ * which exists after the day's first object, it is one, and one per group commit for every object
+ * that arrived meanwhile. Files stored before keep the paths the catalog has for them.
+ */
+export function instanceRelativePath(place: InstancePlace, receivedAt: number): string {
   const name = place.version === 1 ? `${place.SOPInstanceUID}.dcm` : `${place.SOPInstanceUID}.v${place.version}.dcm`;
-  return join('instances', place.StudyInstanceUID, place.SeriesInstanceUID, name);
+  const day = new Date(receivedAt).toISOString().slice(0, 10).split('-');
+  return join('instances', ...day, name);
 }
 
-export function openFileStore(dataDir: string): FileStore {
+export function openFileStore(dataDir: string, now: () => number = Date.now): FileStore {
   const tmpDir = join(dataDir, 'tmp');
   mkdirSync(tmpDir, dirs);
   mkdirSync(join(dataDir, 'instances'), dirs);
@@ -32,7 +42,7 @@ export function openFileStore(dataDir: string): FileStore {
     dataDir,
     tempPath: () => join(tmpDir, `${randomUUID()}.part`),
     commit(tempFile, place) {
-      const rel = instanceRelativePath(place);
+      const rel = instanceRelativePath(place, now());
       const target = join(dataDir, rel);
       const dir = join(target, '..');
       const created = mkdirSync(dir, dirs);
@@ -45,7 +55,7 @@ export function openFileStore(dataDir: string): FileStore {
       return rel;
     },
     move(tempFile, place) {
-      const rel = instanceRelativePath(place);
+      const rel = instanceRelativePath(place, now());
       const target = join(dataDir, rel);
       const dir = dirname(target);
       const created = mkdirSync(dir, dirs);
