@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IndexClient } from '../src/index/client.js';
-import { faissAvailable, type VectorIndexOptions } from '../src/index/index.js';
+import type { VectorIndexOptions } from '../src/index/index.js';
 import { tempDir } from './helpers/node.js';
 
 const options: VectorIndexOptions = {
@@ -45,8 +45,17 @@ describe('index worker thread', () => {
     await expect(client.request({ op: 'stats' })).resolves.toMatchObject({ size: 0 });
   });
 
-  it.skipIf(faissAvailable())('keeps the code of a coded failure (INDEX_UNAVAILABLE without faiss-node)', async () => {
-    client = new IndexClient({ backend: 'faiss', options });
-    await expect(client.request({ op: 'stats' })).rejects.toMatchObject({ code: 'INDEX_UNAVAILABLE' });
+  it('keeps the code of a coded failure (INDEX_UNAVAILABLE: faiss-node pointed at nothing)', async () => {
+    const saved = process.env['PRECEDENT_FAISS_NODE'];
+    // A worker thread gets a copy of this process's environment when it starts.
+    process.env['PRECEDENT_FAISS_NODE'] = join(tempDir('precedent-index-thread-'), 'no-faiss-node.node');
+    try {
+      client = new IndexClient({ backend: 'faiss', options });
+    } finally {
+      if (saved === undefined) delete process.env['PRECEDENT_FAISS_NODE'];
+      else process.env['PRECEDENT_FAISS_NODE'] = saved;
+    }
+    await expect(client.request({ op: 'stats' })).rejects.toMatchObject({ code: 'INDEX_UNAVAILABLE', message: /faiss-node is not built/ });
+    expect(client.dead).toBe(false);
   });
 });
