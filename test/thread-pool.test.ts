@@ -89,4 +89,23 @@ describe('thread pool', () => {
     await expect(pool.run('a')).rejects.toThrow(/test thread 0 cannot start: broken install/);
     expect(pool.restarts).toBe(0);
   });
+
+  it("keeps the code of a start-up failure that the thread reports ('startup-failed')", async () => {
+    const file = join(tempDir('precedent-threads-'), 'no-model.mjs');
+    writeFileSync(
+      file,
+      `import { serveThreadRequests } from ${JSON.stringify(dist('thread-worker.js'))};
+import { PrecedentError } from ${JSON.stringify(dist('errors.js'))};
+await serveThreadRequests(async (r) => ({ value: r }), {
+  init: async () => {
+    throw new PrecedentError('MODEL_INVALID', 'no model here', { details: ['model.onnx'] });
+  },
+});
+`,
+    );
+    pool = createThreadPool({ script: pathToFileURL(file), name: 'test', threads: 1, log: capturingLogger().log });
+    const err = await pool.run('a').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'MODEL_INVALID', message: 'test thread 0 cannot start: no model here', details: ['model.onnx'] });
+    expect(pool.restarts).toBe(0);
+  });
 });

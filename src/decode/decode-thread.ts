@@ -8,10 +8,13 @@ import { createImageDecoder } from './decoder.js';
 import { handlePixelJob, type PixelJob, type PixelJobResult } from './pixel-jobs.js';
 
 const decoder = createImageDecoder();
-await serveThreadRequests<string | PixelJob, DecodedImage | PixelJobResult>(async (request): Promise<Answer<DecodedImage | PixelJobResult>> => {
-  if (typeof request === 'string') return { value: await decoder.decodeFile(request) };
-  const value = await handlePixelJob(request);
-  const buffers: TransferListItem[] =
-    value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : value.ok ? value.frames.map((f) => f.buffer as ArrayBuffer) : [];
-  return { value, transfer: buffers };
-}, initCodecs);
+await serveThreadRequests<string | PixelJob, DecodedImage | PixelJobResult>(
+  async (request): Promise<Answer<DecodedImage | PixelJobResult>> => {
+    if (typeof request === 'string') return { value: await decoder.decodeFile(request) };
+    const value = await handlePixelJob(request);
+    const buffers: TransferListItem[] =
+      value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : value.ok ? value.frames.map((f) => f.buffer as ArrayBuffer) : [];
+    return { value, transfer: buffers };
+  },
+  { init: initCodecs },
+);

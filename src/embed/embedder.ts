@@ -10,9 +10,12 @@ import { PrecedentError } from '../shared/errors.js';
 import type { DecodedImage, Embedder, EmbeddingResult, ModelCard } from '../shared/analysis.js';
 import type { Logger } from '../shared/log.js';
 import { loadModelCard } from './card.js';
-import type { FromWorker, ToWorker, WireImage, WorkerInit } from './protocol.js';
+import type { EmbedReady, EmbedReplies, EmbedReply, EmbedRequest, WireImage, WorkerInit } from './protocol.js';
 import { emptyStageTimes, type RequestedDevice, type StageTimes } from './session.js';
+import { failureError, type ThreadReply, type ThreadRequest } from '../shared/thread-protocol.js';
 import { workerScriptUrl } from '../shared/worker-url.js';
+
+type FromWorker = ThreadReply<EmbedReply, EmbedReady>;
 
 export interface EmbedderOptions {
   modelDir: string;
@@ -153,7 +156,7 @@ class Pool implements WorkerEmbedder {
     );
   }
 
-  private spawn(slot: Slot, device: RequestedDevice): Promise<Extract<FromWorker, { type: 'ready' }>> {
+  private spawn(slot: Slot, device: RequestedDevice): Promise<EmbedReady> {
     const init: WorkerInit = { modelDir: this.options.modelDir, device, threads: this.options.threads };
     const worker = new Worker(this.script, { workerData: init, name: `embed-${slot.index}` });
     slot.worker = worker;
@@ -163,10 +166,10 @@ class Pool implements WorkerEmbedder {
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'ready') {
           slot.state = 'ready';
-          resolve(msg);
+          resolve(msg.payload);
           this.dispatch();
         } else if (msg.type === 'startup-failed') {
-          reject(new PrecedentError(msg.code, msg.message, { details: msg.details }));
+          reject(failureError(msg));
           void worker.terminate();
         } else {
           this.settle(slot, msg);
@@ -209,16 +212,18 @@ class Pool implements WorkerEmbedder {
     });
   }
 
-  private settle(slot: Slot, msg: Extract<FromWorker, { type: 'result' | 'failed' }>): void {
+  private settle(slot: Slot, msg: Extract<FromWorker, { type: 'done' | 'failed' }>): void {
     const at = slot.batches.findIndex((b) => b.id === msg.id);
     const batch = slot.batches[at];
     if (!batch) return;
     slot.batches.splice(at, 1);
-    if (msg.type === 'result') {
-      for (const key of Object.keys(this.stages) as Array<keyof StageTimes>) this.stages[key] += msg.times[key];
-      batch.items.forEach((p, i) => (msg.results[i] ? p.resolve(msg.results[i]) : p.reject(failed('missing result'))));
+    if (msg.type === 'done') {
+      // Only batches are tracked (the test hook's answer has no batch), so this is an 'embed' answer.
+      const { results, times } = msg.value as EmbedReplies['embed'];
+      for (const key of Object.keys(this.stages) as Array<keyof StageTimes>) this.stages[key] += times[key];
+      batch.items.forEach((p, i) => (results[i] ? p.resolve(results[i]) : p.reject(failed('missing result'))));
     } else {
-      batch.items.forEach((p) => p.reject(new PrecedentError(msg.code, msg.message)));
+      batch.items.forEach((p) => p.reject(failureError(msg)));
     }
     this.dispatch();
   }
@@ -255,7 +260,9 @@ class Pool implements WorkerEmbedder {
     const images: WireImage[] = [];
     for (const { image } of items) images.push({ width: image.width, height: image.height, pixels: await shared(image.pixels) });
     // The worker crashed or the embedder closed meanwhile: the batch has already been failed.
-    if (slot.worker === worker && slot.batches.some((b) => b.id === id)) worker.postMessage({ type: 'run', id, images } satisfies ToWorker);
+    if (slot.worker === worker && slot.batches.some((b) => b.id === id)) {
+      worker.postMessage({ id, request: { op: 'embed', images } } satisfies ThreadRequest<EmbedRequest>);
+    }
   }
 
   embed(images: DecodedImage[]): Promise<EmbeddingResult[]> {
@@ -279,7 +286,7 @@ class Pool implements WorkerEmbedder {
 
   crashNextBatchForTest(): void {
     // Worker 0 only: dispatch() serves workers without a batch first, in order, so the next batch goes to it.
-    this.slots[0]?.worker?.postMessage({ type: 'crash-on-next-run' } satisfies ToWorker);
+    this.slots[0]?.worker?.postMessage({ id: this.nextId++, request: { op: 'crash-on-next-run' } } satisfies ThreadRequest<EmbedRequest>);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
-// Messages between the embedder (main thread) and its worker threads. Plain data only. Images come in
-// shared memory (SharedArrayBuffer: the embedder copies them there in slices, so posting copies
-// nothing); results go back by transfer (fresh buffers the worker no longer needs).
-import type { ErrorCode } from '../shared/errors.js';
+// What the embedder (main thread) and its worker threads say to each other, inside the envelope of
+// shared/thread-protocol.ts. Plain data only. Images come in shared memory (SharedArrayBuffer: the
+// embedder copies them there in slices, so posting copies nothing); results go back by transfer
+// (fresh buffers the worker no longer needs).
 import type { EmbeddingResult } from '../shared/analysis.js';
 import type { StageTimes } from './session.js';
 
@@ -12,20 +12,27 @@ export interface WorkerInit {
   threads: number;
 }
 
+/** The 'ready' payload: the device the worker's session runs on, and why not CUDA if it was asked for. */
+export interface EmbedReady {
+  device: 'cpu' | 'cuda';
+  fallbackReason?: string;
+}
+
 export interface WireImage {
   width: number;
   height: number;
   pixels: Float32Array;
 }
 
-export type ToWorker =
-  /** Run batch `id` (its pixels are in shared memory, so posting it copies no pixels). */
-  | { type: 'run'; id: number; images: WireImage[] }
-  /** Test hook: the next 'run' throws an uncaught error in the worker, as a runtime crash would. */
-  | { type: 'crash-on-next-run' };
+export type EmbedRequest =
+  /** Embed one batch (its pixels are in shared memory, so posting it copies no pixels). */
+  | { op: 'embed'; images: WireImage[] }
+  /** Test hook: the next batch throws an uncaught error in the worker, as a runtime crash would. */
+  | { op: 'crash-on-next-run' };
 
-export type FromWorker =
-  | { type: 'ready'; device: 'cpu' | 'cuda'; fallbackReason?: string }
-  | { type: 'startup-failed'; code: ErrorCode; message: string; details: string[] }
-  | { type: 'result'; id: number; results: EmbeddingResult[]; times: StageTimes }
-  | { type: 'failed'; id: number; code: ErrorCode; message: string };
+export interface EmbedReplies {
+  embed: { results: EmbeddingResult[]; times: StageTimes };
+  'crash-on-next-run': null;
+}
+
+export type EmbedReply = EmbedReplies[keyof EmbedReplies];

@@ -1,12 +1,15 @@
 // The main-thread side of the index worker: typed requests, answered in order. A crashed worker fails
-// every pending request and marks the client dead; the manager then starts a new one.
+// every pending request and marks the client dead; the manager then starts a new one (the index lives
+// in the thread, so a fresh thread must load the file again: a pool that restarts threads on its own
+// would not know that). The messages are shared/thread-protocol.ts's.
 import { Worker } from 'node:worker_threads';
-import { PrecedentError, type ErrorCode } from '../shared/errors.js';
-import type { FromIndexWorker, IndexReplies, IndexRequest, IndexWorkerInit } from './protocol.js';
+import { PrecedentError } from '../shared/errors.js';
+import { failureError, type ThreadReply, type ThreadRequest } from '../shared/thread-protocol.js';
+import type { IndexReplies, IndexReply, IndexRequest, IndexWorkerInit } from './protocol.js';
 import { workerScriptUrl } from '../shared/worker-url.js';
 
 interface Pending {
-  resolve: (value: unknown) => void;
+  resolve: (value: IndexReply) => void;
   reject: (err: Error) => void;
 }
 
@@ -17,13 +20,19 @@ export class IndexClient {
   private deadReason: string | undefined;
 
   constructor(init: IndexWorkerInit) {
+    // Requests need not wait for 'ready': the thread reads them from its port once it listens.
     this.worker = new Worker(workerScriptUrl(import.meta.url, 'index'), { workerData: init });
-    this.worker.on('message', (msg: FromIndexWorker) => {
+    this.worker.on('message', (msg: ThreadReply<IndexReply>) => {
+      if (msg.type === 'ready') return;
+      if (msg.type === 'startup-failed') {
+        this.fail(`index worker cannot start: ${msg.message}`);
+        return;
+      }
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg.result);
-      else p.reject(new PrecedentError(msg.code as ErrorCode, msg.message));
+      if (msg.type === 'done') p.resolve(msg.value);
+      else p.reject(failureError(msg));
     });
     this.worker.on('error', (err) => this.fail(`index worker crashed: ${err.message}`));
     this.worker.on('exit', (code) => this.fail(`index worker exited (${code})`));
@@ -43,8 +52,8 @@ export class IndexClient {
     if (this.deadReason !== undefined) return Promise.reject(new PrecedentError('INDEX_FAILED', this.deadReason));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, request }, transfer);
+      this.pending.set(id, { resolve: resolve as (v: IndexReply) => void, reject });
+      this.worker.postMessage({ id, request } satisfies ThreadRequest<IndexRequest>, transfer);
     });
   }
 

@@ -1,15 +1,13 @@
 // Entry of the index worker thread: owns the VectorIndex, so that searches, bulk adds (an HNSW graph of
 // a million vectors takes minutes) and file hashing never run on the event loop that answers DICOM
-// associations. Requests are answered one at a time, in order.
-import { parentPort, workerData } from 'node:worker_threads';
-import { isPrecedentError } from '../shared/errors.js';
+// associations. Requests are answered one at a time, in order (shared/thread-worker.ts).
+import { workerData } from 'node:worker_threads';
+import { serveThreadRequests } from '../shared/thread-worker.js';
 import { createVectorIndex } from './backends.js';
 import { loadIndexFile, saveIndexFile } from './index-file.js';
-import type { FromIndexWorker, IndexRequest, IndexStats, IndexWorkerInit, ToIndexWorker } from './protocol.js';
+import type { IndexReply, IndexRequest, IndexStats, IndexWorkerInit } from './protocol.js';
 import type { VectorIndex } from './vector-index.js';
 
-const port = parentPort;
-if (!port) throw new Error('index/index-thread.js runs only as a worker thread');
 const init = workerData as IndexWorkerInit;
 let index: VectorIndex | undefined;
 
@@ -22,7 +20,7 @@ function stats(i: VectorIndex): IndexStats {
   return { size: i.size(), mode: i.mode(), memoryBytes: i.memoryBytes() };
 }
 
-function handle(request: IndexRequest): unknown {
+function handle(request: IndexRequest): IndexReply {
   switch (request.op) {
     case 'open': {
       const outcome = loadIndexFile(request.file, request.identity, init.options);
@@ -49,12 +47,5 @@ function handle(request: IndexRequest): unknown {
   }
 }
 
-port.on('message', (msg: ToIndexWorker) => {
-  let reply: FromIndexWorker;
-  try {
-    reply = { id: msg.id, ok: true, result: handle(msg.request) };
-  } catch (err) {
-    reply = { id: msg.id, ok: false, code: isPrecedentError(err) ? err.code : 'INDEX_FAILED', message: err instanceof Error ? err.message : String(err) };
-  }
-  port.postMessage(reply);
-});
+// A backend's own exception (not a PrecedentError) reaches the manager as INDEX_FAILED.
+await serveThreadRequests<IndexRequest, IndexReply>(async (request) => ({ value: handle(request) }), { uncoded: 'INDEX_FAILED' });

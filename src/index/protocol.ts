@@ -1,4 +1,5 @@
-// Messages between the index manager (main thread) and the index worker thread.
+// What the index manager (main thread) and the index worker thread say to each other, inside the
+// envelope of shared/thread-protocol.ts.
 import type { IndexFileMeta, IndexIdentity } from './index-file.js';
 import type { BackendName, IndexMode, Neighbour, VectorIndexOptions } from './vector-index.js';
 
@@ -34,5 +35,4 @@ export interface IndexReplies {
   stats: IndexStats;
 }
 
-export type ToIndexWorker = { id: number; request: IndexRequest };
-export type FromIndexWorker = { id: number; ok: true; result: unknown } | { id: number; ok: false; code: string; message: string };
+export type IndexReply = IndexReplies[keyof IndexReplies];

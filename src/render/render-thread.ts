@@ -9,8 +9,11 @@ function own(bytes: Uint8Array): Uint8Array {
 }
 
 const decoder = createImageDecoder();
-await serveThreadRequests<RenderRequest, RenderOutput>(async (request) => {
-  const output = await renderResults(request, decoder);
-  const objects = output.objects.map((r) => ({ ...r, bytes: own(r.bytes) }));
-  return { value: { ...output, objects }, transfer: objects.map((r) => r.bytes.buffer as ArrayBuffer) };
-}, initCodecs);
+await serveThreadRequests<RenderRequest, RenderOutput>(
+  async (request) => {
+    const output = await renderResults(request, decoder);
+    const objects = output.objects.map((r) => ({ ...r, bytes: own(r.bytes) }));
+    return { value: { ...output, objects }, transfer: objects.map((r) => r.bytes.buffer as ArrayBuffer) };
+  },
+  { init: initCodecs },
+);

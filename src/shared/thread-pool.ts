@@ -1,23 +1,11 @@
 // A pool of worker threads that answer one request at a time each: for CPU-bound steps (decoding,
 // drawing result pictures) that must not run on the event loop that answers DICOM associations and
 // STOW-RS. One request per thread, so that a thread that dies takes only the request it was on; a
-// coded failure (PrecedentError) keeps its code across the thread boundary. The worker side is
-// serveThreadRequests() in thread-worker.ts.
+// coded failure (PrecedentError) keeps its code across the thread boundary. The messages are
+// thread-protocol.ts's; the worker side is serveThreadRequests() in thread-worker.ts.
 import { Worker } from 'node:worker_threads';
-import { PrecedentError, type ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
-
-/** Worker -> pool messages (thread-worker.ts sends them). */
-export type ThreadReply<Res> =
-  | { type: 'ready' }
-  | { type: 'done'; id: number; value: Res }
-  | { type: 'failed'; id: number; code: ErrorCode | undefined; message: string; details: string[] };
-
-/** Pool -> worker message. */
-export interface ThreadRequest<Req> {
-  id: number;
-  request: Req;
-}
+import { failureError, type ThreadReply, type ThreadRequest } from './thread-protocol.js';
 
 export interface ThreadPoolOptions {
   /** The worker script (see worker-url.ts). */
@@ -50,6 +38,8 @@ interface Slot<Req, Res> {
   ready: boolean;
   current?: Pending<Req, Res>;
   lastError?: Error;
+  /** What the thread reported when it could not start ('startup-failed'). */
+  startupFailure?: Error;
 }
 
 class Pool<Req, Res> implements ThreadPool<Req, Res> {
@@ -81,16 +71,23 @@ class Pool<Req, Res> implements ThreadPool<Req, Res> {
     slot.worker = worker;
     slot.ready = false;
     delete slot.lastError;
-    worker.on('message', (msg: ThreadReply<Res>) => {
+    delete slot.startupFailure;
+    worker.on('message', (msg: ThreadReply<Res, unknown>) => {
       if (msg.type === 'ready') {
         slot.ready = true;
+      } else if (msg.type === 'startup-failed') {
+        // The thread waits to be ended: exited() then fails what waits with this error, without restarting it.
+        slot.lastError = new Error(msg.message);
+        slot.startupFailure = failureError(msg, `${this.options.name} thread ${slot.index} cannot start: ${msg.message}`);
+        void worker.terminate();
+        return;
       } else {
         const pending = slot.current;
         if (pending?.id !== msg.id) return;
         delete slot.current;
         if (msg.type === 'done') pending.resolve(msg.value);
         // Uncoded failures stay plain Errors: retryable, like any unexpected exception.
-        else pending.reject(msg.code === undefined ? new Error(msg.message) : new PrecedentError(msg.code, msg.message, { details: msg.details }));
+        else pending.reject(failureError(msg));
       }
       this.dispatch();
     });
@@ -117,7 +114,8 @@ class Pool<Req, Res> implements ThreadPool<Req, Res> {
     if (!wasReady) {
       // It could not even start (a broken install): failing what waits beats restarting forever. The
       // next request tries again.
-      for (const p of this.queue.splice(0)) p.reject(new Error(`${name} thread ${slot.index} cannot start: ${why}`));
+      const err = slot.startupFailure ?? new Error(`${name} thread ${slot.index} cannot start: ${why}`);
+      for (const p of this.queue.splice(0)) p.reject(err);
       return;
     }
     this.restarts++;
