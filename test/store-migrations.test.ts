@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { LATEST_VERSION } from '../src/store/migrations.js';
+import { searchObjects } from '../src/store/objects-query.js';
+import type { Match, ObjectQuery } from '../src/shared/dicom-objects.js';
 import { openStore } from '../src/store/sqlite.js';
 import { openCatalog, openStatusReader } from '../src/store/index.js';
 import { tempDir } from './helpers/node.js';
@@ -81,6 +83,9 @@ describe('catalog migrations', () => {
       expect(shape(db)).toEqual(shape(fresh));
       fresh.close();
       expect(names(db, 'table')).toEqual(expect.arrayContaining(['dicom_objects', 'migrations', 'retention_runs', 'case_thumbnails']));
+      // Migration 2: no index that is a leading prefix of another.
+      expect(names(db, 'index')).not.toContain('instances_by_study');
+      expect(names(db, 'index')).not.toContain('dicom_objects_by_study_date');
       // Old rows kept, added columns at their defaults.
       expect(db.prepare('SELECT sop_instance_uid, called_ae_title FROM instances').all()).toEqual([{ sop_instance_uid: '1.2.3.1', called_ae_title: '' }]);
       expect(db.prepare('SELECT case_key, retrieve_ae_title, public_collection FROM cases').all()).toEqual([
@@ -125,5 +130,47 @@ describe('catalog migrations', () => {
     const after = new Database(file, { readonly: true });
     expect(version(after)).toBe(LATEST_VERSION + 1);
     after.close();
+  });
+
+  it('searches by date and study lookups still use an index without the dropped prefix indexes', () => {
+    const db = openStore(join(tempDir('precedent-store-plan-'), 'catalog.sqlite'));
+    try {
+      // The plan of every statement searchObjects prepares, instead of running it.
+      const plans: string[] = [];
+      const explain = {
+        prepare: (sql: string) => ({
+          all: (...params: unknown[]) => {
+            plans.push(
+              db
+                .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+                .all(...params)
+                .map((r) => r.detail)
+                .join('\n'),
+            );
+            return [];
+          },
+        }),
+      } as unknown as Db;
+      const range: Match = { key: 'StudyDate', type: 'range', from: '20240101', to: '20240131' };
+      const day: Match = { key: 'StudyDate', type: 'values', values: ['20240101'] };
+      for (const level of ['study', 'series', 'instance'] as const) {
+        for (const match of [range, day]) {
+          const query: ObjectQuery = { level, matches: [match], limit: 10, offset: 0, sources: ['SITEA'] };
+          searchObjects(explain, query);
+        }
+      }
+      expect(plans).toHaveLength(6);
+      for (const plan of plans) {
+        expect(plan).toMatch(/SEARCH o USING (COVERING )?INDEX dicom_objects_by_date_time \(study_date/);
+        expect(plan).toMatch(/SEARCH i (EXISTS )?USING COVERING INDEX instances_by_study_source/);
+      }
+      const byStudy = db
+        .prepare<[], { detail: string }>("EXPLAIN QUERY PLAN SELECT * FROM instances WHERE study_instance_uid = '1.2.3'")
+        .all()
+        .map((r) => r.detail);
+      expect(byStudy).toEqual(['SEARCH instances USING INDEX instances_by_study_source (study_instance_uid=?)']);
+    } finally {
+      db.close();
+    }
   });
 });

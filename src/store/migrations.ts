@@ -247,6 +247,18 @@ const MIGRATIONS: readonly Migration[] = [
       db.exec(INDEXES_1);
     },
   },
+  {
+    version: 2,
+    // Every index is written on each object's commit (issue 18): an index whose columns lead another
+    // index of the same table answers nothing the longer one does not.
+    name: 'drop indexes that are a leading prefix of another',
+    up(db) {
+      // (study_date) leads dicom_objects_by_date_time (study_date, study_time, study_instance_uid).
+      db.exec('DROP INDEX IF EXISTS dicom_objects_by_study_date');
+      // (study_instance_uid) leads instances_by_study_source (study_instance_uid, calling_ae_title).
+      db.exec('DROP INDEX IF EXISTS instances_by_study');
+    },
+  },
 ];
 
 /** The schema version this code writes and reads. */
