@@ -260,8 +260,8 @@ describe('neighbour vote', () => {
   it('adds columns of later versions to a catalog made before them, keeping its cases', () => {
     const dir = tempDir('precedent-cases-migrate-');
     const file = join(dir, 'catalog.sqlite');
-    openCatalog(file).close();
-    // The cases table as the first release created it (no retrieve_ae_title), with one case.
+    // The cases table as the first release created it (no retrieve_ae_title), with one case, in a
+    // catalog from before user_version (0): opening migrates it.
     const db = new Database(file);
     db.exec(`CREATE TABLE cases (case_key INTEGER PRIMARY KEY, sop_instance_uid TEXT NOT NULL UNIQUE, instance_version INTEGER NOT NULL,
       study_instance_uid TEXT NOT NULL, accession_number TEXT NOT NULL, study_date TEXT NOT NULL, patient_key TEXT NOT NULL,

@@ -44,9 +44,9 @@ describe('object index migration and updates', () => {
     );
     await node.stop();
     node = undefined;
-    // As a catalog from before the object index: no table, no migration record.
+    // As a catalog from before the object index (and before user_version): no table, no migration record.
     const db = new Database(join(dataDir, 'catalog.sqlite'));
-    db.exec('DROP TABLE dicom_objects; DROP TABLE migrations;');
+    db.exec('DROP TABLE dicom_objects; DROP TABLE migrations; PRAGMA user_version = 0;');
     db.close();
 
     node = await start(dataDir, 'https://pacs.example.org/precedent/dicomweb/');

@@ -1,8 +1,8 @@
 // The historical archive in the catalog's SQLite file (its own connection, same WAL database): cases,
 // their change log (replayed by index caches), labels waiting for their study, stored retrieval
-// results and thumbnails of cases whose files are not kept. Case vectors are the catalog's `embeddings` rows, so openCatalog must have run first.
+// results and thumbnails of cases whose files are not kept. Case vectors are the catalog's `embeddings` rows.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { openDatabase } from './sqlite.js';
+import { openStore } from './sqlite.js';
 import {
   REPORT_LABEL_SOURCE,
   type CaseChange,
@@ -16,7 +16,7 @@ import {
 } from '../shared/case-store.js';
 import type { CaseRecord, RetrievalResult } from '../shared/cases.js';
 import { caseFingerprint, caseKeyOf } from '../shared/case-keys.js';
-import { ADDED_COLUMNS, SCHEMA, floats, toRecord, type CaseRow } from './case-rows.js';
+import { floats, toRecord, type CaseRow } from './case-rows.js';
 
 const EMPTY: CaseFacts = { labels: [], age: null, sex: null, outcomes: {}, clinical: {} };
 
@@ -43,17 +43,7 @@ function matchOf(m: StudyLabels['match']): [string, string] {
 }
 
 export function openCaseStore(file: string): CaseStore {
-  const db = openDatabase(file);
-  const hasEmbeddings = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'embeddings'").get();
-  if (!hasEmbeddings) {
-    db.close();
-    throw new Error(`${file} has no embeddings table: open the catalog (openCatalog) before the case store`);
-  }
-  db.exec(SCHEMA);
-  for (const { table, column, definition } of ADDED_COLUMNS) {
-    const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all();
-    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
-  }
+  const db = openStore(file);
 
   const VECTOR_JOIN = `JOIN embeddings e ON e.sop_instance_uid = c.sop_instance_uid AND e.version = c.instance_version
     AND e.model_name = @name AND e.model_version = @version`;

@@ -1,59 +1,9 @@
 // SQLite catalog (better-sqlite3). WAL with synchronous=FULL: a committed transaction survives a
 // power cut, which is what lets ingest answer Success only after recording the instance.
-import { openDatabase } from './sqlite.js';
+import { openStore } from './sqlite.js';
 import type { Catalog, NewInstance, StoredEmbedding } from '../shared/catalog.js';
 import type { InstanceRecord, StudyRecord, StudyState } from '../shared/types.js';
 import { objectUpsert } from './object-rows.js';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS instances (
-  sop_instance_uid TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  study_instance_uid TEXT NOT NULL,
-  series_instance_uid TEXT NOT NULL,
-  sop_class_uid TEXT NOT NULL,
-  transfer_syntax_uid TEXT NOT NULL,
-  path TEXT,
-  size INTEGER NOT NULL,
-  sha256 TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('accepted', 'ignored')),
-  reason TEXT,
-  calling_ae_title TEXT NOT NULL,
-  received_at INTEGER NOT NULL,
-  called_ae_title TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (sop_instance_uid, version)
-);
-CREATE INDEX IF NOT EXISTS instances_by_study ON instances (study_instance_uid);
--- Scoped DICOMweb callers (dicomweb.auth tokens with sources) see the studies their sources sent.
-CREATE INDEX IF NOT EXISTS instances_by_study_source ON instances (study_instance_uid, calling_ae_title);
-CREATE TABLE IF NOT EXISTS studies (
-  study_instance_uid TEXT PRIMARY KEY,
-  state TEXT NOT NULL CHECK (state IN ('receiving', 'queued', 'decoding', 'embedded', 'done', 'failed')),
-  generation INTEGER NOT NULL,
-  first_received_at INTEGER NOT NULL,
-  round_started_at INTEGER NOT NULL,
-  last_received_at INTEGER NOT NULL,
-  instance_count INTEGER NOT NULL,
-  reason TEXT,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS studies_by_state ON studies (state);
-CREATE TABLE IF NOT EXISTS embeddings (
-  sop_instance_uid TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  study_instance_uid TEXT NOT NULL,
-  model_name TEXT NOT NULL,
-  model_version TEXT NOT NULL,
-  vector BLOB NOT NULL,
-  attention_width INTEGER,
-  attention_height INTEGER,
-  attention BLOB,
-  notes TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (sop_instance_uid, version, model_name, model_version)
-);
-CREATE INDEX IF NOT EXISTS embeddings_by_study ON embeddings (study_instance_uid);
-`;
 
 // Which states a study may move to a given state from (a retry restarts at decoding).
 const TRANSITIONS: Record<'decoding' | 'embedded' | 'done' | 'failed', StudyState[]> = {
@@ -163,17 +113,7 @@ function toStudy(r: StudyRow): StudyRecord {
 }
 
 export function openCatalog(file: string): Catalog {
-  const db = openDatabase(file);
-  db.exec(SCHEMA);
-  // Catalogs created before the called AE title was recorded (archive AE) gain the column.
-  if (
-    !db
-      .prepare<[], { name: string }>('PRAGMA table_info(instances)')
-      .all()
-      .some((c) => c.name === 'called_ae_title')
-  ) {
-    db.exec("ALTER TABLE instances ADD COLUMN called_ae_title TEXT NOT NULL DEFAULT ''");
-  }
+  const db = openStore(file);
   // The object index (QIDO-RS) is written in the same transaction as the instance it describes.
   const putObject = objectUpsert(db);
 

@@ -1,6 +1,6 @@
 // The export outbox lives in the catalog database (its own connection: WAL allows several), so
 // results that could not be delivered survive restarts and stay visible.
-import { openDatabase } from './sqlite.js';
+import { openStore } from './sqlite.js';
 import type { ExportItem, ExportOutbox, ExportState } from '../shared/exports.js';
 
 interface Row {
@@ -34,24 +34,7 @@ function toItem(r: Row): ExportItem {
 }
 
 export function openExportOutbox(file: string): ExportOutbox {
-  const db = openDatabase(file);
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS exports (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      sop_instance_uid TEXT NOT NULL,
-      study_instance_uid TEXT NOT NULL,
-      path TEXT NOT NULL,
-      destination TEXT NOT NULL,
-      state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
-      attempts INTEGER NOT NULL DEFAULT 0,
-      next_attempt_at INTEGER NOT NULL,
-      last_error TEXT,
-      created_at INTEGER NOT NULL,
-      sent_at INTEGER,
-      UNIQUE (sop_instance_uid, destination)
-    );
-    CREATE INDEX IF NOT EXISTS exports_due ON exports (state, next_attempt_at);
-  `);
+  const db = openStore(file);
   const q = {
     add: db.prepare(
       `INSERT OR IGNORE INTO exports (sop_instance_uid, study_instance_uid, path, destination, state, next_attempt_at, created_at)

@@ -1,56 +1,9 @@
 // The object index table (shared/dicom-objects.ts) in the catalog database: one row per SOP Instance
 // UID that has a file (the latest version of a received instance, or a result object), with the
-// attributes QIDO-RS matches on, each key indexed. Received instances are added in the catalog's own
+// attributes QIDO-RS matches on, each key indexed (the table and its indexes: migrations.ts). Received instances are added in the catalog's own
 // transaction (catalog.ts); results and the one-off backfill of older catalogs go through put().
 import type Database from 'better-sqlite3';
 import { personNameKey, timeKey, type IndexedObject } from '../shared/dicom-objects.js';
-
-export const OBJECTS_SCHEMA = `
-CREATE TABLE IF NOT EXISTS dicom_objects (
-  sop_instance_uid TEXT PRIMARY KEY,
-  origin TEXT NOT NULL CHECK (origin IN ('received', 'result')),
-  version INTEGER NOT NULL,
-  path TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  transfer_syntax_uid TEXT NOT NULL,
-  study_instance_uid TEXT NOT NULL,
-  series_instance_uid TEXT NOT NULL,
-  sop_class_uid TEXT NOT NULL,
-  modality TEXT NOT NULL,
-  patient_id TEXT NOT NULL,
-  patient_name TEXT NOT NULL,
-  patient_name_key TEXT NOT NULL,
-  patient_birth_date TEXT NOT NULL,
-  patient_sex TEXT NOT NULL,
-  study_date TEXT NOT NULL,
-  study_time TEXT NOT NULL,
-  study_time_key TEXT NOT NULL,
-  accession_number TEXT NOT NULL,
-  referring_physician_name TEXT NOT NULL,
-  referring_physician_name_key TEXT NOT NULL,
-  study_id TEXT NOT NULL,
-  study_description TEXT NOT NULL,
-  series_description TEXT NOT NULL,
-  series_number INTEGER,
-  instance_number INTEGER,
-  rows INTEGER,
-  columns INTEGER,
-  bits_allocated INTEGER,
-  number_of_frames INTEGER
-);
-CREATE INDEX IF NOT EXISTS dicom_objects_by_study ON dicom_objects (study_instance_uid, series_instance_uid);
-CREATE INDEX IF NOT EXISTS dicom_objects_by_study_modality ON dicom_objects (study_instance_uid, modality);
-CREATE INDEX IF NOT EXISTS dicom_objects_by_series ON dicom_objects (series_instance_uid);
-CREATE INDEX IF NOT EXISTS dicom_objects_by_patient_id ON dicom_objects (patient_id);
-CREATE INDEX IF NOT EXISTS dicom_objects_by_patient_name ON dicom_objects (patient_name_key);
-CREATE INDEX IF NOT EXISTS dicom_objects_by_study_date ON dicom_objects (study_date);
--- Newest studies first (objects-query.ts): a page is read in this order and stops when full.
-CREATE INDEX IF NOT EXISTS dicom_objects_by_date_time ON dicom_objects (study_date, study_time, study_instance_uid);
-CREATE INDEX IF NOT EXISTS dicom_objects_by_accession ON dicom_objects (accession_number);
-CREATE INDEX IF NOT EXISTS dicom_objects_by_modality ON dicom_objects (modality);
-CREATE INDEX IF NOT EXISTS dicom_objects_by_sop_class ON dicom_objects (sop_class_uid);
-CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL);
-`;
 
 export interface ObjectRow {
   sop_instance_uid: string;
@@ -153,10 +106,13 @@ export function fromRow(r: ObjectRow): IndexedObject {
   };
 }
 
-/** Creates the table (idempotent) and returns the upsert used by the catalog and put(). */
+/** The upsert used by the catalog and put(), on a connection from openStore (the table exists). */
 export function objectUpsert(db: Database.Database): (o: IndexedObject) => void {
-  db.exec(OBJECTS_SCHEMA);
-  const columns = [...OBJECTS_SCHEMA.matchAll(/^ {2}([a-z_]+) (?:TEXT|INTEGER)/gm)].map((m) => m[1] as string);
+  // Every column of the table, each bound by name from toRow: a column toRow lacks fails here, at open.
+  const columns = db
+    .prepare<[], { name: string }>('PRAGMA table_info(dicom_objects)')
+    .all()
+    .map((c) => c.name);
   const statement = db.prepare(`INSERT OR REPLACE INTO dicom_objects (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
   return (o) => {
     statement.run(toRow(o));

@@ -4,11 +4,11 @@
 // it stopped (rows already indexed are skipped).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Logger } from '../shared/log.js';
 import { indexedFromFile } from '../shared/query-attributes.js';
 import { isSafeUidPath } from '../shared/uid.js';
 import { objectUpsert } from './object-rows.js';
+import { openStore } from './sqlite.js';
 
 const MIGRATION = 'dicom_objects.backfill';
 
@@ -21,9 +21,8 @@ const list = (dir: string): string[] => {
 };
 
 export function backfillObjectIndex(file: string, dataDir: string, log: Logger, now: number = Date.now()): { indexed: number; unreadable: number } {
-  const db = new Database(file);
+  const db = openStore(file);
   try {
-    db.pragma('busy_timeout = 5000');
     const put = objectUpsert(db);
     if (db.prepare('SELECT 1 FROM migrations WHERE name = ?').get(MIGRATION)) return { indexed: 0, unreadable: 0 };
     const missing = db

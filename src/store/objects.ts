@@ -1,11 +1,11 @@
 // The object index (QIDO-RS search, WADO-RS lookup) on its own connection to the catalog database.
-import { openDatabase } from './sqlite.js';
+import { openStore } from './sqlite.js';
 import type { ObjectIndex } from '../shared/dicom-objects.js';
 import { fromRow, objectUpsert, type ObjectRow } from './object-rows.js';
 import { searchObjects } from './objects-query.js';
 
 export function openObjectIndex(file: string): ObjectIndex {
-  const db = openDatabase(file);
+  const db = openStore(file);
   const upsert = objectUpsert(db);
   const has = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM dicom_objects WHERE sop_instance_uid = ?');
   const under = db.prepare<[{ study: string; series: string | null; instance: string | null }], ObjectRow>(

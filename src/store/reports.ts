@@ -1,29 +1,8 @@
 // The report store (shared/reports.ts) in the catalog database: reports keep their history (an amended
 // report supersedes, never deletes, the earlier one) and are matched to studies through the object
 // index's Study Instance UID and Accession Number columns (object-rows.ts).
-import Database from 'better-sqlite3';
 import type { NewReport, ReportStore, StoredReport } from '../shared/reports.js';
-import { OBJECTS_SCHEMA } from './object-rows.js';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS reports (
-  id INTEGER PRIMARY KEY,
-  source TEXT NOT NULL,
-  accession_number TEXT NOT NULL,
-  study_instance_uid TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('preliminary', 'final', 'corrected', 'cancelled')),
-  report_text TEXT NOT NULL,
-  message_id TEXT NOT NULL,
-  labels TEXT NOT NULL,
-  received_at INTEGER NOT NULL,
-  matched_study_instance_uid TEXT,
-  superseded_by INTEGER,
-  reported_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS reports_by_accession ON reports (accession_number) WHERE accession_number <> '';
-CREATE INDEX IF NOT EXISTS reports_by_study ON reports (study_instance_uid) WHERE study_instance_uid <> '';
-CREATE INDEX IF NOT EXISTS reports_by_match ON reports (matched_study_instance_uid);
-`;
+import { openStore } from './sqlite.js';
 
 interface Row {
   id: number;
@@ -58,20 +37,7 @@ const fromRow = (r: Row): StoredReport => ({
 const isFinal = (status: NewReport['status']): boolean => status === 'final' || status === 'corrected';
 
 export function openReportStore(file: string): ReportStore {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(OBJECTS_SCHEMA);
-  db.exec(SCHEMA);
-  // Catalogs made before DICOM SR intake lack the column (CREATE TABLE IF NOT EXISTS keeps old tables).
-  if (
-    !db
-      .prepare<[], { name: string }>('PRAGMA table_info(reports)')
-      .all()
-      .some((c) => c.name === 'reported_at')
-  )
-    db.exec('ALTER TABLE reports ADD COLUMN reported_at INTEGER');
+  const db = openStore(file);
   const insert = db.prepare(
     `INSERT INTO reports (source, accession_number, study_instance_uid, status, report_text, message_id, labels, received_at, reported_at)
      VALUES (@source, @accession, @study, @status, @text, @messageId, @labels, @now, @reportedAt)`,

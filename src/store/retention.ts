@@ -6,17 +6,7 @@
 // Each pass is recorded in retention_runs for `precedent status`.
 import type { FileStore } from '../shared/files.js';
 import type { RetentionRun } from '../shared/node-status.js';
-import { openDatabase } from './sqlite.js';
-
-export const RETENTION_SCHEMA = `
-CREATE TABLE IF NOT EXISTS retention_runs (
-  ran_at INTEGER NOT NULL,
-  trigger TEXT NOT NULL CHECK (trigger IN ('age', 'cap')),
-  studies INTEGER NOT NULL,
-  files INTEGER NOT NULL,
-  bytes INTEGER NOT NULL
-);
-`;
+import { openStore } from './sqlite.js';
 
 export interface RetentionPolicy {
   /** Remove a done study's source objects this many days after it was done; 0: never by age. */
@@ -44,8 +34,7 @@ interface Candidate {
 const DAY_MS = 24 * 3600 * 1000;
 
 export function openRetention(file: string, files: FileStore): Retention {
-  const db = openDatabase(file);
-  db.exec(RETENTION_SCHEMA);
+  const db = openStore(file);
   // Done studies' files, the oldest done first (updated_at is when the study became done).
   const candidates = db.prepare<[number], Candidate>(
     `SELECT i.sop_instance_uid, i.version, i.path, i.size, i.study_instance_uid FROM instances i

@@ -1,6 +1,8 @@
 // Read-only status queries over the catalog database (its own connection): what `GET /studies/{uid}`
-// and `precedent status` report. Tables another module creates (exports) may not exist yet.
-import Database from 'better-sqlite3';
+// and `precedent status` report. It migrates nothing: a catalog no read-write open has brought to
+// this version yet may lack tables (exports, retention_runs, embeddings).
+import type Database from 'better-sqlite3';
+import { openStoreReadOnly } from './sqlite.js';
 import type { ExportState } from '../shared/exports.js';
 import type { StudyState } from '../shared/types.js';
 import {
@@ -39,8 +41,7 @@ function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
 }
 
 export function openStatusReader(file: string): StatusReader {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  db.pragma('busy_timeout = 5000');
+  const db = openStoreReadOnly(file);
   const has = (table: string): boolean => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
 
   // Statements are prepared lazily: a table may appear after we opened (the outbox on first export).
