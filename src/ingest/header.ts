@@ -2,6 +2,7 @@
 // image is never parsed whole. The header that triage and logs see carries no patient identity; the
 // searchable attributes (patient included) go to the catalog's object index only.
 import dcmjs, { type DicomDataset } from 'dcmjs';
+import { TransferSyntax } from '../dicom/uids.js';
 import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
 import type { InstanceHeader } from '../shared/types.js';
 import type { QueryAttributes } from '../shared/dicom-objects.js';
@@ -11,8 +12,8 @@ import { PrecedentError } from '../shared/errors.js';
 import { walkDataSet, Truncated } from './walk.js';
 
 const PIXEL_DATA = '7FE00010';
-const DEFLATED = '1.2.840.10008.1.2.1.99';
-const IMPLICIT = '1.2.840.10008.1.2';
+const DEFLATED = TransferSyntax.DeflatedExplicitVRLittleEndian;
+const IMPLICIT = TransferSyntax.ImplicitVRLittleEndian;
 // A deflated data set is inflated once to check it; a zip bomb stops here instead of exhausting memory.
 const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
 
