@@ -1,5 +1,5 @@
 // Architecture rules (see docs/architecture in README): no cycles; leaf capabilities never import one
-// another, only shared/ (and config types); the edges (dimse, dicomweb) reach the core through ingest's
+// another, only the foundations shared/ and dicom/ (and config types); the edges (dimse, dicomweb) reach the core through ingest's
 // interface only; archive/ composes some leaves; only the assembly folder (app/: one composition root per process) and the CLI know everyone.
 const LEAVES = ['store', 'ingest', 'queue', 'jobs', 'remote', 'decode', 'embed', 'index', 'report', 'reports', 'export', 'eval', 'ops'];
 const EDGES = ['dimse', 'dicomweb'];
@@ -9,19 +9,19 @@ module.exports = {
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     ...[...LEAVES, ...EDGES].map((folder) => ({
       name: `${folder}-is-a-leaf`,
-      comment: `${folder}/ may import only itself, shared/ and config/`,
+      comment: `${folder}/ may import only itself, shared/, dicom/ and config/`,
       severity: 'error',
       from: { path: `^src/${folder}/` },
-      to: { path: '^src/', pathNot: [`^src/${folder}/`, '^src/shared/', '^src/config/', '^src/types/'] },
+      to: { path: '^src/', pathNot: [`^src/${folder}/`, '^src/shared/', '^src/dicom/', '^src/config/', '^src/types/'] },
     })),
     {
       // The archive composes leaves (store's case store, ingest's header reader, index's retriever, decode
       // for import's images); it is opened by app/ and the CLI, and knows neither them nor the edges.
       name: 'archive-composes-leaves-only',
-      comment: 'archive/ may import itself, shared/, config/ and the leaves store, ingest, index, decode',
+      comment: 'archive/ may import itself, shared/, dicom/, config/ and the leaves store, ingest, index, decode',
       severity: 'error',
       from: { path: '^src/archive/' },
-      to: { path: '^src/', pathNot: ['^src/(archive|shared|config|types|store|ingest|index|decode)/'] },
+      to: { path: '^src/', pathNot: ['^src/(archive|shared|dicom|config|types|store|ingest|index|decode)/'] },
     },
     {
       // app/ assembles the processes and may import everything; only the command line starts them.
@@ -35,6 +35,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/shared/' },
       to: { path: '^src/', pathNot: ['^src/shared/', '^src/types/'] },
+    },
+    {
+      // dicom/ is the DICOM foundation (UIDs, statuses, the header reader): shared/ may not import it,
+      // so the two foundations cannot form a cycle.
+      name: 'dicom-imports-only-shared',
+      severity: 'error',
+      from: { path: '^src/dicom/' },
+      to: { path: '^src/', pathNot: ['^src/dicom/', '^src/shared/', '^src/types/'] },
     },
     {
       name: 'config-imports-only-shared',

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHeader } from '../src/ingest/index.js';
-import { triage, SOP_CLASS } from '../src/ingest/triage.js';
+import { SopClass } from '../src/dicom/uids.js';
+import { triage } from '../src/ingest/triage.js';
 import { sharedDir } from './fixtures/build.js';
 import type { InstanceHeader } from '../src/shared/types.js';
 
 const cxr: InstanceHeader = {
-  SOPClassUID: SOP_CLASS.DX_PRESENTATION,
+  SOPClassUID: SopClass.DigitalXRayImageStorageForPresentation,
   SOPInstanceUID: '1.2.3',
   StudyInstanceUID: '1.2',
   SeriesInstanceUID: '1.2.4',
@@ -26,10 +27,13 @@ describe('triage: frontal chest radiographs only', () => {
     ['DX PA', {}],
     ['DX AP', { ViewPosition: 'AP' }],
     ['no view position', { ViewPosition: '' }],
-    ['CR', { SOPClassUID: SOP_CLASS.CR, Modality: 'CR' }],
-    ['SC with chest body part', { SOPClassUID: SOP_CLASS.SC, Modality: 'OT' }],
-    ['SC of a digitised film', { SOPClassUID: SOP_CLASS.SC, Modality: 'OT', ConversionType: 'DF' }],
-    ['radiograph exported as SC by a workstation, no Image Type', { SOPClassUID: SOP_CLASS.SC, Modality: 'CR', ConversionType: 'WSD', ImageType: [] }],
+    ['CR', { SOPClassUID: SopClass.ComputedRadiographyImageStorage, Modality: 'CR' }],
+    ['SC with chest body part', { SOPClassUID: SopClass.SecondaryCaptureImageStorage, Modality: 'OT' }],
+    ['SC of a digitised film', { SOPClassUID: SopClass.SecondaryCaptureImageStorage, Modality: 'OT', ConversionType: 'DF' }],
+    [
+      'radiograph exported as SC by a workstation, no Image Type',
+      { SOPClassUID: SopClass.SecondaryCaptureImageStorage, Modality: 'CR', ConversionType: 'WSD', ImageType: [] },
+    ],
     ['chest code instead of body part', { BodyPartExamined: '', AnatomicRegionCodes: ['SCT:51185008'] }],
   ])('analyses %s', (_name, change) => {
     expect(triage({ ...cxr, ...change })).toEqual({ analyzable: true });
@@ -46,12 +50,12 @@ describe('triage: frontal chest radiographs only', () => {
       /structured report: read as the study's radiology report/,
     ],
     ['a Comprehensive 3D SR (our own results)', { SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.34', hasPixelData: false }, /not a radiograph/],
-    ['DX for processing', { SOPClassUID: SOP_CLASS.DX_PROCESSING }, /For Processing/],
+    ['DX for processing', { SOPClassUID: SopClass.DigitalXRayImageStorageForProcessing }, /For Processing/],
     ['no pixel data', { hasPixelData: false }, /no Pixel Data/],
-    ['SC of another body part', { SOPClassUID: SOP_CLASS.SC, BodyPartExamined: 'ABDOMEN' }, /ABDOMEN/],
+    ['SC of another body part', { SOPClassUID: SopClass.SecondaryCaptureImageStorage, BodyPartExamined: 'ABDOMEN' }, /ABDOMEN/],
     [
       'derived SC made on a workstation (e.g. an AI heatmap)',
-      { SOPClassUID: SOP_CLASS.SC, ConversionType: 'WSD', ImageType: ['DERIVED', 'SECONDARY'] },
+      { SOPClassUID: SopClass.SecondaryCaptureImageStorage, ConversionType: 'WSD', ImageType: ['DERIVED', 'SECONDARY'] },
       /derived Secondary Capture with Conversion Type WSD/,
     ],
   ])('ignores %s with a reason', (_name, change, reason) => {
@@ -65,7 +69,7 @@ describe('triage of the real shared CR chest file', () => {
   it('analyses it: an RSNA radiograph stored as a Secondary Capture (Modality CR, Conversion Type WSD)', () => {
     const bytes = readFileSync(join(sharedDir(), 'data', 'dicom', 'rsna-cr-chest-ap-jpeg-baseline.dcm'));
     const parsed = parseHeader(bytes, true, '1.2.840.10008.1.2.4.50');
-    expect(parsed?.header).toMatchObject({ SOPClassUID: SOP_CLASS.SC, Modality: 'CR', ConversionType: 'WSD', ImageType: [] });
+    expect(parsed?.header).toMatchObject({ SOPClassUID: SopClass.SecondaryCaptureImageStorage, Modality: 'CR', ConversionType: 'WSD', ImageType: [] });
     expect(triage(parsed?.header ?? cxr)).toEqual({ analyzable: true });
   });
 });

@@ -9,7 +9,7 @@ import type { CaseThumbnail } from '../shared/case-store.js';
 import type { Logger } from '../shared/log.js';
 import { hashUid } from '../shared/uid.js';
 import type { ObjectIndex } from '../shared/dicom-objects.js';
-import { indexedFromFile } from '../shared/query-attributes.js';
+import { indexedFromFile } from '../dicom/query-attributes.js';
 import type { ResultRenderer } from '../render/index.js';
 import type { Exporter } from '../export/index.js';
 import { createResultStage, resultPath, type RenderedObject } from '../jobs/index.js';

@@ -1,29 +1,29 @@
 // Cheap structural checks on a compressed frame before it reaches a codec. They catch truncated or
 // garbage fragments that some codecs accept silently (libjpeg pads a truncated scan with grey, the
 // RLE decoder fills from whatever bytes it finds) and spare the WebAssembly instance a trap.
+import { TransferSyntax } from '../dicom/uids.js';
 import { PrecedentError } from '../shared/errors.js';
 import type { ImageAttributes } from './attributes.js';
+
+const TS = TransferSyntax;
 
 export type CodecName = 'jpeg' | 'jpegls' | 'j2k' | 'htj2k' | 'rle';
 
 /** Transfer syntaxes whose Pixel Data is encapsulated, and the codec for each. */
 export const ENCAPSULATED_SYNTAXES: Readonly<Record<string, CodecName>> = {
-  '1.2.840.10008.1.2.4.50': 'jpeg', // baseline, 8-bit
-  '1.2.840.10008.1.2.4.51': 'jpeg', // extended, 12-bit
-  '1.2.840.10008.1.2.4.57': 'jpeg', // lossless, process 14
-  '1.2.840.10008.1.2.4.70': 'jpeg', // lossless, process 14 SV1
-  '1.2.840.10008.1.2.4.80': 'jpegls',
-  '1.2.840.10008.1.2.4.81': 'jpegls',
-  '1.2.840.10008.1.2.4.90': 'j2k',
-  '1.2.840.10008.1.2.4.91': 'j2k',
-  '1.2.840.10008.1.2.4.201': 'htj2k',
-  '1.2.840.10008.1.2.4.202': 'htj2k',
-  '1.2.840.10008.1.2.4.203': 'htj2k',
-  '1.2.840.10008.1.2.5': 'rle',
+  [TS.JPEGBaseline8Bit]: 'jpeg', // 8-bit
+  [TS.JPEGExtended12Bit]: 'jpeg', // 12-bit
+  [TS.JPEGLossless]: 'jpeg', // process 14
+  [TS.JPEGLosslessSV1]: 'jpeg', // process 14 SV1
+  [TS.JPEGLSLossless]: 'jpegls',
+  [TS.JPEGLSNearLossless]: 'jpegls',
+  [TS.JPEG2000Lossless]: 'j2k',
+  [TS.JPEG2000]: 'j2k',
+  [TS.HTJ2KLossless]: 'htj2k',
+  [TS.HTJ2KLosslessRPCL]: 'htj2k',
+  [TS.HTJ2K]: 'htj2k',
+  [TS.RLELossless]: 'rle',
 };
-
-/** Native syntaxes: dcmjs has already inflated the deflated one. */
-export const NATIVE_SYNTAXES: ReadonlySet<string> = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99']);
 
 function fail(codec: CodecName, why: string): never {
   throw new PrecedentError('DECODE_FAILED', `${codec} frame 1 is not a valid codestream: ${why}`);

@@ -1,12 +1,13 @@
 // ImageDecoder: Part 10 file -> frame 1 -> display intensities in [0, 1] (see shared/analysis.ts).
 import { readImageFile } from './raster.js';
 import dcmjs, { type DicomDataset } from 'dcmjs';
+import { NATIVE_SYNTAXES, TransferSyntax } from '../dicom/uids.js';
 import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
 import type { DecodedImage, ImageDecoder } from '../shared/analysis.js';
 import { isPrecedentError, PrecedentError } from '../shared/errors.js';
 import { COLOUR, nativeSamplesPerFrame, readImageAttributes, type ImageAttributes } from './attributes.js';
 import { decodeFrame } from './codecs.js';
-import { ENCAPSULATED_SYNTAXES, NATIVE_SYNTAXES } from './codestream.js';
+import { ENCAPSULATED_SYNTAXES } from './codestream.js';
 import { toLuminance } from './color.js';
 import { datasetBytes, pixelDataExtent } from './extent.js';
 import { encapsulatedFrames, nativeFrame, pixelDataBuffers } from './frames.js';
@@ -16,8 +17,8 @@ import { firstCode, type NaturalDataset } from './values.js';
 
 silenceDcmjsConsole();
 
-const IMPLICIT = '1.2.840.10008.1.2';
-const DEFLATED = '1.2.840.10008.1.2.1.99';
+const IMPLICIT = TransferSyntax.ImplicitVRLittleEndian;
+const DEFLATED = TransferSyntax.DeflatedExplicitVRLittleEndian;
 
 export interface Parsed {
   transferSyntaxUID: string;

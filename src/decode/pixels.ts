@@ -4,7 +4,8 @@
 import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { PrecedentError } from '../shared/errors.js';
-import { EXPLICIT_VR_LE, NATIVE_SYNTAXES, type FrameAnswer, type FrameRequest } from '../shared/pixels.js';
+import { NATIVE_SYNTAXES, TransferSyntax } from '../dicom/uids.js';
+import type { FrameAnswer, FrameRequest } from '../shared/pixels.js';
 import { nativeSamplesPerFrame, readImageAttributes } from './attributes.js';
 import { discardInstance, initCodecs } from './codecs.js';
 import { frameSamples, parse } from './decoder.js';
@@ -26,7 +27,7 @@ export async function readFrames(request: FrameRequest): Promise<FrameAnswer> {
   if (NATIVE_SYNTAXES.has(p.transferSyntaxUID)) {
     // Every native syntax holds little-endian samples: frames of Implicit VR files are the same bytes.
     const size = frameByteLength(nativeSamplesPerFrame(attrs), attrs.format.bitsAllocated);
-    return { ok: true, transferSyntaxUID: EXPLICIT_VR_LE, frames: numbers.map((n) => own(nativeFrame(buffers, size, n - 1))) };
+    return { ok: true, transferSyntaxUID: TransferSyntax.ExplicitVRLittleEndian, frames: numbers.map((n) => own(nativeFrame(buffers, size, n - 1))) };
   }
   if (request.as === 'stored') {
     const frames = encapsulatedFrames(buffers, count);
@@ -34,7 +35,7 @@ export async function readFrames(request: FrameRequest): Promise<FrameAnswer> {
   }
   const frames: Uint8Array[] = [];
   for (const n of numbers) frames.push(own((await frameSamples(p, attrs, n - 1)).bytes));
-  return { ok: true, transferSyntaxUID: EXPLICIT_VR_LE, frames };
+  return { ok: true, transferSyntaxUID: TransferSyntax.ExplicitVRLittleEndian, frames };
 }
 
 function concat(parts: Uint8Array[]): ArrayBuffer {
@@ -73,7 +74,7 @@ export async function transcodeFile(path: string, target: string): Promise<Uint8
     dict['00280004'] = { vr: 'CS', Value: [layout.photometric] };
     if (attrs.samplesPerPixel === 3) dict['00280006'] = { vr: 'US', Value: [layout.planarConfiguration] };
   }
-  const native = NATIVE_SYNTAXES.has(target) ? target : EXPLICIT_VR_LE;
+  const native = NATIVE_SYNTAXES.has(target) ? target : TransferSyntax.ExplicitVRLittleEndian;
   meta['00020010'] = { vr: 'UI', Value: [native] };
   const out = new dcmjs.data.DicomDict(meta);
   out.dict = dict;

@@ -1,17 +1,19 @@
 // WADO-RS Accept negotiation (PS3.18 8.7): which representation of frames, instances and pictures a
 // client accepts, and in which transfer syntax. Entries are tried by quality (q), then in order; each
 // function answers the first entry this node can satisfy, or the reason none can (406).
-import { EXPLICIT_VR_LE, NATIVE_SYNTAXES, WRITABLE_SYNTAXES } from '../shared/pixels.js';
+import { NATIVE_SYNTAXES, TransferSyntax, WRITABLE_SYNTAXES } from '../dicom/uids.js';
 import { parseMediaType, type MediaType } from './multipart.js';
+
+const TS = TransferSyntax;
 
 /** Compressed bulk data media types and the syntaxes each carries; the first is its default (PS3.18 Table 8.7.3-2). */
 const IMAGE_SYNTAXES: Readonly<Record<string, readonly string[]>> = {
-  'image/jpeg': ['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.70'],
-  'image/jls': ['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81'],
-  'image/jp2': ['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91'],
-  'image/jpx': ['1.2.840.10008.1.2.4.92', '1.2.840.10008.1.2.4.93'],
-  'image/jphc': ['1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203'],
-  'image/x-dicom-rle': ['1.2.840.10008.1.2.5'],
+  'image/jpeg': [TS.JPEGBaseline8Bit, TS.JPEGExtended12Bit, TS.JPEGLossless, TS.JPEGLosslessSV1],
+  'image/jls': [TS.JPEGLSLossless, TS.JPEGLSNearLossless],
+  'image/jp2': [TS.JPEG2000Lossless, TS.JPEG2000],
+  'image/jpx': [TS.JPEG2000MCLossless, TS.JPEG2000MC],
+  'image/jphc': [TS.HTJ2KLossless, TS.HTJ2KLosslessRPCL, TS.HTJ2K],
+  'image/x-dicom-rle': [TS.RLELossless],
 };
 /** Names clients use besides the standard ones (dicomweb-client sends image/x-jls and image/jhc). */
 const ALIASES: Readonly<Record<string, string>> = { 'image/x-jls': 'image/jls', 'image/jhc': 'image/jphc', 'image/dicom-rle': 'image/x-dicom-rle' };
@@ -69,11 +71,11 @@ export type FrameChoice = { as: 'stored' | 'native'; partType: string; transferS
  */
 export function chooseFrames(accept: string | undefined, stored: string, frameCount: number): FrameChoice {
   const compressed = !NATIVE_SYNTAXES.has(stored);
-  const native = { as: 'native' as const, partType: 'application/octet-stream', transferSyntaxUID: EXPLICIT_VR_LE };
+  const native = { as: 'native' as const, partType: 'application/octet-stream', transferSyntaxUID: TransferSyntax.ExplicitVRLittleEndian };
   const asStored = {
     as: 'stored' as const,
     partType: compressed ? imageTypeOf(stored) : 'application/octet-stream',
-    transferSyntaxUID: compressed ? stored : EXPLICIT_VR_LE,
+    transferSyntaxUID: compressed ? stored : TransferSyntax.ExplicitVRLittleEndian,
   };
   for (const entry of acceptEntries(accept)) {
     const { part, multipart, syntax } = unwrap(entry, 'application/octet-stream');
@@ -82,7 +84,7 @@ export function chooseFrames(accept: string | undefined, stored: string, frameCo
     // A wildcard gets what PS3.18 makes the default: multipart octet-stream.
     if (part === '*/*' || part === 'application/*') return { ...(syntax === '*' ? asStored : native), multipart: true };
     if (part === 'application/octet-stream') {
-      if (syntax === undefined || syntax === EXPLICIT_VR_LE) return { ...native, multipart: multi };
+      if (syntax === undefined || syntax === TransferSyntax.ExplicitVRLittleEndian) return { ...native, multipart: multi };
       if (syntax === '*' || syntax === stored) return { ...asStored, partType: 'application/octet-stream', multipart: multi };
       continue;
     }
@@ -94,8 +96,8 @@ export function chooseFrames(accept: string | undefined, stored: string, frameCo
   }
   return {
     refused: compressed
-      ? `frames are stored in ${stored}: offered as ${imageTypeOf(stored)} (transfer-syntax=${stored}) or decoded as application/octet-stream (transfer-syntax=${EXPLICIT_VR_LE})`
-      : `frames are offered as application/octet-stream (transfer-syntax=${EXPLICIT_VR_LE}) only`,
+      ? `frames are stored in ${stored}: offered as ${imageTypeOf(stored)} (transfer-syntax=${stored}) or decoded as application/octet-stream (transfer-syntax=${TransferSyntax.ExplicitVRLittleEndian})`
+      : `frames are offered as application/octet-stream (transfer-syntax=${TransferSyntax.ExplicitVRLittleEndian}) only`,
   };
 }
 

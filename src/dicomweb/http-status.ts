@@ -1,25 +1,26 @@
 // Coded errors become STOW-RS Failure Reasons (PS3.18 I.2.2, Table I.2-2) and HTTP statuses here,
 // at the edge, the way dimse/dimse-status.ts makes them DIMSE statuses.
+import { Status } from '../dicom/status.js';
 import { describeError, isPrecedentError } from '../shared/errors.js';
 
 export const FAILURE_REASON = {
   /** A7xx Refused: out of resources (free disk below the watermark, object too large). */
-  OutOfResources: 0xa700,
+  OutOfResources: Status.OutOfResources,
   /** A9xx Error: Data Set does not match SOP Class (data set and File Meta disagree). */
-  DataSetDoesNotMatchSOPClass: 0xa900,
+  DataSetDoesNotMatchSOPClass: Status.DataSetDoesNotMatchSOPClass,
   /**
    * Implementation-specific, in the A9xx "does not match" range: the instance belongs to another
    * study than the one in the request URL (the value Microsoft's DICOM service uses for this case).
    */
   StudyInstanceUIDMismatch: 0xa901,
   /** Cxxx Error: Cannot understand (not a Part 10 file, unparseable data set, UIDs missing). */
-  CannotUnderstand: 0xc000,
+  CannotUnderstand: Status.CannotUnderstand,
   /** C122 Referenced Transfer Syntax not supported. */
-  TransferSyntaxNotSupported: 0xc122,
+  TransferSyntaxNotSupported: Status.TransferSyntaxNotSupported,
   /** 0122 Referenced SOP Class not supported. */
-  SOPClassNotSupported: 0x0122,
+  SOPClassNotSupported: Status.SOPClassNotSupported,
   /** 0110 Processing failure (I/O error, transfer aborted). */
-  ProcessingFailure: 0x0110,
+  ProcessingFailure: Status.ProcessingFailure,
 } as const;
 
 export function failureReasonFor(err: unknown): { reason: number; message: string } {

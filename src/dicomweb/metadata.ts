@@ -2,7 +2,7 @@
 // DICOM JSON. Cached by path, modification time and size (a result may be rewritten in place).
 import { statSync } from 'node:fs';
 import type { DicomDataset } from 'dcmjs';
-import { readFileHeader } from '../shared/query-attributes.js';
+import { readHeaderFile } from '../dicom/header.js';
 import type { DicomJson, DicomJsonElement } from './dicom-json.js';
 
 const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
@@ -74,7 +74,7 @@ export function createMetadataReader(): MetadataReader {
       if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.json;
       let json: Metadata | undefined;
       try {
-        const { dict } = readFileHeader(path);
+        const { dict } = readHeaderFile(path);
         // dcmjs leaves an element (without a VR) where it stopped, at Pixel Data.
         const bits = Number(dict['00280100']?.Value?.[0] ?? 0);
         json = { json: toJson(dict), pixelData: '7FE00010' in dict ? { vr: bits > 8 ? 'OW' : 'OB' } : undefined };

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IndexedObject } from '../shared/dicom-objects.js';
 import { isPrecedentError } from '../shared/errors.js';
-import { NATIVE_SYNTAXES } from '../shared/pixels.js';
+import { NATIVE_SYNTAXES } from '../dicom/uids.js';
 import { createMetadataReader } from './metadata.js';
 import type { DicomJson } from './dicom-json.js';
 import { chooseRetrieve } from './accept.js';

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import type { IngestOutcome, IngestService, IngestSource, InstanceReceiver } from '../shared/types.js';
 import type { Logger } from '../shared/log.js';
 import { describeError, isPrecedentError } from '../shared/errors.js';
-import { TRANSFER_SYNTAXES, isStorageSopClass } from '../shared/syntaxes.js';
+import { TRANSFER_SYNTAXES, isStorageSopClass } from '../dicom/uids.js';
 import { MultipartError, parseMediaType, type MultipartPart } from './multipart.js';
 import { FileMetaError, readFileMeta, type FileMeta } from './part10.js';
 import { FAILURE_REASON, failureReasonFor, stowHttpStatus } from './http-status.js';

@@ -1,12 +1,14 @@
 // Coded errors become DIMSE statuses here, at the edge (PS3.4 B.2.3 and Annex C of PS3.7).
+import { Status } from '../dicom/status.js';
 import { describeError, isPrecedentError } from '../shared/errors.js';
 
+/** The statuses this SCP answers with. */
 export const STATUS = {
-  Success: 0x0000,
-  OutOfResources: 0xa700,
-  DataSetDoesNotMatchSOPClass: 0xa900,
-  CannotUnderstand: 0xc000,
-  ProcessingFailure: 0x0110,
+  Success: Status.Success,
+  OutOfResources: Status.OutOfResources,
+  DataSetDoesNotMatchSOPClass: Status.DataSetDoesNotMatchSOPClass,
+  CannotUnderstand: Status.CannotUnderstand,
+  ProcessingFailure: Status.ProcessingFailure,
 } as const;
 
 export function storeStatusFor(err: unknown): { status: number; comment: string } {

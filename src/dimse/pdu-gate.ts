@@ -4,11 +4,10 @@
 // presentation context IDs into a byte without checking (129 contexts, or one ID used twice, threw
 // from AAssociateAC.write and took the process down), and buffers any data set without limit. The
 // gate frames PDUs itself, bounds each by type, and says pass, reject (A-ASSOCIATE-RJ) or abort.
+import { DICOMApplicationContext } from '../dicom/uids.js';
 
 /** PS3.8 9.3.1 */
 const PDU = { ASSOCIATE_RQ: 0x01, ASSOCIATE_AC: 0x02, ASSOCIATE_RJ: 0x03, P_DATA_TF: 0x04, RELEASE_RQ: 0x05, RELEASE_RP: 0x06, ABORT: 0x07 } as const;
-/** The only application context name of DICOM (PS3.7 A.2.1). */
-export const DICOM_APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1';
 /** Presentation context IDs are odd numbers 1-255 (PS3.8 9.3.2.2): at most 128 in one request. */
 export const MAX_PRESENTATION_CONTEXTS = 128;
 /** An A-ASSOCIATE-RQ proposing 128 contexts with many transfer syntaxes each is still far below this. */
@@ -66,7 +65,7 @@ export function checkAssociateRq(body: Buffer): GateVerdict | undefined {
     off += 4 + length;
   }
   // PS3.8 9.3.4: application-context-name-not-supported is reason 2 of source 1 (service user).
-  if (applicationContext !== DICOM_APPLICATION_CONTEXT) return reject('application context name not supported', 1, 2);
+  if (applicationContext !== DICOMApplicationContext) return reject('application context name not supported', 1, 2);
   return undefined;
 }
 

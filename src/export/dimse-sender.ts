@@ -3,9 +3,10 @@
 // destination accepts only another one.
 import dcmjsDimse from 'dcmjs-dimse';
 import type { Socket } from 'node:net';
+import { isStorageWarning, Status } from '../dicom/status.js';
 import { readTlsFiles, type TlsFiles } from '../shared/tls.js';
 
-const { Client, requests, constants } = dcmjsDimse;
+const { Client, requests } = dcmjsDimse;
 
 export interface DimseDestination {
   name: string;
@@ -22,7 +23,7 @@ export type SendOutcome = { ok: true } | { ok: false; error: string };
 
 let transcodingReady: Promise<void> | undefined;
 
-const WARNINGS = new Set([0x0001, 0x0107, 0x0116]);
+const WARNINGS = new Set<number>([Status.RequestedOptionalAttributesNotSupported, Status.AttributeListError, Status.AttributeValueOutOfRange]);
 
 // PS3.8 9.3.4 (A-ASSOCIATE-RJ) and 9.3.8 (A-ABORT): what the destination's refusal means, so that the
 // log says "calling AE title not recognised" rather than that nothing came back.
@@ -83,7 +84,7 @@ export async function cStoreFiles(destination: DimseDestination, files: readonly
       // Success and Warning (0xB000-0xBFFF: coercion, elements discarded; 0x0001, 0x0107, 0x0116: the
       // general warnings of PS3.7 Annex C) all mean "stored".
       outcomes[i] =
-        status === constants.Status.Success || (status >= 0xb000 && status <= 0xbfff) || WARNINGS.has(status)
+        status === Status.Success || isStorageWarning(status) || WARNINGS.has(status)
           ? { ok: true }
           : { ok: false, error: `status 0x${status.toString(16).padStart(4, '0')}${response.getErrorComment() ? `: ${response.getErrorComment()}` : ''}` };
       if (outcomes[i]?.ok) onStored?.(i);

@@ -2,13 +2,12 @@
 // it is an image we analyse, and the keyed hash of the patient identity. PatientID and
 // IssuerOfPatientID are read only to be passed to `patientKey` here: the raw values are never returned,
 // stored or logged.
-import dcmjs, { type DicomDataset } from 'dcmjs';
+import type { DicomDataset } from 'dcmjs';
+import { readHeader } from '../dicom/header.js';
 import type { TriageResult } from '../shared/types.js';
 import { PrecedentError } from '../shared/errors.js';
 import { parseHeader, type ParsedHeader } from './header.js';
 import { triage } from './triage.js';
-
-const PIXEL_DATA = '7FE00010';
 
 export interface CaseAttributes {
   SOPInstanceUID: string;
@@ -81,8 +80,7 @@ export function caseAttributesOfHeader(header: Uint8Array, patientKey: (PatientI
 }
 
 function fromParsed(parsed: ParsedHeader, bytes: Buffer, patientKey: (PatientID: string, IssuerOfPatientID: string) => string): CaseAttributes {
-  const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const ds = dcmjs.data.DicomMessage.readFile(arrayBuffer, { untilTag: PIXEL_DATA, includeUntilTagValue: false }).dict;
+  const ds = readHeader(bytes).dict;
   return {
     SOPInstanceUID: parsed.header.SOPInstanceUID,
     StudyInstanceUID: parsed.header.StudyInstanceUID,

@@ -6,14 +6,15 @@
 // is kept, and past the budget the object is refused (INSTANCE_TOO_LARGE, DIMSE 0xA700).
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { createInflateRaw } from 'node:zlib';
+import { TransferSyntax } from '../dicom/uids.js';
 import { PrecedentError } from '../shared/errors.js';
 import { IDENTITY_TAG_SET, parseHeader, type ParsedHeader } from './header.js';
 import { fileMetaHeader, type FileMetaFields } from './part10.js';
 import { elementEnd, LONG_VRS, Truncated } from './walk.js';
 
-const IMPLICIT = '1.2.840.10008.1.2';
-const EXPLICIT = '1.2.840.10008.1.2.1';
-const DEFLATED = '1.2.840.10008.1.2.1.99';
+const IMPLICIT = TransferSyntax.ImplicitVRLittleEndian;
+const EXPLICIT = TransferSyntax.ExplicitVRLittleEndian;
+const DEFLATED = TransferSyntax.DeflatedExplicitVRLittleEndian;
 const UNDEFINED = 0xffffffff;
 // Nothing ingest reads (identity, triage and search attributes) is longer than this.
 const SKIP_VALUE_BYTES = 64 * 1024;

@@ -1,18 +1,18 @@
 // Reads the attributes ingest needs from a Part 10 buffer, stopping before Pixel Data so a large
 // image is never parsed whole. The header that triage and logs see carries no patient identity; the
 // searchable attributes (patient included) go to the catalog's object index only.
-import dcmjs, { type DicomDataset } from 'dcmjs';
-import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
+import type { DicomDataset } from 'dcmjs';
+import { PIXEL_DATA, readHeader, type Part10Header } from '../dicom/header.js';
+import { TransferSyntax } from '../dicom/uids.js';
 import type { InstanceHeader } from '../shared/types.js';
 import type { QueryAttributes } from '../shared/dicom-objects.js';
-import { queryAttributes } from '../shared/query-attributes.js';
+import { queryAttributes } from '../dicom/query-attributes.js';
 import { inflateRawSync } from 'node:zlib';
 import { PrecedentError } from '../shared/errors.js';
 import { walkDataSet, Truncated } from './walk.js';
 
-const PIXEL_DATA = '7FE00010';
-const DEFLATED = '1.2.840.10008.1.2.1.99';
-const IMPLICIT = '1.2.840.10008.1.2';
+const DEFLATED = TransferSyntax.DeflatedExplicitVRLittleEndian;
+const IMPLICIT = TransferSyntax.ImplicitVRLittleEndian;
 // A deflated data set is inflated once to check it; a zip bomb stops here instead of exhausting memory.
 const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
 
@@ -86,8 +86,6 @@ function lengthsFit(bytes: Buffer, transferSyntaxUID: string, complete: boolean)
   };
 }
 
-silenceDcmjsConsole();
-
 function first(ds: DicomDataset, tag: string): string {
   const v = ds[tag]?.Value?.[0];
   return typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v).trim();
@@ -122,17 +120,16 @@ export function parseHeader(bytes: Buffer, complete: boolean, transferSyntaxUID:
   // dcmjs is given only the bytes before Pixel Data: it copies whatever it is given and, before this,
   // took ~1 ms an object over pixels it then skipped. The walk has already checked the rest.
   const end = pixelDataAt ?? bytes.length;
-  const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + end) as ArrayBuffer;
-  let dict;
+  let parsed: Part10Header;
   try {
-    dict = dcmjs.data.DicomMessage.readFile(arrayBuffer, { untilTag: PIXEL_DATA, includeUntilTagValue: false });
+    parsed = readHeader(bytes.subarray(0, end));
   } catch (cause) {
     if (!complete) return undefined;
     throw new PrecedentError('DATASET_MALFORMED', `data set cannot be parsed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
-  const ts = first(dict.meta, '00020010');
+  const ts = parsed.TransferSyntaxUID;
   if (!complete && ts === DEFLATED) return undefined;
-  const ds = dict.dict;
+  const ds = parsed.dict;
   const hasPixelData = pixelDataAt !== undefined || PIXEL_DATA in ds;
   if (!complete && !hasPixelData) return undefined; // prefix may have cut the data set short
   return {

@@ -8,7 +8,7 @@ import type { StorageConfig } from '../config/schema.js';
 import { createReceiver } from './receiver.js';
 import { createGroupCommitter } from './group-commit.js';
 
-export { triage, SOP_CLASS } from './triage.js';
+export { triage } from './triage.js';
 export { parseHeader } from './header.js';
 export { fileMetaHeader } from './part10.js';
 export { readCaseAttributes, caseAttributesOfHeader, type CaseAttributes } from './case-attributes.js';

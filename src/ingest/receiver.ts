@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { TransferSyntax } from '../dicom/uids.js';
 import type { IngestOutcome, InstanceReceiver, StoreRequest } from '../shared/types.js';
 import { PHI_FILE_MODE, type FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
@@ -18,7 +19,7 @@ import { triage } from './triage.js';
 import { readSrReport } from './sr-report.js';
 import type { GroupCommitter, PendingObject } from './group-commit.js';
 
-const DEFLATED = '1.2.840.10008.1.2.1.99';
+const DEFLATED = TransferSyntax.DeflatedExplicitVRLittleEndian;
 
 export interface ReceiverDeps {
   files: FileStore;

@@ -1,20 +1,11 @@
 // Which received objects we analyse: frontal chest radiographs only. Everything else is acknowledged
 // (a PACS auto-routing a whole study must not see failures for its other objects) but not analysed.
+import { SopClass } from '../dicom/uids.js';
 import type { InstanceHeader, TriageResult } from '../shared/types.js';
-
-export const SOP_CLASS = {
-  CR: '1.2.840.10008.5.1.4.1.1.1',
-  DX_PRESENTATION: '1.2.840.10008.5.1.4.1.1.1.1',
-  DX_PROCESSING: '1.2.840.10008.5.1.4.1.1.1.1.1',
-  SC: '1.2.840.10008.5.1.4.1.1.7',
-  BASIC_TEXT_SR: '1.2.840.10008.5.1.4.1.1.88.11',
-  ENHANCED_SR: '1.2.840.10008.5.1.4.1.1.88.22',
-  COMPREHENSIVE_SR: '1.2.840.10008.5.1.4.1.1.88.33',
-} as const;
 
 // The SR classes a RIS or reporting system sends radiology reports in (TID 2000 and plain text trees).
 // Our own similar-cases report is a Comprehensive 3D SR (.88.34): never one of these.
-const REPORT_SR_CLASSES = new Set<string>([SOP_CLASS.BASIC_TEXT_SR, SOP_CLASS.ENHANCED_SR, SOP_CLASS.COMPREHENSIVE_SR]);
+const REPORT_SR_CLASSES = new Set<string>([SopClass.BasicTextSRStorage, SopClass.EnhancedSRStorage, SopClass.ComprehensiveSRStorage]);
 
 // Chest codes in Anatomic Region Sequence: SNOMED CT "Chest" and "Thoracic structure", and their
 // legacy SNOMED-RT (SRT) equivalents.
@@ -37,21 +28,21 @@ export function isChest(h: InstanceHeader): boolean {
 export function triage(h: InstanceHeader): TriageResult {
   const ignore = (reason: string): TriageResult => ({ analyzable: false, reason });
   switch (h.SOPClassUID) {
-    case SOP_CLASS.CR:
-    case SOP_CLASS.DX_PRESENTATION:
-    case SOP_CLASS.SC:
+    case SopClass.ComputedRadiographyImageStorage:
+    case SopClass.DigitalXRayImageStorageForPresentation:
+    case SopClass.SecondaryCaptureImageStorage:
       break;
-    case SOP_CLASS.DX_PROCESSING:
+    case SopClass.DigitalXRayImageStorageForProcessing:
       return ignore('DX For Processing image (raw detector data), not a presentation image');
-    case SOP_CLASS.BASIC_TEXT_SR:
-    case SOP_CLASS.ENHANCED_SR:
-    case SOP_CLASS.COMPREHENSIVE_SR:
+    case SopClass.BasicTextSRStorage:
+    case SopClass.EnhancedSRStorage:
+    case SopClass.ComprehensiveSRStorage:
       return { analyzable: false, reason: "structured report: read as the study's radiology report, not analysed", report: true };
     default:
       return ignore(`SOP Class ${h.SOPClassUID} is not a radiograph we analyse`);
   }
   if (!h.hasPixelData) return ignore('no Pixel Data');
-  if (h.SOPClassUID === SOP_CLASS.SC && h.ImageType[0] === 'DERIVED' && NON_RADIOGRAPH_CONVERSIONS.has(h.ConversionType)) {
+  if (h.SOPClassUID === SopClass.SecondaryCaptureImageStorage && h.ImageType[0] === 'DERIVED' && NON_RADIOGRAPH_CONVERSIONS.has(h.ConversionType)) {
     return ignore(`derived Secondary Capture with Conversion Type ${h.ConversionType} (a workstation or synthetic image, e.g. an AI result), not a radiograph`);
   }
   if (h.PresentationIntentType === 'FOR PROCESSING') return ignore('Presentation Intent Type is FOR PROCESSING');

@@ -3,19 +3,13 @@
 // Equipment item for the model, and the Part 10 writing itself.
 import { randomUUID } from 'node:crypto';
 import dcmjs from 'dcmjs';
+import { TransferSyntax } from '../dicom/uids.js';
 import type { RetrievalResult } from '../shared/cases.js';
 import { PrecedentError } from '../shared/errors.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../shared/implementation.js';
 import { isValidUid, uuidUid } from '../shared/uid.js';
 import { designatorsIn, localSchemes, PROCESSING_ALGORITHM } from './codes.js';
 import type { DicomObject, ObjectOptions } from './types.js';
-
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-
-export const SOP_CLASS = {
-  comprehensive3DSR: '1.2.840.10008.5.1.4.1.1.88.34',
-  secondaryCapture: '1.2.840.10008.5.1.4.1.1.7',
-} as const;
 
 /** What a reader must know before it trusts any of our output; also burned into the images. */
 export const DISCLAIMER = 'AI OUTPUT - NOT FOR DIAGNOSTIC USE';
@@ -150,7 +144,7 @@ export function hasNonAscii(value: unknown): boolean {
  * Writes a Part 10 file in `transferSyntaxUID`. For an encapsulated syntax PixelData holds one
  * compressed frame, written as one fragment (some readers mishandle a frame split across fragments).
  */
-export function writePart10(dataset: NaturalDataset, transferSyntaxUID: string = EXPLICIT_VR_LITTLE_ENDIAN): DicomObject {
+export function writePart10(dataset: NaturalDataset, transferSyntaxUID: string = TransferSyntax.ExplicitVRLittleEndian): DicomObject {
   const schemes = localSchemes(designatorsIn(dataset));
   const full: NaturalDataset = { ...dataset };
   // Required (Type 1C) whenever a coding scheme outside PS3.16 Table 8-1 is used.

@@ -7,7 +7,7 @@ export { buildSimilarCasesSC, renderSimilarCases, caseLabelLines, THUMBNAILS_SER
 export { similarCasesSummary, summarySentences, NO_REFERENCE_CASES } from './summary.js';
 export { captionLines } from './caption.js';
 export { readSourceImage, sourceFromDataset } from './source.js';
-export { DISCLAIMER, SOP_CLASS, EXPLICIT_VR_LITTLE_ENDIAN } from './common.js';
+export { DISCLAIMER } from './common.js';
 export type { RgbImage } from './raster.js';
 export type {
   DicomObject,

@@ -2,7 +2,8 @@
 // with the patient and study of the analysed image so it files into the same study. Written as JPEG
 // Baseline when the caller hands an encoder (the node does: uncompressed captures were ~13x the
 // received image); export transcodes to Little Endian for a destination that accepts only that.
-import { commonModules, dicomDate, dicomTime, EXPLICIT_VR_LITTLE_ENDIAN, lo, SOP_CLASS, writePart10, type NaturalDataset } from './common.js';
+import { SopClass, TransferSyntax } from '../dicom/uids.js';
+import { commonModules, dicomDate, dicomTime, lo, writePart10, type NaturalDataset } from './common.js';
 import { DCM } from './codes.js';
 import type { RgbImage } from './raster.js';
 import type { DicomObject, ObjectOptions } from './types.js';
@@ -28,7 +29,7 @@ export function writeSecondaryCapture(options: ObjectOptions, image: RgbImage, s
   const pixels = pixelModule(image, options.encodeJpegBaseline);
   const dataset: NaturalDataset = {
     ...commonModules(options, {
-      SOPClassUID: SOP_CLASS.secondaryCapture,
+      SOPClassUID: SopClass.SecondaryCaptureImageStorage,
       // OT: the SC is neither the acquisition modality nor any other listed one (C.7.3.1.1.1).
       Modality: 'OT',
       SeriesDescription: spec.SeriesDescription,
@@ -72,8 +73,6 @@ export function writeSecondaryCapture(options: ObjectOptions, image: RgbImage, s
   return writePart10(dataset, pixels.transferSyntaxUID);
 }
 
-const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
-
 /** Pixel Data, its Photometric Interpretation and lossy compression attributes, and the transfer syntax. */
 function pixelModule(
   image: RgbImage,
@@ -81,7 +80,7 @@ function pixelModule(
 ): { data: ArrayBuffer; attributes: NaturalDataset; transferSyntaxUID: string } {
   if (!encode) {
     const data = image.data.buffer.slice(image.data.byteOffset, image.data.byteOffset + image.data.byteLength) as ArrayBuffer;
-    return { data, attributes: { LossyImageCompression: '00', PhotometricInterpretation: 'RGB' }, transferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN };
+    return { data, attributes: { LossyImageCompression: '00', PhotometricInterpretation: 'RGB' }, transferSyntaxUID: TransferSyntax.ExplicitVRLittleEndian };
   }
   const frame = encode(image);
   return {
@@ -94,6 +93,6 @@ function pixelModule(
       // A YCbCr codestream with 4:2:2 chrominance (PS3.5 8.2.1).
       PhotometricInterpretation: 'YBR_FULL_422',
     },
-    transferSyntaxUID: JPEG_BASELINE,
+    transferSyntaxUID: TransferSyntax.JPEGBaseline8Bit,
   };
 }

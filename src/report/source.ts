@@ -1,11 +1,8 @@
 // Reading the analysed image's header: results must carry the same Patient and Study modules as
 // the image so the PACS files them into the same study (PS3.3 C.7.1.1, C.7.2.1, C.7.2.2).
-import dcmjs from 'dcmjs';
-import { silenceDcmjsConsole } from '../shared/dcmjs-log.js';
+import { readNaturalHeader } from '../dicom/header.js';
 import { PrecedentError } from '../shared/errors.js';
 import type { SourceImage } from './types.js';
-
-silenceDcmjsConsole();
 
 /** Patient, Clinical Trial Subject, General Study, Patient Study and Clinical Trial Study attributes. */
 const PATIENT_STUDY_KEYWORDS = [
@@ -105,9 +102,7 @@ function strings(value: unknown): string[] {
 export function readSourceImage(part10: Uint8Array): SourceImage {
   let natural: Record<string, unknown>;
   try {
-    const buffer = part10.buffer.slice(part10.byteOffset, part10.byteOffset + part10.byteLength) as ArrayBuffer;
-    const dict = dcmjs.data.DicomMessage.readFile(buffer, { untilTag: '7FE00010', includeUntilTagValue: false });
-    natural = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
+    natural = readNaturalHeader(part10);
   } catch (err) {
     throw new PrecedentError('DATASET_MALFORMED', 'source image cannot be parsed for its patient and study attributes', { cause: err });
   }

@@ -22,7 +22,8 @@
 // image is in the study; it shows that image, draws the region and writes up to five of the group's
 // top-level NUMs beside it as "<concept meaning>: <value> <unit code>" (test/viewer-ohif.test.ts).
 import { hashUid } from '../shared/uid.js';
-import { checkRetrievalMatches, commonModules, SOP_CLASS, sourceEvidence, writePart10, type NaturalDataset } from './common.js';
+import { SopClass } from '../dicom/uids.js';
+import { checkRetrievalMatches, commonModules, sourceEvidence, writePart10, type NaturalDataset } from './common.js';
 import { DCM, ENGLISH, labelCode, PLAIN_CHEST_XRAY, UCUM, voteConcept } from './codes.js';
 import { qualitativeEvaluations } from './sr-cases.js';
 import { codeItem, container, image, num, scoord, text, uidref, type ContentItem } from './sr-items.js';
@@ -125,7 +126,7 @@ export function buildSimilarCasesSR(input: SimilarCasesSRInput): DicomObject {
   checkRetrievalMatches(input.retrieval, input);
   const dataset: NaturalDataset = {
     ...commonModules(input, {
-      SOPClassUID: SOP_CLASS.comprehensive3DSR,
+      SOPClassUID: SopClass.Comprehensive3DSRStorage,
       Modality: 'SR',
       SeriesDescription: SR_SERIES_DESCRIPTION,
       defaultSeriesNumber: SR_DEFAULT_SERIES_NUMBER,

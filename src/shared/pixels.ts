@@ -2,27 +2,6 @@
 // edge asks): frames as stored or decoded to native samples, a whole object in another transfer
 // syntax, and frame 1 rendered for display as a viewer would show it.
 
-export const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
-export const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
-
-/**
- * Transfer syntaxes the node can write any stored object in: the native ones (dcmjs) and, for
- * objects with pixels, the lossless compressed ones the WebAssembly encoders make (dcmjs-codecs).
- * Lossy syntaxes are never made here: a viewer asking for one gets it only when stored so.
- */
-export const WRITABLE_SYNTAXES: ReadonlySet<string> = new Set([
-  IMPLICIT_VR_LE,
-  EXPLICIT_VR_LE,
-  '1.2.840.10008.1.2.5', // RLE Lossless
-  '1.2.840.10008.1.2.4.70', // JPEG Lossless SV1
-  '1.2.840.10008.1.2.4.80', // JPEG-LS Lossless
-  '1.2.840.10008.1.2.4.90', // JPEG 2000 Lossless
-  '1.2.840.10008.1.2.4.201', // HTJ2K Lossless
-]);
-
-/** Native (uncompressed) syntaxes: Pixel Data is plain samples; Deflated is inflated on reading. */
-export const NATIVE_SYNTAXES: ReadonlySet<string> = new Set([IMPLICIT_VR_LE, EXPLICIT_VR_LE, '1.2.840.10008.1.2.1.99']);
-
 export interface FrameRequest {
   path: string;
   /** 1-based; undefined: every frame. */
@@ -47,7 +26,7 @@ export interface RenderRequest {
 
 export interface PixelService {
   frames(request: FrameRequest): Promise<FrameAnswer>;
-  /** The Part 10 file in `transferSyntaxUID` (one of WRITABLE_SYNTAXES). */
+  /** The Part 10 file in `transferSyntaxUID` (one of WRITABLE_SYNTAXES, dicom/uids.ts). */
   transcode(path: string, transferSyntaxUID: string): Promise<Uint8Array>;
   /** Frame 1 in display space (Modality LUT, VOI window, MONOCHROME1 inverted; colour kept) as JPEG or PNG. */
   render(request: RenderRequest): Promise<Uint8Array>;

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../shared/log.js';
-import { indexedFromFile } from '../shared/query-attributes.js';
+import { indexedFromFile } from '../dicom/query-attributes.js';
 import { isSafeUidPath } from '../shared/uid.js';
 import { objectUpsert } from './object-rows.js';
 import { openStore } from './sqlite.js';

@@ -1,15 +1,8 @@
 // Reads the searchable attributes (shared/dicom-objects.ts) from a parsed header, or from a Part 10
-// file on disk, stopping before Pixel Data so a large image is never read whole when its header fits
-// in the first megabyte.
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
-import dcmjs, { type DicomDataset } from 'dcmjs';
-import type { IndexedObject, ObjectOrigin, QueryAttributes } from './dicom-objects.js';
-import { silenceDcmjsConsole } from './dcmjs-log.js';
-
-silenceDcmjsConsole();
-
-const PIXEL_DATA = '7FE00010';
-const PREFIX_BYTES = 1024 * 1024;
+// file on disk through the one header reader (./header.ts), which stops before Pixel Data.
+import type { DicomDataset } from 'dcmjs';
+import type { IndexedObject, ObjectOrigin, QueryAttributes } from '../shared/dicom-objects.js';
+import { readHeaderFile } from './header.js';
 
 function text(ds: DicomDataset, tag: string): string {
   const v = ds[tag]?.Value?.[0];
@@ -65,42 +58,8 @@ export function queryAttributes(ds: DicomDataset): QueryAttributes {
   };
 }
 
-function parse(bytes: Buffer): { dict: DicomDataset; TransferSyntaxUID: string } {
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const parsed = dcmjs.data.DicomMessage.readFile(ab, { untilTag: PIXEL_DATA, includeUntilTagValue: false });
-  return { dict: parsed.dict, TransferSyntaxUID: text(parsed.meta, '00020010') };
-}
-
-/**
- * The header of a Part 10 file: the first megabyte when it reaches Pixel Data, else the whole file.
- * Throws when the file is not readable DICOM.
- */
-export function readFileHeader(path: string): { dict: DicomDataset; TransferSyntaxUID: string; size: number } {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, PREFIX_BYTES);
-    const head = Buffer.alloc(length);
-    readSync(fd, head, 0, length, 0);
-    if (length < size) {
-      try {
-        const prefix = parse(head);
-        if (PIXEL_DATA in prefix.dict) return { ...prefix, size };
-      } catch {
-        // the prefix cut an element short: read it all below
-      }
-      const all = Buffer.alloc(size);
-      readSync(fd, all, 0, size, 0);
-      return { ...parse(all), size };
-    }
-    return { ...parse(head), size };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** An object index row for a file on disk (`path` relative to the data directory). Throws when unreadable. */
 export function indexedFromFile(absolutePath: string, path: string, origin: ObjectOrigin, version: number): IndexedObject {
-  const header = readFileHeader(absolutePath);
+  const header = readHeaderFile(absolutePath);
   return { ...queryAttributes(header.dict), origin, version, path, size: header.size, TransferSyntaxUID: header.TransferSyntaxUID };
 }
