@@ -64,7 +64,9 @@ function expectStoredExactly(n: TestNode, f: Fixture): void {
   expect(v?.status).toBe('accepted');
   expect(v?.StudyInstanceUID).toBe(f.studyInstanceUID);
   const stored = join(n.dataDir, v?.path ?? 'missing');
-  expect(stored).toBe(join(n.dataDir, 'instances', f.studyInstanceUID, f.seriesInstanceUID, `${f.sopInstanceUID}.dcm`));
+  // In the folder of the day (UTC) it was received.
+  const day = new Date(v?.receivedAt ?? 0).toISOString().slice(0, 10).split('-');
+  expect(stored).toBe(join(n.dataDir, 'instances', ...day, `${f.sopInstanceUID}.dcm`));
   expect(datasetContent(stored)).toBe(datasetContent(f.path));
   expect(fileTransferSyntax(stored)).toBe(v?.TransferSyntaxUID);
 }
@@ -211,7 +213,9 @@ describe('C-STORE from dcmtk', () => {
         expect(v?.status).toBe('ignored');
         expect(v?.reason).toMatch(reason);
         expect(v?.path === null).toBe(!keepIgnored);
-        expect(existsSync(join(node.dataDir, 'instances', f.studyInstanceUID))).toBe(keepIgnored);
+        if (v?.path) expect(existsSync(join(node.dataDir, v.path))).toBe(true);
+        const kept = readdirSync(join(node.dataDir, 'instances'), { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith(`${f.sopInstanceUID}.dcm`));
+        expect(kept).toHaveLength(keepIgnored ? 1 : 0);
         expect(node.node.catalog.study(f.studyInstanceUID)).toBeUndefined();
       }
       await node.stop();
