@@ -207,19 +207,30 @@ export class PduGate {
     return undefined;
   }
 
-  /** The first `n` buffered bytes, without consuming them (merges the chunks once if the first is shorter). */
+  /** The first `n` buffered bytes, without consuming them (copied only when they straddle chunks). */
   private peek(n: number): Buffer {
-    if ((this.chunks[0] as Buffer).length < n) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-    return (this.chunks[0] as Buffer).subarray(0, n);
+    const first = this.chunks[0] as Buffer;
+    return first.length >= n ? first.subarray(0, n) : Buffer.concat(this.chunks, n);
   }
 
-  /** Consumes `n` bytes: one copy per PDU, however many chunks it came in. */
+  /**
+   * Consumes `n` bytes: a PDU inside one chunk is a view of it; one spread over chunks is copied once,
+   * exactly its own bytes (the bytes after it stay views of their chunks, never copied again).
+   */
   private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
-    const pdu = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    this.buffered = rest.length;
+    const first = this.chunks[0] as Buffer;
+    const pdu = first.length >= n ? first.subarray(0, n) : Buffer.concat(this.chunks, n);
+    for (let left = n; left > 0; ) {
+      const chunk = this.chunks[0] as Buffer;
+      if (chunk.length <= left) {
+        left -= chunk.length;
+        this.chunks.shift();
+      } else {
+        this.chunks[0] = chunk.subarray(left);
+        left = 0;
+      }
+    }
+    this.buffered -= n;
     return pdu;
   }
 }

@@ -55,6 +55,8 @@ function writeAll(fd: number, chunks: Buffer[], done: (err: Error | null) => voi
 }
 
 const WRITE_BYTES = 256 * 1024;
+/** What readHeader tries first, before the whole kept head (deps.headerBytes). */
+const FIRST_HEADER_BYTES = 64 * 1024;
 /** Tiny PDUs (a peer may send 16-byte fragments) still make one writev of at most this many buffers. */
 const WRITE_CHUNKS = 256;
 
@@ -177,7 +179,12 @@ export function createReceiver(deps: ReceiverDeps, request: StoreRequest): Insta
   const readHeader = async (): Promise<ParsedHeader> => {
     if (request.TransferSyntaxUID === DEFLATED) return headerFromDeflatedFile(tempPath, metaLength, metaFields, deps.headerBudget);
     const complete = headLength === metaLength + datasetBytes;
+    // A radiograph's header nearly always ends within its first 64 KB: only those are joined (copied)
+    // first; the kept megabyte only when Pixel Data starts beyond them (large LUTs, overlays). Joining
+    // the whole megabyte for every object cost about 0.4 ms of the event loop per object.
+    const first = headLength > FIRST_HEADER_BYTES ? parseHeader(Buffer.concat(head, FIRST_HEADER_BYTES), false, request.TransferSyntaxUID) : undefined;
     return (
+      first ??
       parseHeader(Buffer.concat(head), complete, request.TransferSyntaxUID) ??
       headerFromFile(tempPath, metaLength, request.TransferSyntaxUID, deps.headerBudget)
     );
