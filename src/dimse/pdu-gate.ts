@@ -220,7 +220,7 @@ export class PduGate {
   private take(n: number): Buffer {
     const first = this.chunks[0] as Buffer;
     const pdu = first.length >= n ? first.subarray(0, n) : Buffer.concat(this.chunks, n);
-    for (let left = n; left > 0; ) {
+    for (let left = n; left > 0;) {
       const chunk = this.chunks[0] as Buffer;
       if (chunk.length <= left) {
         left -= chunk.length;
