@@ -2,13 +2,15 @@
 // joined by a bridge, with separate working folders and no shared files. The node's data directory is
 // root's, mode 0700; the workers run as `nobody` and cannot read it. A study sent with dcmtk's dcmsend
 // flows to its result SR; the worker that claimed it is killed mid-job and the other one finishes it.
+// Then a burst of studies while a worker and Redis are killed: every study completes, each image with
+// the embedding an in-process node computes for it (the check issue 17 names).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildFixtures, type Fixture, type FixtureSpec } from './fixtures/build.js';
-import { tempDir } from './helpers/node.js';
+import { startTestNode, tempDir } from './helpers/node.js';
 import { testModelDir } from './helpers/model-fixture.js';
 import { requireTool, run } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
@@ -105,7 +107,7 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
     tearDownNetwork();
   });
 
-  it('a study flows from dcmsend to its result SR; the worker killed mid-job is replaced by the other', async () => {
+  it('a study flows from dcmsend to its result SR; the worker killed mid-job is replaced by the other; a burst survives a worker and Redis killed, with the embeddings of an in-process run', async () => {
     root = tempDir('precedent-netns-');
     chmodSync(root, 0o755);
     // The model: a copy every user may read (the workers' only input besides the images).
@@ -118,32 +120,34 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
     mkdirSync(nodeData, { mode: 0o700 });
     const redisDir = join(root, 'redis');
     mkdirSync(redisDir);
-    const redis = startIn(
-      HOSTS.node.ns,
-      false,
-      [
-        'redis-server',
-        '--bind',
-        HOSTS.node.ip,
-        '--port',
-        String(REDIS_PORT),
-        '--dir',
-        redisDir,
-        '--appendonly',
-        'yes',
-        '--save',
-        '',
-        '--maxmemory-policy',
-        'noeviction',
-        '--protected-mode',
-        'no',
-      ],
-      'Ready to accept connections',
-    );
+    const startRedis = (): Proc =>
+      startIn(
+        HOSTS.node.ns,
+        false,
+        [
+          'redis-server',
+          '--bind',
+          HOSTS.node.ip,
+          '--port',
+          String(REDIS_PORT),
+          '--dir',
+          redisDir,
+          '--appendonly',
+          'yes',
+          '--save',
+          '',
+          '--maxmemory-policy',
+          'noeviction',
+          '--protected-mode',
+          'no',
+        ],
+        'Ready to accept connections',
+      );
+    let redis = startRedis();
     await redis.ready;
     const redisUrl = `redis://${HOSTS.node.ip}:${REDIS_PORT}`;
     const queue = { redisUrl, prefix: ID, lockSeconds: 3, backoffSeconds: 0.2, attempts: 10 };
-    const inference = { device: 'cpu', batchSize: 1 };
+    const inference = { device: 'cpu' as const, batchSize: 1 };
     const nodeConfig = join(root, 'node.json');
     writeFileSync(
       nodeConfig,
@@ -164,7 +168,7 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
 
     const workerProc = (name: 'w1' | 'w2'): Proc => {
       const dir = join(root, name);
-      mkdirSync(dir, { mode: 0o700 });
+      mkdirSync(dir, { mode: 0o700, recursive: true });
       chownSync(dir, NOBODY, NOBODY);
       const config = join(root, `${name}.json`);
       writeFileSync(
@@ -179,8 +183,8 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
       chmodSync(config, 0o644);
       return startIn(HOSTS[name].ns, true, [process.execPath, 'bin/precedent.js', 'worker', '--config', config], 'Precedent worker started');
     };
-    const w1 = workerProc('w1');
-    const w2 = workerProc('w2');
+    let w1 = workerProc('w1');
+    let w2 = workerProc('w2');
     await Promise.all([w1.ready, w2.ready]);
 
     // Separate hosts indeed: a worker's user cannot read the node's data directory.
@@ -226,5 +230,83 @@ describe('node and remote workers on separate hosts (network namespaces)', () =>
       if (name === (victim === w1 ? 'w1' : 'w2')) continue; // a killed worker cannot clean up
       expect(left).toEqual([]);
     }
-  });
+
+    // A burst of studies while a worker and then Redis are killed (SIGKILL) and started again.
+    if (victim === w1) w1 = workerProc('w1');
+    else w2 = workerProc('w2');
+    await Promise.all([w1.ready, w2.ready]);
+    const burst = await Promise.all(
+      [0, 1, 2, 3].map((s) =>
+        buildFixtures(
+          [0, 1].map(
+            (i) =>
+              ({
+                variant: 'dx12',
+                syntax: i ? 'jpegls' : 'ele',
+                imageIndex: 700 + s * 2 + i,
+                patientID: `P${s}`,
+                studyInstanceUID: `${uid}.${s + 1}`,
+              }) as FixtureSpec,
+          ),
+          tempDir('precedent-netns-burst-'),
+        ),
+      ),
+    );
+    const burstFiles = burst.flat();
+    const burstUids = burst.map((study) => study[0]?.studyInstanceUID ?? '');
+    const claims = (): number => (w1.output() + w2.output()).split('study round claimed').length - 1;
+    const claimsBefore = claims();
+    const sentBurst = await run('dcmsend', ['-aet', 'NETNS', '-aec', 'PRECEDENT', '-nh', HOSTS.node.ip, String(DIMSE_PORT), ...burstFiles.map((f) => f.path)], {
+      env: { ...process.env, TCP_NODELAY: '1' },
+      timeoutMs: 60_000,
+    });
+    expect(sentBurst.code).toBe(0);
+    // A worker dies, then Redis, as soon as the burst is being worked on: studies are held and queued.
+    await waitFor(() => claims() > claimsBefore, 120_000);
+    expect(burstUids.filter((u) => studyState(nodeData, u) === 'done').length).toBeLessThan(burstUids.length);
+    w1.child.kill('SIGKILL');
+    redis.child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 1000));
+    redis = startRedis();
+    await redis.ready;
+    w1 = workerProc('w1');
+    await waitFor(() => burstUids.every((u) => studyState(nodeData, u) === 'done'), 180_000);
+
+    // The same studies analysed in-process on this host: the embeddings are the same, image by image.
+    const inProcess = await startTestNode({ model: { dir: model }, inference, archive: { reference: false }, studies: { completeAfterSeconds: 0.5 } });
+    try {
+      const local = await run('dcmsend', ['-aet', 'LOCAL', '-aec', 'PRECEDENT', '127.0.0.1', String(inProcess.port), ...burstFiles.map((f) => f.path)]);
+      expect(local.code).toBe(0);
+      await waitFor(() => burstUids.every((u) => inProcess.node.catalog.study(u)?.state === 'done'), 120_000);
+      const remote = new Database(join(nodeData, 'catalog.sqlite'), { readonly: true, fileMustExist: true });
+      try {
+        for (const u of burstUids) {
+          const mine = inProcess.node.catalog.embeddings(u);
+          expect(mine).toHaveLength(2);
+          for (const e of mine) {
+            const row = remote
+              .prepare('SELECT vector FROM embeddings WHERE sop_instance_uid = ? AND model_version = ?')
+              .get(e.SOPInstanceUID, e.modelVersion) as { vector: Buffer } | undefined;
+            expect(row).toBeDefined();
+            const theirs = new Float32Array(
+              row?.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength) ?? new ArrayBuffer(0),
+            );
+            expect(theirs).toHaveLength(e.vector.length);
+            const largest = Math.max(...Array.from(e.vector, (v, i) => Math.abs(v - (theirs[i] ?? NaN))));
+            expect(largest).toBeLessThan(1e-5);
+          }
+        }
+        // Every study of the burst got its results once: one SR per image.
+        for (const u of burstUids) {
+          const files = readdirSync(join(nodeData, 'results', u)).filter((f) => f.endsWith('.dcm'));
+          const kinds = await Promise.all(files.map(async (f) => (await run('dcmdump', ['+P', '0008,0016', join(nodeData, 'results', u, f)])).stdout));
+          expect(kinds.filter((c) => c.includes('Comprehensive3DSRStorage'))).toHaveLength(2);
+        }
+      } finally {
+        remote.close();
+      }
+    } finally {
+      await inProcess.stop();
+    }
+  }, 600_000);
 });
