@@ -1,7 +1,7 @@
 // What the node stores holds patient data: received objects, results and the catalog are readable by
 // the node's user and group only (0640, directories 0750), whatever the umask lets through.
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildFixture } from './fixtures/build.js';
 import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
@@ -49,5 +49,49 @@ describe('modes of stored files', () => {
     chmodSync(old, 0o644);
     openCatalog(old).close();
     expect(mode(old).toString(8)).toBe('640');
+  });
+});
+
+describe('the day folder of received objects', () => {
+  it('is synced through kept handles (at most 8), dropped when the folder is made again, closed with the store', async () => {
+    const dataDir = tempDir('precedent-dayfolder-');
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    let clock = Date.UTC(2026, 11, 7, 12);
+    const files = openFileStore(dataDir, () => clock);
+    const place = (sop: string) => ({ StudyInstanceUID: '1.2.3', SeriesInstanceUID: '1.2.3.4', SOPInstanceUID: sop, version: 1 });
+    const receive = async (sop: string): Promise<string> => {
+      const temp = files.tempPath();
+      writeFileSync(temp, 'DICM');
+      const { path, dirs } = files.move(temp, place(sop));
+      await files.syncDirectories(dirs);
+      return path;
+    };
+    expect(await receive('1.1')).toBe('instances/2026/12/07/1.1.dcm');
+    await receive('1.2');
+    // The day's folder, and the folders made for it (synced once), at most 8 handles in all.
+    const kept = openFds() - before;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThanOrEqual(8);
+    // Someone removes the folder: it is made again, and synced through a handle of the new one.
+    rmSync(join(dataDir, 'instances', '2026', '12', '07'), { recursive: true });
+    expect(await receive('1.3')).toBe('instances/2026/12/07/1.3.dcm');
+    expect(statSync(join(dataDir, 'instances/2026/12/07/1.3.dcm')).isFile()).toBe(true);
+    expect(openFds() - before).toBeLessThanOrEqual(8);
+    // No handle of the removed folder is kept (the kernel names such a handle "… (deleted)").
+    const targets = readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    expect(targets.filter((t) => t.startsWith(dataDir) && t.endsWith('(deleted)'))).toEqual([]);
+    expect(targets).toContain(join(dataDir, 'instances', '2026', '12', '07'));
+    // The next day has a folder (and a handle) of its own.
+    clock += 24 * 3600 * 1000;
+    expect(await receive('1.4')).toBe('instances/2026/12/08/1.4.dcm');
+    files.close();
+    expect(openFds()).toBe(before);
   });
 });

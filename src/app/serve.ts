@@ -207,6 +207,7 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       caseStore.close();
       reports.close();
       catalog.close();
+      files.close();
       log.info('Precedent node stopped');
     },
     checkStudies: () => scheduler.tick(),

@@ -24,7 +24,7 @@ export interface FileStore {
    * relative to dataDir and the directories whose entries changed, for one syncDirectories per batch.
    */
   move(tempFile: string, place: InstancePlace): { path: string; dirs: string[] };
-  /** fsyncs each directory once, in parallel, off the event loop. */
+  /** fsyncs each directory once, in parallel, off the event loop (through handles kept open). */
   syncDirectories(dirs: Iterable<string>): Promise<void>;
   absolute(relativePath: string): string;
   remove(relativePathOrTemp: string): void;
@@ -34,4 +34,6 @@ export interface FileStore {
   /** Writes bytes at a path relative to dataDir, durably (temp, fsync, rename, fsync dir). */
   writeDurable(relativePath: string, bytes: Buffer): string;
   exists(relativePath: string): boolean;
+  /** Closes the directory handles kept for syncDirectories. */
+  close(): void;
 }

@@ -1,8 +1,7 @@
 // Durable files: every object is written to tmp/, fsynced, renamed into its place (the day's folder,
 // see instanceRelativePath) and the directory fsynced, so after a crash a file is either whole at its
 // final path or not there at all.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
@@ -33,10 +32,39 @@ export function instanceRelativePath(place: InstancePlace, receivedAt: number): 
   return join('instances', ...day, name);
 }
 
+/** Directory handles kept open: the day's folder is synced for every batch of received objects. */
+const KEPT_DIRECTORIES = 8;
+
 export function openFileStore(dataDir: string, now: () => number = Date.now): FileStore {
   const tmpDir = join(dataDir, 'tmp');
   mkdirSync(tmpDir, dirs);
   mkdirSync(join(dataDir, 'instances'), dirs);
+  // Opening and closing a folder around each fsync made three thread-pool round trips of one: 1.45 ms
+  // per batch on one association, 6.5 ms on four, where the pool's threads were busy with the objects'
+  // fdatasyncs (measured here; 0.86 and 4.1-4.8 ms with kept handles). A handle of a folder that this
+  // store then finds missing (mkdir made it again: someone removed it) is dropped, so that a sync
+  // never goes to a folder that is no longer there.
+  const handles = new Map<string, number>();
+  const handle = (dir: string): number => {
+    const kept = handles.get(dir);
+    if (kept !== undefined) return kept;
+    const fd = openSync(dir, 'r');
+    handles.set(dir, fd);
+    for (const [oldest, old] of handles) {
+      if (handles.size <= KEPT_DIRECTORIES) break;
+      handles.delete(oldest);
+      closeSync(old);
+    }
+    return fd;
+  };
+  const forget = (changed: readonly string[]): void => {
+    for (const dir of changed) {
+      const fd = handles.get(dir);
+      if (fd === undefined) continue;
+      handles.delete(dir);
+      closeSync(fd);
+    }
+  };
 
   return {
     dataDir,
@@ -63,19 +91,14 @@ export function openFileStore(dataDir: string, now: () => number = Date.now): Fi
       const changed = [dir];
       // Each directory created here must itself be a durable entry in its parent.
       if (created) for (let d = dir; d !== dirname(created); d = dirname(d)) changed.push(dirname(d));
+      if (created) forget(changed);
       return { path: rel, dirs: changed };
     },
     async syncDirectories(list) {
-      await Promise.all(
-        [...new Set(list)].map(async (dir) => {
-          const handle = await open(dir, 'r');
-          try {
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
-        }),
-      );
+      await Promise.all([...new Set(list)].map((dir) => new Promise<void>((resolve, reject) => fsync(handle(dir), (err) => (err ? reject(err) : resolve())))));
+    },
+    close() {
+      forget([...handles.keys()]);
     },
     absolute: (rel) => (rel.startsWith('/') ? rel : join(dataDir, rel)),
     remove: (p) => rmSync(p.startsWith('/') ? p : join(dataDir, p), { force: true }),
