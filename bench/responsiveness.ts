@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { buildFixture, buildFixtures, type FixtureSpec } from '../test/fixtures/build.js';
 import { testModelDir } from '../test/helpers/model-fixture.js';
 import { syntheticImage } from '../test/helpers/model-images.js';
-import { attentionMap, MODEL, retrievalFor } from '../test/helpers/report-fixtures.js';
+import { renderRequestFor, retrievalFor } from '../test/helpers/report-fixtures.js';
 import { tempDir } from '../test/helpers/node.js';
 import { embeddingLikeVectors } from '../test/helpers/vectors.js';
 import { createDecoderPool, createImageDecoder } from '../src/decode/index.js';
@@ -55,19 +55,7 @@ async function works(): Promise<{ list: Work[]; close: () => Promise<void> }> {
   const renderer = createResultRenderer({ threads: 1, log });
   const retrieval = retrievalFor(readSourceImage(await readFile(large.path)));
   const casePaths = Object.fromEntries(retrieval.cases.map((c, i) => [c.case.SOPInstanceUID, cases[i % cases.length]?.path ?? '']));
-  const uid = (n: number) => ({ sr: `2.25.${n}1`, heatmap: `2.25.${n}2`, cases: `2.25.${n}3` });
-  const request: RenderRequest = {
-    sourcePath: large.path,
-    casePaths,
-    caseThumbnails: {},
-    retrieval,
-    attention: attentionMap(),
-    SeriesInstanceUID: uid(11),
-    SOPInstanceUID: uid(22),
-    model: MODEL,
-    producer: { softwareVersion: 'BENCH' },
-    now: Date.UTC(2026, 10, 22, 9, 30),
-  };
+  const request: RenderRequest = renderRequestFor(large.path, retrieval, casePaths, 'BENCH');
 
   // An HNSW graph of 5,000 vectors, as the index worker builds it when the node starts.
   const d = 128;

@@ -39,6 +39,11 @@ function csvField(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
+/** The labelled images and the model every run here evaluates. */
+const dataset = (): string[] => ['--labels', labelsCsv, '--images', cxrDir(), '--model', model];
+/** The seeded run with a letterbox baseline, written to `out` (run twice: the same eval.json). */
+const seededArgs = (out: string): string[] => [...dataset(), '--baseline', letterbox, '--out', out, '--bootstrap', '200', '--seed', '3', '-k', '5'];
+
 async function precedentEval(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return run(process.execPath, ['bin/precedent.js', 'eval', ...args], { cwd: REPO_ROOT, maxBuffer: 16 << 20, timeout: 240_000 });
 }
@@ -130,24 +135,7 @@ describe('precedent eval (built CLI)', () => {
 
   beforeAll(async () => {
     out = join(dir, 'out-a');
-    const args = [
-      '--labels',
-      labelsCsv,
-      '--images',
-      cxrDir(),
-      '--model',
-      model,
-      '--baseline',
-      letterbox,
-      '--out',
-      out,
-      '--bootstrap',
-      '200',
-      '--seed',
-      '3',
-      '-k',
-      '5',
-    ];
+    const args = seededArgs(out);
     ({ stdout } = await precedentEval(args));
     report = readReport(out);
   }, 240_000);
@@ -228,47 +216,13 @@ describe('precedent eval (built CLI)', () => {
 
   it('gives the same eval.json for the same seed', async () => {
     const again = join(dir, 'out-b');
-    await precedentEval([
-      '--labels',
-      labelsCsv,
-      '--images',
-      cxrDir(),
-      '--model',
-      model,
-      '--baseline',
-      letterbox,
-      '--out',
-      again,
-      '--bootstrap',
-      '200',
-      '--seed',
-      '3',
-      '-k',
-      '5',
-    ]);
+    await precedentEval(seededArgs(again));
     expect(readFileSync(join(again, 'eval.json'), 'utf8')).toBe(readFileSync(join(out, 'eval.json'), 'utf8'));
   }, 240_000);
 
   it('restricts queries and gallery to a split and applies a label map', async () => {
     const split = join(dir, 'out-split');
-    await precedentEval([
-      '--labels',
-      labelsCsv,
-      '--images',
-      cxrDir(),
-      '--model',
-      model,
-      '--split',
-      splitCsv,
-      '--subset',
-      'test',
-      '--label-map',
-      labelMap,
-      '--out',
-      split,
-      '--bootstrap',
-      '100',
-    ]);
+    await precedentEval([...dataset(), '--split', splitCsv, '--subset', 'test', '--label-map', labelMap, '--out', split, '--bootstrap', '100']);
     const r = readReport(split);
     expect(r.protocol.split).toEqual({ file: splitCsv, querySubset: ['test'], gallerySubset: ['test'] });
     expect(r.protocol.gallery).toContain('queries AND gallery are restricted');
@@ -280,24 +234,7 @@ describe('precedent eval (built CLI)', () => {
 
     // The archive protocol: test queries searching the train images only.
     const archive = join(dir, 'out-archive');
-    await precedentEval([
-      '--labels',
-      labelsCsv,
-      '--images',
-      cxrDir(),
-      '--model',
-      model,
-      '--split',
-      splitCsv,
-      '--subset',
-      'test',
-      '--gallery-subset',
-      'train',
-      '--out',
-      archive,
-      '--bootstrap',
-      '100',
-    ]);
+    await precedentEval([...dataset(), '--split', splitCsv, '--subset', 'test', '--gallery-subset', 'train', '--out', archive, '--bootstrap', '100']);
     const a = readReport(archive);
     expect(a.protocol.split?.gallerySubset).toEqual(['train']);
     expect(a.data.evaluated).toBe(40);
@@ -310,6 +247,6 @@ describe('precedent eval (built CLI)', () => {
       code: 2,
       stderr: expect.stringContaining('cannot read the labels CSV') as unknown,
     });
-    await expect(precedentEval(['--labels', labelsCsv, '--images', cxrDir(), '--model', model, '--subset', 'test'])).rejects.toMatchObject({ code: 2 });
+    await expect(precedentEval([...dataset(), '--subset', 'test'])).rejects.toMatchObject({ code: 2 });
   });
 });

@@ -14,7 +14,7 @@ import { buildFixture, type Fixture, type FixtureSpec } from './fixtures/build.j
 import { loopTurnsDuring } from './helpers/event-loop.js';
 import { capturingLogger } from './helpers/model-images.js';
 import { tempDir } from './helpers/node.js';
-import { attentionMap, MODEL, retrievalFor } from './helpers/report-fixtures.js';
+import { renderRequestFor, retrievalFor } from './helpers/report-fixtures.js';
 
 const dir = tempDir('precedent-image-threads-');
 const inThread = createImageDecoder();
@@ -50,20 +50,7 @@ async function request(source: Fixture, cases: Fixture[]): Promise<RenderRequest
     const file = cases[i % cases.length];
     if (i !== 2 && file) casePaths[c.case.SOPInstanceUID] = file.path;
   });
-  const kinds = ['sr', 'heatmap', 'cases'] as const;
-  const uid = (n: number) => Object.fromEntries(kinds.map((k, i) => [k, `2.25.${n}${i + 1}`])) as Record<(typeof kinds)[number], string>;
-  return {
-    sourcePath: source.path,
-    casePaths,
-    caseThumbnails: {},
-    retrieval,
-    attention: attentionMap(),
-    SeriesInstanceUID: uid(11),
-    SOPInstanceUID: uid(22),
-    model: MODEL,
-    producer: { softwareVersion: 'TEST' },
-    now: Date.UTC(2026, 10, 22, 9, 30),
-  };
+  return renderRequestFor(source.path, retrieval, casePaths, 'TEST');
 }
 
 describe('decoding threads', () => {

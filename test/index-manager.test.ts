@@ -274,23 +274,20 @@ describe('neighbour vote', () => {
       expect(cases.count()).toBe(1);
       // The thumbnail table is new too: created on open.
       const thumbnail = { width: 2, height: 1, pixels: new Uint8Array([0, 255]) };
-      const put = cases.putCases(
-        [
-          {
-            SOPInstanceUID: '1.2.3.8',
-            instanceVersion: 0,
-            StudyInstanceUID: '1.2.4.8',
-            AccessionNumber: '',
-            StudyDate: '',
-            patientKey: '',
-            source: 'import',
-            retrieveAETitle: 'PACS',
-            facts: facts('normal'),
-            thumbnail,
-          },
-        ],
-        2,
-      );
+      // Case 1.2.3.8 of study 1.2.4.8, imported from PACS, as version `instanceVersion` of its image.
+      const imported = (instanceVersion: number) =>
+        ({
+          SOPInstanceUID: '1.2.3.8',
+          instanceVersion,
+          StudyInstanceUID: '1.2.4.8',
+          AccessionNumber: '',
+          StudyDate: '',
+          patientKey: '',
+          source: 'import',
+          retrieveAETitle: 'PACS',
+          facts: facts('normal'),
+        }) as const;
+      const put = cases.putCases([{ ...imported(0), thumbnail }], 2);
       expect(put.added).toBe(1);
       const keys = cases.keysOf({ StudyInstanceUID: '1.2.4.8' });
       expect([...cases.thumbnails(keys).values()]).toEqual([thumbnail]);
@@ -301,22 +298,7 @@ describe('neighbour vote', () => {
         ]),
       );
       // Another version of the image drops the picture of the old one; unknown cases get none.
-      cases.putCases(
-        [
-          {
-            SOPInstanceUID: '1.2.3.8',
-            instanceVersion: 1,
-            StudyInstanceUID: '1.2.4.8',
-            AccessionNumber: '',
-            StudyDate: '',
-            patientKey: '',
-            source: 'import',
-            retrieveAETitle: 'PACS',
-            facts: facts('normal'),
-          },
-        ],
-        3,
-      );
+      cases.putCases([imported(1)], 3);
       expect(cases.thumbnails(keys).size).toBe(0);
       cases.putThumbnails(
         new Map([

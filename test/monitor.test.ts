@@ -45,6 +45,22 @@ const independent = (list: MonitorPair[], threshold: number) =>
 const opened: Array<{ close(): void }> = [];
 afterEach(() => opened.splice(0).forEach((o) => o.close()));
 
+/** A retrieval of model m@1 that shows no case, only a vote: `normal` against `other`. */
+function voteOnly(SOPInstanceUID: string, StudyInstanceUID: string, normal: number, other: string): RetrievalResult {
+  return {
+    SOPInstanceUID,
+    StudyInstanceUID,
+    modelName: 'm',
+    modelVersion: '1',
+    k: 3,
+    cases: [],
+    vote: [
+      { label: 'normal', probability: normal },
+      { label: other, probability: 1 - normal },
+    ],
+  };
+}
+
 describe('monitor figures', () => {
   it('equal an independent computation, overall and per ISO week, with intervals around them', () => {
     const list = pairs();
@@ -80,18 +96,7 @@ describe('monitor figures', () => {
       matchedStudyInstanceUID: study,
       supersededBy: undefined,
     });
-    const result = (study: string, normal: number): RetrievalResult => ({
-      SOPInstanceUID: `${study}.${normal}`,
-      StudyInstanceUID: study,
-      modelName: 'm',
-      modelVersion: '1',
-      k: 3,
-      cases: [],
-      vote: [
-        { label: 'normal', probability: normal },
-        { label: 'COVID-19', probability: 1 - normal },
-      ],
-    });
+    const result = (study: string, normal: number): RetrievalResult => voteOnly(`${study}.${normal}`, study, normal, 'COVID-19');
     const got = monitorPairs([report('S1', 'abnormal'), report('S2', 'normal')], (s) => (s === 'S1' ? [result('S1', 0.2), result('S1', 0.4)] : []));
     expect(got).toEqual([{ StudyInstanceUID: 'S1', at: T0, probability: 0.7, reportAbnormal: true }]);
   });
@@ -111,24 +116,7 @@ describe('monitor over the stores', () => {
       const abnormal = i % 2 === 0;
       objects.put(receivedObject(study, `M${i}`));
       const normal = agree === abnormal ? 0.1 : 0.9;
-      cases.saveRetrievals(
-        [
-          {
-            SOPInstanceUID: `${study}.1.1`,
-            StudyInstanceUID: study,
-            modelName: 'm',
-            modelVersion: '1',
-            k: 3,
-            cases: [],
-            vote: [
-              { label: 'normal', probability: normal },
-              { label: 'other', probability: 1 - normal },
-            ],
-          },
-        ],
-        '',
-        T0,
-      );
+      cases.saveRetrievals([voteOnly(`${study}.1.1`, study, normal, 'other')], '', T0);
       reports.put(
         {
           source: 'hl7',

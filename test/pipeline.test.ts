@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { remoteSetup, startWorkerProcess } from './helpers/remote.js';
 import { join } from 'node:path';
-import { buildFixtures, type Fixture, type FixtureSpec, type SyntaxName } from './fixtures/build.js';
+import { buildFixtures, type Fixture, type FixtureSpec, type SyntaxName, SYNTAX_NAMES } from './fixtures/build.js';
 import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
 import { sample } from './helpers/stow.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
@@ -15,20 +15,7 @@ import { run } from './helpers/tools.js';
 import { STORED_ATTENTION_SIZE } from '../src/jobs/index.js';
 import { waitFor } from './helpers/wait.js';
 
-const SYNTAXES: SyntaxName[] = [
-  'ele',
-  'ile',
-  'deflate',
-  'jpeg-baseline',
-  'jpeg-extended',
-  'jpeg-lossless',
-  'jpeg-sv1',
-  'jpegls',
-  'jpegls-near',
-  'rle',
-  'j2k-lossless',
-  'j2k',
-];
+const SYNTAXES = SYNTAX_NAMES;
 
 let modelDir: string;
 let redis: TestRedis;
@@ -48,7 +35,7 @@ afterEach(async () => {
   node = undefined;
 });
 
-async function study(n: number, syntaxes: SyntaxName[], base: number): Promise<Fixture[]> {
+async function study(n: number, syntaxes: readonly SyntaxName[], base: number): Promise<Fixture[]> {
   const uid = `2.25.${Date.now()}${base}`;
   const specs = Array.from({ length: n }, (_, i) => {
     const syntax = syntaxes[i % syntaxes.length] as SyntaxName;

@@ -34,26 +34,12 @@ const get = (path: string, headers: Record<string, string> = {}): Promise<Respon
 beforeAll(async () => {
   const dir = tempDir('precedent-qido-');
   const spec = (over: Partial<FixtureSpec>): FixtureSpec => ({ variant: 'dx8', syntax: 'ele', maxSize: 32, ...over });
+  // Two images of patient A's study A1, in one series.
+  const a1 = { ...A, studyInstanceUID: uids.a1, seriesInstanceUID: uids.a1series, studyDate: '20240301', studyTime: '093000', accessionNumber: 'ACC-A1' };
   received = await buildFixtures(
     [
-      spec({
-        ...A,
-        studyInstanceUID: uids.a1,
-        seriesInstanceUID: uids.a1series,
-        studyDate: '20240301',
-        studyTime: '093000',
-        accessionNumber: 'ACC-A1',
-        extraAttributes: { ReferringPhysicianName: [{ Alphabetic: 'HOUSE^GREGORY' }] },
-      }),
-      spec({
-        ...A,
-        studyInstanceUID: uids.a1,
-        seriesInstanceUID: uids.a1series,
-        studyDate: '20240301',
-        studyTime: '093000',
-        accessionNumber: 'ACC-A1',
-        extraAttributes: { InstanceNumber: '2' },
-      }),
+      spec({ ...a1, extraAttributes: { ReferringPhysicianName: [{ Alphabetic: 'HOUSE^GREGORY' }] } }),
+      spec({ ...a1, extraAttributes: { InstanceNumber: '2' } }),
       spec({ ...A, variant: 'cr12m1', studyInstanceUID: uids.a2, studyDate: '20230115', studyTime: '141500', accessionNumber: 'ACC-A2' }),
       spec({ ...B, studyInstanceUID: uids.b1, studyDate: '20240301', studyTime: '100000', accessionNumber: 'ACC-B1' }),
     ],

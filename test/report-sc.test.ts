@@ -28,7 +28,7 @@ import type { DecodedImage } from '../src/shared/analysis.js';
 import type { RetrievalResult } from '../src/shared/cases.js';
 import { isValidUid } from '../src/shared/uid.js';
 import { readPart10 } from './fixtures/dcmjs.js';
-import { attentionMap, decodedImage, MODEL, retrievalFor, sourceFixture, type SourceFixture } from './helpers/report-fixtures.js';
+import { attentionMap, decodedImage, MODEL, retrievalFor, SOURCE_TYPE2, sourceFixture, type SourceFixture } from './helpers/report-fixtures.js';
 import { dciodvfy, findText, renderWithDcmj2pnm } from './helpers/report-tools.js';
 import { requireTool, run } from './helpers/tools.js';
 
@@ -121,17 +121,7 @@ function expectSecondaryCapture(ds: Record<string, unknown>, page: RgbImage, src
   expect(ds['SeriesDescription']).toBe(seriesDescription);
   expect(String(ds['SeriesDescription'])).toContain('NOT FOR DIAGNOSTIC USE');
   const source = readPart10(src.bytes).dataset;
-  for (const k of [
-    'PatientName',
-    'PatientID',
-    'PatientBirthDate',
-    'PatientSex',
-    'StudyDate',
-    'StudyTime',
-    'ReferringPhysicianName',
-    'StudyID',
-    'AccessionNumber',
-  ]) {
+  for (const k of SOURCE_TYPE2) {
     expect({ [k]: ds[k] }).toEqual({ [k]: source[k] });
   }
   // Patient Orientation (Type 2C): the heatmap has the source's geometry; a grid of other patients has none.

@@ -182,17 +182,22 @@ function httpsStow(port: number, body: Buffer, contentType: string, cert?: { key
   });
 }
 
+/** A node whose DICOMweb edge is HTTPS with client certificates from the test CA (auth: mtls). */
+function startMtlsNode(requireClientCert: boolean): Promise<TestNode> {
+  return startTestNode({
+    dicomweb: {
+      enabled: true,
+      port: 0,
+      host: '127.0.0.1',
+      auth: { type: 'mtls' },
+      tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requireClientCert },
+    },
+  });
+}
+
 describe('DICOMweb over HTTPS with mutual TLS', () => {
   it('stores with a client certificate from the CA and answers 401 without one or with a foreign one', async () => {
-    node = await startTestNode({
-      dicomweb: {
-        enabled: true,
-        port: 0,
-        host: '127.0.0.1',
-        auth: { type: 'mtls' },
-        tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requireClientCert: false },
-      },
-    });
+    node = await startMtlsNode(false);
     const port = node.dicomwebPort ?? 0;
     const { body, contentType } = multipartBody([{ bytes: readFileSync(fixtures[0]?.path ?? '') }]);
     const ok = await httpsStow(port, body, contentType, { key: pki.clientKey, cert: pki.clientCert });
@@ -207,15 +212,7 @@ describe('DICOMweb over HTTPS with mutual TLS', () => {
   });
 
   it('refuses the handshake itself with requireClientCert', async () => {
-    node = await startTestNode({
-      dicomweb: {
-        enabled: true,
-        port: 0,
-        host: '127.0.0.1',
-        auth: { type: 'mtls' },
-        tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requireClientCert: true },
-      },
-    });
+    node = await startMtlsNode(true);
     const { body, contentType } = multipartBody([{ bytes: readFileSync(fixtures[2]?.path ?? '') }]);
     await expect(httpsStow(node.dicomwebPort ?? 0, body, contentType)).rejects.toThrow();
     const ok = await httpsStow(node.dicomwebPort ?? 0, body, contentType, { key: pki.clientKey, cert: pki.clientCert });

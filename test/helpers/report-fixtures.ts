@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { DecodedImage, AttentionMap } from '../../src/shared/analysis.js';
 import type { CaseRecord, RetrievalResult } from '../../src/shared/cases.js';
 import { readSourceImage, type ModelIdentity, type SourceImage } from '../../src/report/index.js';
+import type { RenderRequest } from '../../src/render/index.js';
 import { buildFixture, loadSharedImage, newUid, type Fixture, type PixelVariant } from '../fixtures/build.js';
 
 export const MODEL: ModelIdentity = { name: 'cxr-msl-attn', version: '2.1.0', deviceUID: '2.25.300912212870129548305186237811932485651' };
@@ -82,3 +83,33 @@ export function attentionMap(width = 96, height = 80): AttentionMap {
   }
   return { width, height, data };
 }
+
+/** A render request for `sourcePath` with the standard attention map, model and result UIDs. */
+export function renderRequestFor(sourcePath: string, retrieval: RetrievalResult, casePaths: Record<string, string>, softwareVersion: string): RenderRequest {
+  const uid = (n: number) => ({ sr: `2.25.${n}1`, heatmap: `2.25.${n}2`, cases: `2.25.${n}3` });
+  return {
+    sourcePath,
+    casePaths,
+    caseThumbnails: {},
+    retrieval,
+    attention: attentionMap(),
+    SeriesInstanceUID: uid(11),
+    SOPInstanceUID: uid(22),
+    model: MODEL,
+    producer: { softwareVersion },
+    now: Date.UTC(2026, 10, 22, 9, 30),
+  };
+}
+
+/** The Type 2 Patient and General Study attributes every result copies from its source (PS3.3 C.7.1.1, C.7.2.1). */
+export const SOURCE_TYPE2 = [
+  'PatientName',
+  'PatientID',
+  'PatientBirthDate',
+  'PatientSex',
+  'StudyDate',
+  'StudyTime',
+  'ReferringPhysicianName',
+  'StudyID',
+  'AccessionNumber',
+] as const;
