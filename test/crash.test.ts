@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort, startPrecedent } from './helpers/process.js';
 import { existsSync, writeFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildFixtures, type FixtureSpec } from './fixtures/build.js';
 import { tempDir } from './helpers/node.js';
@@ -82,8 +82,14 @@ describe('crash safety', () => {
         expect(datasetContent(stored)).toBe(datasetContent(f.path));
         expect((await run('dcmdump', ['-q', '+P', '0008,0018', stored])).stdout).toContain(f.sopInstanceUID);
       }
-      // Partial transfers were swept at start-up; nothing half-written remains.
+      // Partial transfers were swept at start-up; nothing half-written remains: every file in the day
+      // folders is one the catalog lists (objects are created in place, so the one in flight when the
+      // node was killed left a file there; it was never acknowledged).
       expect(readdirSync(join(dataDir, 'tmp'))).toEqual([]);
+      const onDisk = readdirSync(join(dataDir, 'instances'), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => relative(dataDir, join(e.parentPath, e.name)));
+      expect(onDisk.sort()).toEqual([...catalogued.values()].sort());
       // The node serves again.
       expect((await run('echoscu', ['-aet', 'BURST', '-aec', 'PRECEDENT', '127.0.0.1', String(port)])).code).toBe(0);
     } finally {

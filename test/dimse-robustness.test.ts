@@ -112,9 +112,10 @@ describe('DIMSE robustness against misbehaving peers', () => {
     const dataset = crDataset(uids);
     await peer.sendCommand(1, cStoreRq({ sopClassUid: CR_IMAGE_STORAGE, sopInstanceUid: uids.sop, messageId: 1 }));
     await peer.sendDataset(1, dataset.subarray(0, 100), { last: false });
-    // Wait until the node has the object under way on disk, then vanish.
-    await waitFor(() => partFiles(n).length > 0, 5000);
-    expect(partFiles(n)).toHaveLength(1);
+    // Wait until the node has the object under way on disk (created in its day's folder), then vanish.
+    const underWay = (): string[] => instanceFiles(n).filter((f) => f.includes(uids.sop));
+    await waitFor(() => underWay().length > 0, 5000);
+    expect(underWay()).toHaveLength(1);
     peer.destroy();
     await new Promise((r) => setTimeout(r, 500));
 

@@ -163,7 +163,9 @@ describe('C-STORE from dcmtk', () => {
     expect((await run('storescu', [...ae(node), impostor.path])).code).toBe(0);
     const versions = node.node.catalog.instanceVersions(f.sopInstanceUID);
     expect(versions.map((v) => v.version)).toEqual([1, 2]);
-    expect(versions[1]?.path).toMatch(/\.v2\.dcm$/);
+    // Created in place under a free name: the first object's file is never replaced.
+    expect(versions[0]?.path).toMatch(new RegExp(`/${f.sopInstanceUID.replaceAll('.', '\\.')}\\.dcm$`));
+    expect(versions[1]?.path).toMatch(new RegExp(`/${f.sopInstanceUID.replaceAll('.', '\\.')}_1\\.dcm$`));
     expect(datasetContent(join(node.dataDir, versions[1]?.path ?? ''))).toBe(datasetContent(impostor.path));
     expect(datasetContent(join(node.dataDir, versions[0]?.path ?? ''))).toBe(datasetContent(f.path));
     expect(node.logs.some((l) => l.includes('kept as a new version'))).toBe(true);

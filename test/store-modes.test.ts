@@ -1,7 +1,7 @@
 // What the node stores holds patient data: received objects, results and the catalog are readable by
 // the node's user and group only (0640, directories 0750), whatever the umask lets through.
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildFixture } from './fixtures/build.js';
 import { startTestNode, tempDir, type TestNode } from './helpers/node.js';
@@ -93,5 +93,44 @@ describe('the day folder of received objects', () => {
     expect(await receive('1.4')).toBe('instances/2026/12/08/1.4.dcm');
     files.close();
     expect(openFds()).toBe(before);
+  });
+});
+
+describe('objects created where they stay', () => {
+  it('takes <UID>.dcm in the day folder, never replaces a file, and falls back to tmp/ for a UID unfit for a name', async () => {
+    const dataDir = tempDir('precedent-inplace-');
+    const files = openFileStore(dataDir, () => Date.UTC(2026, 11, 7, 23, 59));
+    const first = await files.openReceivingFile('1.2.3.4');
+    const second = await files.openReceivingFile('1.2.3.4');
+    expect([first.path, second.path]).toEqual(['instances/2026/12/07/1.2.3.4.dcm', 'instances/2026/12/07/1.2.3.4_1.dcm']);
+    expect([first.placed, second.placed]).toEqual([true, true]);
+    await Promise.all([first.entryDurable, second.entryDurable]);
+    writeSync(first.fd, 'first');
+    closeSync(first.fd);
+    closeSync(second.fd);
+    expect(readFileSync(join(dataDir, first.path), 'utf8')).toBe('first');
+    for (const unfit of ['../../etc/passwd', '1.2.3/4', '']) {
+      const temp = await files.openReceivingFile(unfit);
+      closeSync(temp.fd);
+      expect(temp.placed).toBe(false);
+      expect(dirname(temp.path)).toBe(join(dataDir, 'tmp'));
+    }
+    files.close();
+  });
+
+  it('sweeps files of changed day folders that the catalog does not list, and only those', async () => {
+    const dataDir = tempDir('precedent-inplace-');
+    const files = openFileStore(dataDir, () => Date.UTC(2026, 11, 7, 12));
+    const kept = await files.openReceivingFile('1.2.3.4');
+    const orphan = await files.openReceivingFile('1.2.3.5');
+    const orphanTwin = await files.openReceivingFile('1.2.3.4');
+    for (const f of [kept, orphan, orphanTwin]) closeSync(f.fd);
+    writeFileSync(join(dataDir, 'instances/2026/12/07/notes.txt'), 'not an object');
+    const catalogued = (sop: string, path: string): boolean => sop === '1.2.3.4' && path === kept.path;
+    // A folder unchanged since `since` is not looked at.
+    expect(files.sweepUncatalogued(catalogued, Date.now() + 60_000)).toBe(0);
+    expect(files.sweepUncatalogued(catalogued, 0)).toBe(2);
+    expect(readdirSync(join(dataDir, 'instances/2026/12/07')).sort()).toEqual(['1.2.3.4.dcm', 'notes.txt']);
+    files.close();
   });
 });

@@ -149,7 +149,11 @@ export function buildNode(config: Config, log: Logger, options: NodeOptions = {}
       if (lockout)
         log.warn({ allowedHosts: config.dimse.allowedHosts, why: lockout }, 'dimse.allowedHosts lets no peer in: every association will be rejected');
       const opsPort = await surfaces.startOps();
-      const swept = files.sweepTemp();
+      // Objects are created in their day's folder as they arrive: one a crash cut short has a file but
+      // no catalog row. Only folders changed since a day before the last recorded object can hold one
+      // (a transfer that began before midnight is filed under the day it began).
+      const since = (catalog.lastReceivedAt() ?? 0) - 24 * 3600 * 1000;
+      const swept = files.sweepTemp() + files.sweepUncatalogued((sop, path) => catalog.instanceVersions(sop).some((v) => v.path === path), since);
       if (swept > 0) log.warn({ swept }, 'removed partial transfers left by a previous run (none was acknowledged)');
       backfillObjectIndex(catalogFile(dataDir), dataDir, log);
       if (config.queue.redisUrl) await checkRedis(config.queue.redisUrl, log);

@@ -9,6 +9,7 @@ import type { Logger } from '../shared/log.js';
 import type { DimseConfig } from '../config/schema.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../shared/implementation.js';
 import { PrecedentScp } from './scp.js';
+import { installDirectCommandDecoding } from './command-set.js';
 import { describeError } from '../shared/errors.js';
 
 export interface DimseServer {
@@ -36,6 +37,7 @@ const MAX_CONNECTIONS_PER_ASSOCIATION = 8;
 dcmjsDimse.log.setLevel('silent');
 
 export function createDimseServer(deps: DimseServerDeps): DimseServer {
+  installDirectCommandDecoding();
   const { config, log } = deps;
   dcmjsDimse.Implementation.setMaxPduLength(config.maxPduLength);
   dcmjsDimse.Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID);

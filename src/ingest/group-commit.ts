@@ -1,8 +1,8 @@
 // Group commit of received objects across associations. Each object's file is already fdatasynced
-// when it arrives here; what remains per object used to be a directory fsync (or three) and a SQLite
-// commit (a WAL fsync), all synchronous on the event loop. Objects that finish while a batch is being
-// made durable wait for the next batch: one fsync per changed directory and one transaction per
-// batch. An object's promise settles only after its row is committed, so the edge still answers
+// when it arrives here, and one created in place (the usual case) already has a durable name; what
+// remains is the SQLite commit (a WAL fsync), plus a move and a directory fsync for an object that
+// came through a temporary file. Objects that finish while a batch is being made durable wait for the
+// next batch: one fsync per changed directory and one transaction per batch. An object's promise settles only after its row is committed, so the edge still answers
 // Success only for an object that is on disk and in the catalog. Batches run one at a time, which
 // keeps version numbering (the same SOP Instance UID twice) as serial as it was.
 import type { IngestOutcome, TriageResult } from '../shared/types.js';
@@ -12,9 +12,11 @@ import type { FileStore } from '../shared/files.js';
 import type { Logger } from '../shared/log.js';
 import { PrecedentError, storageError } from '../shared/errors.js';
 
-/** An object whose bytes are durable in its temp file and whose header passed every check. */
+/** An object whose bytes (and, when placed, its name) are durable and whose header passed every check. */
 export interface PendingObject {
-  tempPath: string;
+  /** Relative to the data folder when `placed` (created where it stays); else an absolute temporary path. */
+  file: string;
+  placed: boolean;
   sha256: string;
   base: { SOPInstanceUID: string; StudyInstanceUID: string; SeriesInstanceUID: string };
   verdict: TriageResult;
@@ -93,7 +95,7 @@ export function createGroupCommitter(deps: GroupCommitDeps): GroupCommitter {
         ];
         const same = versions.find((v) => v.sha256 === sha256);
         if (same) {
-          deps.files.remove(object.tempPath);
+          deps.files.remove(object.file);
           d.outcome = { ...base, disposition: 'duplicate', version: same.version };
           d.twin = earlier.find((e) => e.outcome.version === same.version);
           continue;
@@ -102,9 +104,10 @@ export function createGroupCommitter(deps: GroupCommitDeps): GroupCommitter {
         const version = versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;
         let path: string | null = null;
         let dirs: string[] = [];
-        if (verdict.analyzable || deps.keepIgnored) {
+        if ((verdict.analyzable || deps.keepIgnored) && object.placed) path = object.file;
+        else if (verdict.analyzable || deps.keepIgnored) {
           try {
-            ({ path, dirs } = deps.files.move(object.tempPath, { ...base, version }));
+            ({ path, dirs } = deps.files.move(object.file, { ...base, version }));
           } catch (cause) {
             throw storageError('cannot move the object into place', cause);
           }
@@ -129,7 +132,7 @@ export function createGroupCommitter(deps: GroupCommitDeps): GroupCommitter {
         inBatch.set(base.SOPInstanceUID, [...earlier, d]);
       } catch (err) {
         d.error = err;
-        deps.files.remove(object.tempPath);
+        deps.files.remove(object.file);
       }
     }
     return decided;
@@ -156,7 +159,7 @@ export function createGroupCommitter(deps: GroupCommitDeps): GroupCommitter {
         d.entry.reject(d.error);
         continue;
       }
-      if (d.instance && !d.path) deps.files.remove(d.entry.object.tempPath);
+      if (d.instance && !d.path) deps.files.remove(d.entry.object.file);
       if (d.outcome.disposition === 'new-version') {
         d.entry.object.log.warn(
           { SOPInstanceUID: d.outcome.SOPInstanceUID, version: d.outcome.version },

@@ -24,6 +24,8 @@ export interface StoredEmbedding {
 export interface Catalog {
   /** All stored versions of one SOP Instance UID, oldest first. */
   instanceVersions(SOPInstanceUID: string): InstanceRecord[];
+  /** When the most recently recorded instance was received (ms); undefined for an empty catalog. */
+  lastReceivedAt(): number | undefined;
   /**
    * Records an instance as the next version of its UID and, when analyzable, touches its study
    * (opening a new round if the study had completed). One transaction; durable when it returns.

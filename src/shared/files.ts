@@ -13,12 +13,28 @@ export interface InstancePlace {
   version: number;
 }
 
+/** A file being received into (FileStore.openReceivingFile). */
+export interface ReceivingFile {
+  fd: number;
+  /** Relative to dataDir when `placed`; else an absolute temporary path. */
+  path: string;
+  /** The file is already where it stays; otherwise it is moved into place at commit. */
+  placed: boolean;
+  /** Settles once the file's directory entry (and any folder made for it) is durable. */
+  entryDurable: Promise<void>;
+}
+
 export interface FileStore {
   readonly dataDir: string;
   /** A fresh temporary path on the same file system as the store (rename is atomic only there). */
   tempPath(): string;
-  /** Moves a fsynced temp file to its final place; returns the path relative to dataDir. */
-  commit(tempFile: string, place: InstancePlace): string;
+  /**
+   * Creates the file a received object is written into, opened asynchronously (off the event loop).
+   * With a valid SOP Instance UID it is created where it stays, in the day's folder (no rename, no
+   * directory fsync after the transfer: that fsync runs while the object is still arriving); without
+   * one (STOW-RS, where the UID is known only from the data set) it is a temporary file, moved at commit.
+   */
+  openReceivingFile(SOPInstanceUID?: string): Promise<ReceivingFile>;
   /**
    * Moves a fsynced temp file to its final place without syncing directories: returns the path
    * relative to dataDir and the directories whose entries changed, for one syncDirectories per batch.
@@ -31,6 +47,11 @@ export interface FileStore {
   freeBytes(): number;
   /** Deletes leftovers of transfers that never completed (none of them was acknowledged). */
   sweepTemp(): number;
+  /**
+   * Deletes files in the day folders changed since `since` (ms) that the catalog does not list:
+   * objects created in place whose transfer or commit a crash interrupted (never acknowledged).
+   */
+  sweepUncatalogued(catalogued: (SOPInstanceUID: string, path: string) => boolean, since: number): number;
   /** Writes bytes at a path relative to dataDir, durably (temp, fsync, rename, fsync dir). */
   writeDurable(relativePath: string, bytes: Buffer): string;
   exists(relativePath: string): boolean;

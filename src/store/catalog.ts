@@ -124,6 +124,8 @@ export function openCatalog(file: string): Catalog {
        @sop_class_uid, @transfer_syntax_uid, @path, @size, @sha256, @status, @reason, @calling_ae_title, @received_at, @called_ae_title)`,
     ),
     count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM instances'),
+    // Rows are appended in the order they are recorded: the last rowid is the latest, no scan.
+    last: db.prepare<[], { received_at: number }>('SELECT received_at FROM instances ORDER BY rowid DESC LIMIT 1'),
     study: db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE study_instance_uid = ?'),
     inState: db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE state = ? ORDER BY first_received_at'),
     newStudy: db.prepare(`INSERT INTO studies VALUES (?, 'receiving', 1, ?, ?, ?, 1, NULL, ?)`),
@@ -192,6 +194,7 @@ export function openCatalog(file: string): Catalog {
 
   return {
     instanceVersions: (uid) => q.versions.all(uid).map(toInstance),
+    lastReceivedAt: () => q.last.get()?.received_at,
     recordInstance: (inst, now) => record(inst, now),
     // Group commit: one transaction (one WAL fsync) for objects of several associations; each row
     // in its own savepoint, so one bad row fails alone.
