@@ -2,10 +2,12 @@
 // off), a real Orthanc (fsync per file) and dcmtk storescp (no fsync), side by side in the same run,
 // with 1 and 4 associations from dcmsend. Every run sends fresh UIDs (a copy of one fixture set with
 // the UIDs' last digits replaced, lengths kept), so no receiver sees a duplicate. Runs are
-// interleaved (node, Orthanc, storescp for each association count) so that load on the machine hits
-// all three alike; the load average is printed with the table.
+// interleaved (node, Orthanc, storescp for each association count, the order rotated each round) so
+// that load on the machine hits all three alike, and repeated: on a shared VM one run of the same
+// receiver varies by ±20 %, so the table gives medians of BENCH_INGEST_ROUNDS rounds and the median
+// of each round's ratio, with their range; the load average is printed with the table.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,10 +18,11 @@ import { tempDir } from '../test/helpers/node.js';
 import { startOrthanc } from '../test/helpers/orthanc.js';
 import { freePort } from '../test/helpers/process.js';
 import { run } from '../test/helpers/tools.js';
-import { printTable } from './table.js';
+import { median, printTable } from './table.js';
 
 const IMAGES = Number(process.env.BENCH_INGEST_IMAGES ?? 200);
 const ASSOCIATIONS = (process.env.BENCH_INGEST_ASSOCIATIONS ?? '1,4').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 5);
 const VARIANTS: PixelVariant[] = ['dx12', 'cr12m1', 'dx8', 'dx16'];
 
 interface Receiver {
@@ -38,33 +41,53 @@ export async function benchIngest(): Promise<void> {
     imageIndex: (i * 37) % available,
     maxSize: [256, 512, 1024][i % 3],
   }));
-  const base = await buildFixtures(specs, tempDir('precedent-bench-ingest-fix-'));
+  const fixtureDir = tempDir('precedent-bench-ingest-fix-');
+  const base = await buildFixtures(specs, fixtureDir);
   const files = base.map((f) => ({ bytes: readFileSync(f.path), uids: [f.studyInstanceUID, f.seriesInstanceUID, f.sopInstanceUID] }));
+  rmSync(fixtureDir, { recursive: true, force: true });
   const megabytes = files.reduce((s, f) => s + f.bytes.length, 0) / 1e6;
   const receivers = [await startNode(), await startOrthancReceiver(), await startStorescp()];
-  const rates = new Map<string, number>();
+  const rates = new Map<string, number[]>();
   const loads: number[] = [];
   try {
-    for (const associations of ASSOCIATIONS) {
-      for (const receiver of receivers) {
-        const dir = freshCopy(files);
-        loads.push(loadavg()[0] ?? 0);
-        rates.set(`${receiver.name}/${associations}`, await send(receiver, dir, associations));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const associations of ASSOCIATIONS) {
+        for (let i = 0; i < receivers.length; i++) {
+          const receiver = receivers[(i + round) % receivers.length] as Receiver;
+          const dir = freshCopy(files);
+          loads.push(loadavg()[0] ?? 0);
+          const key = `${receiver.name}/${associations}`;
+          rates.set(key, [...(rates.get(key) ?? []), await send(receiver, dir, associations)]);
+          rmSync(dir, { recursive: true, force: true });
+        }
       }
     }
   } finally {
     for (const r of receivers) await r.stop();
   }
   console.log(
-    `\n## Ingest — ${IMAGES} CXR objects (${megabytes.toFixed(1)} MB, fresh UIDs per run) with dcmsend; load average during the runs ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n`,
+    `\n## Ingest — ${IMAGES} CXR objects (${megabytes.toFixed(1)} MB, fresh UIDs per run) with dcmsend, ${ROUNDS} interleaved rounds; load average during the runs ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n`,
   );
+  const of = (name: string, a: number): number[] => rates.get(`${name}/${a}`) ?? [];
+  /** Median of the per-round ratios (both receivers measured in the same round), with their range. */
+  const ratio = (name: string, base: string, a: number): string => {
+    const r = of(name, a).map((v, i) => v / (of(base, a)[i] ?? NaN));
+    return `${median(r).toFixed(2)} (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
+  };
+  const rate = (name: string, a: number): string =>
+    `${median(of(name, a)).toFixed(0)} (${Math.min(...of(name, a)).toFixed(0)}–${Math.max(...of(name, a)).toFixed(0)})`;
   printTable(
     ['associations', 'Precedent (img/s)', 'Orthanc (img/s)', 'storescp, no fsync (img/s)', 'Precedent / Orthanc', 'Precedent / storescp'],
-    ASSOCIATIONS.map((a) => {
-      const [p, o, s] = ['precedent', 'orthanc', 'storescp'].map((n) => rates.get(`${n}/${a}`) ?? NaN) as [number, number, number];
-      return [String(a), p.toFixed(0), o.toFixed(0), s.toFixed(0), (p / o).toFixed(2), (p / s).toFixed(2)];
-    }),
+    ASSOCIATIONS.map((a) => [
+      String(a),
+      rate('precedent', a),
+      rate('orthanc', a),
+      rate('storescp', a),
+      ratio('precedent', 'orthanc', a),
+      ratio('precedent', 'storescp', a),
+    ]),
   );
+  console.log('\nMedians of the rounds, range in brackets; a ratio is taken within each round, then its median.');
 }
 
 /** The same objects under new UIDs of the same length (only the last digits change). */
