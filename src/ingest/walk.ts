@@ -8,6 +8,13 @@ const UNDEFINED = 0xffffffff;
 const MAX_DEPTH = 32;
 // VRs with a reserved word and a 4-byte length in explicit VR (PS3.5 Table 7.1-1).
 export const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+// The same, and the VRs the walk treats specially, as their two bytes read little-endian: the walk
+// runs on every object received, and making a string per element was most of its cost.
+const vrCode = (vr: string): number => vr.charCodeAt(0) | (vr.charCodeAt(1) << 8);
+const LONG_VR_CODES = new Set([...LONG_VRS].map(vrCode));
+const SQ = vrCode('SQ');
+const UN = vrCode('UN');
+const isUpper = (b: number): boolean => b >= 0x41 && b <= 0x5a;
 
 /** The data set ended before the last element's value: not an error if we hold only a prefix. */
 export class Truncated extends Error {}
@@ -64,13 +71,13 @@ function walkElement(c: Cursor, offset: number, end: number, depth: number, deli
     c.pixelDataAt ??= offset;
     if (!c.complete) return offset; // header prefix ends at Pixel Data
   }
-  let vr = '';
+  let vr = 0; // none: implicit VR
   let header = 8;
   let length: number;
   if (explicit) {
-    vr = c.buf.toString('latin1', offset + 4, offset + 6);
-    if (!/^[A-Z]{2}$/.test(vr)) throw malformed(`invalid VR for (${group.toString(16)},${element.toString(16)})`, offset);
-    if (LONG_VRS.has(vr)) {
+    vr = c.buf.readUInt16LE(offset + 4);
+    if (!isUpper(vr & 0xff) || !isUpper(vr >> 8)) throw malformed(`invalid VR for (${group.toString(16)},${element.toString(16)})`, offset);
+    if (LONG_VR_CODES.has(vr)) {
       need(c, offset, 12, end);
       length = c.buf.readUInt32LE(offset + 8);
       header = 12;
@@ -84,15 +91,15 @@ function walkElement(c: Cursor, offset: number, end: number, depth: number, deli
   if (length === UNDEFINED) {
     if (group === 0x7fe0 && element === 0x0010) return walkItems(c, valueStart, end, depth + 1, explicit, true);
     // UN of undefined length is a sequence encoded in implicit VR (PS3.5 6.2.2).
-    if (!explicit || vr === 'SQ' || vr === 'UN') return walkItems(c, valueStart, end, depth + 1, explicit && vr !== 'UN', false);
-    throw malformed(`undefined length on VR ${vr}`, offset);
+    if (!explicit || vr === SQ || vr === UN) return walkItems(c, valueStart, end, depth + 1, explicit && vr !== UN, false);
+    throw malformed(`undefined length on VR ${c.buf.toString('latin1', offset + 4, offset + 6)}`, offset);
   }
   need(c, valueStart, length, end);
   if (topLevel) {
     const tag = ((group << 16) | element) >>> 0;
     if (c.capture.has(tag)) c.raw.set(tag, [...(c.raw.get(tag) ?? []), c.buf.subarray(valueStart, valueStart + length)]);
   }
-  if (vr === 'SQ') walkItems(c, valueStart, valueStart + length, depth + 1, explicit, false, true);
+  if (vr === SQ) walkItems(c, valueStart, valueStart + length, depth + 1, explicit, false, true);
   return valueStart + length;
 }
 

@@ -23,6 +23,10 @@ declare module 'dcmjs' {
         readFile(buffer: ArrayBuffer, options?: ReadOptions): DicomDict;
       };
       DicomDict: new (meta: DicomDataset) => DicomDict;
+      ValueRepresentation: {
+        /** The VR dcmjs reads `type` as (an unknown type becomes UN, OW or US). */
+        createByTypeString(type: string): { type: string; maxLength: number | null; isLength32(): boolean; isBinary(): boolean };
+      };
       DicomMetaDictionary: {
         naturalizeDataset(dataset: DicomDataset): Record<string, unknown>;
         denaturalizeDataset(dataset: Record<string, unknown>): DicomDataset;
