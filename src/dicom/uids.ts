@@ -6,6 +6,8 @@ export const TransferSyntax = {
   ImplicitVRLittleEndian: '1.2.840.10008.1.2',
   ExplicitVRLittleEndian: '1.2.840.10008.1.2.1',
   DeflatedExplicitVRLittleEndian: '1.2.840.10008.1.2.1.99',
+  /** Retired; never accepted, named so that readers can recognise and refuse it. */
+  ExplicitVRBigEndian: '1.2.840.10008.1.2.2',
   JPEGBaseline8Bit: '1.2.840.10008.1.2.4.50',
   JPEGExtended12Bit: '1.2.840.10008.1.2.4.51',
   JPEGLossless: '1.2.840.10008.1.2.4.57',

@@ -402,7 +402,7 @@ function read(bytes: Buffer, explicit: boolean): FastHeader | undefined {
   const ts = text({ buf: bytes, explicit: true }, metaFound, TRANSFER_SYNTAX_UID, () => 'UI');
   // dcmjs reads the data set as the File Meta says: deflated and big endian are left to it, and a
   // File Meta that disagrees with the syntax the walk assumed means the walk proved nothing.
-  if (ts === TransferSyntax.DeflatedExplicitVRLittleEndian || ts === '1.2.840.10008.1.2.2') return undefined;
+  if (ts === TransferSyntax.DeflatedExplicitVRLittleEndian || ts === TransferSyntax.ExplicitVRBigEndian) return undefined;
   if ((ts !== TransferSyntax.ImplicitVRLittleEndian) !== explicit) return undefined;
 
   const r: Reader = { buf: bytes, explicit };
