@@ -144,7 +144,7 @@ export function createGroupCommitter(deps: GroupCommitDeps): GroupCommitter {
     try {
       await deps.files.syncDirectories(rows.flatMap((d) => d.dirs ?? []));
       const now = deps.now();
-      const results = deps.catalog.recordInstances(rows.map((d) => ({ instance: d.instance as NewInstance & { version: number }, now })));
+      const results = await deps.catalog.recordInstances(rows.map((d) => ({ instance: d.instance as NewInstance & { version: number }, now })));
       results.forEach((err, i) => {
         const d = rows[i];
         if (d && err) d.error = storageError('cannot record the object in the catalog', err);

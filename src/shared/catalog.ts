@@ -32,10 +32,11 @@ export interface Catalog {
    */
   recordInstance(instance: NewInstance & { version: number }, now: number): void;
   /**
-   * Records several instances in one transaction (durable when it returns); per instance, null or
-   * the error that kept it out. A failed commit throws and records none.
+   * Records several instances in one transaction; per instance, null or the error that kept it out.
+   * Settles once the transaction is durable (its WAL fdatasynced on the thread pool, not on the event
+   * loop). A failed commit rejects and records none.
    */
-  recordInstances(batch: ReadonlyArray<{ instance: NewInstance & { version: number }; now: number }>): Array<Error | null>;
+  recordInstances(batch: ReadonlyArray<{ instance: NewInstance & { version: number }; now: number }>): Promise<Array<Error | null>>;
   instanceCount(): number;
   study(StudyInstanceUID: string): StudyRecord | undefined;
   studiesInState(state: StudyRecord['state']): StudyRecord[];

@@ -1,6 +1,6 @@
 // SQLite catalog (better-sqlite3). WAL with synchronous=FULL: a committed transaction survives a
 // power cut, which is what lets ingest answer Success only after recording the instance.
-import { openStore } from './sqlite.js';
+import { deferredSync, openStore } from './sqlite.js';
 import type { Catalog, NewInstance, StoredEmbedding } from '../shared/catalog.js';
 import type { InstanceRecord, StudyRecord, StudyState } from '../shared/types.js';
 import { objectUpsert } from './object-rows.js';
@@ -189,6 +189,18 @@ export function openCatalog(file: string): Catalog {
     if (changed === 0) q.newStudy.run(inst.StudyInstanceUID, now, now, now, now);
   });
 
+  const recordBatch = db.transaction((batch: ReadonlyArray<{ instance: NewInstance & { version: number }; now: number }>) =>
+    batch.map(({ instance, now }) => {
+      try {
+        record(instance, now);
+        return null;
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
+    }),
+  );
+  const durably = deferredSync(db, file);
+
   const transition = (uid: string, generation: number, from: StudyState[], to: StudyState, now: number, reason?: string): boolean =>
     q.setState.run({ uid, generation, from: JSON.stringify(from), to, now, reason: reason ?? null }).changes === 1;
 
@@ -196,18 +208,9 @@ export function openCatalog(file: string): Catalog {
     instanceVersions: (uid) => q.versions.all(uid).map(toInstance),
     lastReceivedAt: () => q.last.get()?.received_at,
     recordInstance: (inst, now) => record(inst, now),
-    // Group commit: one transaction (one WAL fsync) for objects of several associations; each row
-    // in its own savepoint, so one bad row fails alone.
-    recordInstances: db.transaction((batch: ReadonlyArray<{ instance: NewInstance & { version: number }; now: number }>) =>
-      batch.map(({ instance, now }) => {
-        try {
-          record(instance, now);
-          return null;
-        } catch (err) {
-          return err instanceof Error ? err : new Error(String(err));
-        }
-      }),
-    ),
+    // Group commit: one transaction (one WAL fdatasync, off the event loop) for objects of several
+    // associations; each row in its own savepoint, so one bad row fails alone.
+    recordInstances: (batch) => durably(() => recordBatch(batch)),
     instanceCount: () => q.count.get()?.n ?? 0,
     study: (uid) => {
       const row = q.study.get(uid);
