@@ -29,6 +29,8 @@ interface Receiver {
   name: string;
   aeTitle: string;
   port: number;
+  /** Its process, whose CPU time (all threads, user + system) is read around each run. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function benchIngest(): Promise<void> {
   const megabytes = files.reduce((s, f) => s + f.bytes.length, 0) / 1e6;
   const receivers = [await startNode(), await startOrthancReceiver(), await startStorescp()];
   const rates = new Map<string, number[]>();
+  const cpu = new Map<string, number[]>();
   const loads: number[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -60,7 +63,9 @@ export async function benchIngest(): Promise<void> {
           execFileSync('sync');
           loads.push(loadavg()[0] ?? 0);
           const key = `${receiver.name}/${associations}`;
+          const cpu0 = cpuMs(receiver.pid);
           rates.set(key, [...(rates.get(key) ?? []), await send(receiver, dir, associations)]);
+          cpu.set(key, [...(cpu.get(key) ?? []), (cpuMs(receiver.pid) - cpu0) / IMAGES]);
           rmSync(dir, { recursive: true, force: true });
         }
       }
@@ -91,6 +96,14 @@ export async function benchIngest(): Promise<void> {
     ]),
   );
   console.log('\nMedians of the rounds, range in brackets; a ratio is taken within each round, then its median.');
+}
+
+/** CPU time (user + system, all threads) a process has used so far, from /proc; NaN when unknown. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name, in clock ticks (100 Hz on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** The same objects under new UIDs of the same length (only the last digits change). */
@@ -156,12 +169,12 @@ async function startNode(): Promise<Receiver> {
   );
   const child = spawn('node', ['bin/precedent.js', 'serve', '--config', config], { stdio: 'ignore', env: { ...process.env, PRECEDENT_SHARED_DIR: undefined } });
   await waitForPort(port, child, 'PRECEDENT');
-  return { name: 'precedent', aeTitle: 'PRECEDENT', port, stop: stopChild(child) };
+  return { name: 'precedent', aeTitle: 'PRECEDENT', port, pid: child.pid, stop: stopChild(child) };
 }
 
 async function startOrthancReceiver(): Promise<Receiver> {
   const orthanc = await startOrthanc({ aeTitle: 'PRECEDENT', port: 1 }, { route: false });
-  return { name: 'orthanc', aeTitle: orthanc.aeTitle, port: orthanc.dicomPort, stop: () => orthanc.stop() };
+  return { name: 'orthanc', aeTitle: orthanc.aeTitle, port: orthanc.dicomPort, pid: orthanc.pid, stop: () => orthanc.stop() };
 }
 
 async function startStorescp(): Promise<Receiver> {
@@ -170,5 +183,5 @@ async function startStorescp(): Promise<Receiver> {
   const port = await freePort();
   const child = spawn('storescp', ['-aet', 'STORESCP', '+xa', '-od', dir, String(port)], { stdio: 'ignore', env: { ...process.env, TCP_NODELAY: '1' } });
   await waitForPort(port, child, 'STORESCP');
-  return { name: 'storescp', aeTitle: 'STORESCP', port, stop: stopChild(child) };
+  return { name: 'storescp', aeTitle: 'STORESCP', port, pid: child.pid, stop: stopChild(child) };
 }

@@ -11,6 +11,8 @@ export interface TestOrthanc {
   aeTitle: string;
   dicomPort: number;
   url: string;
+  /** The Orthanc process (the ingest bench reads its CPU time). */
+  pid: number | undefined;
   get<T>(path: string): Promise<T>;
   file(instanceId: string): Promise<Buffer>;
   stop(): Promise<void>;
@@ -91,6 +93,7 @@ export async function startOrthanc(
     aeTitle: 'ORTHANC',
     dicomPort,
     url,
+    pid: child.pid,
     async get<T>(path: string): Promise<T> {
       const r = await fetch(`${url}${path}`);
       if (!r.ok) throw new Error(`Orthanc GET ${path}: HTTP ${r.status}`);
