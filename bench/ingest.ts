@@ -84,8 +84,17 @@ export async function benchIngest(): Promise<void> {
   };
   const rate = (name: string, a: number): string =>
     `${median(of(name, a)).toFixed(0)} (${Math.min(...of(name, a)).toFixed(0)}–${Math.max(...of(name, a)).toFixed(0)})`;
+  const cpuPer = (name: string, a: number): string => median(cpu.get(`${name}/${a}`) ?? []).toFixed(1);
   printTable(
-    ['associations', 'Precedent (img/s)', 'Orthanc (img/s)', 'storescp, no fsync (img/s)', 'Precedent / Orthanc', 'Precedent / storescp'],
+    [
+      'associations',
+      'Precedent (img/s)',
+      'Orthanc (img/s)',
+      'storescp, no fsync (img/s)',
+      'Precedent / Orthanc',
+      'Precedent / storescp',
+      'CPU ms per object: Precedent / Orthanc / storescp',
+    ],
     ASSOCIATIONS.map((a) => [
       String(a),
       rate('precedent', a),
@@ -93,9 +102,12 @@ export async function benchIngest(): Promise<void> {
       rate('storescp', a),
       ratio('precedent', 'orthanc', a),
       ratio('precedent', 'storescp', a),
+      `${cpuPer('precedent', a)} / ${cpuPer('orthanc', a)} / ${cpuPer('storescp', a)}`,
     ]),
   );
-  console.log('\nMedians of the rounds, range in brackets; a ratio is taken within each round, then its median.');
+  console.log(
+    '\nMedians of the rounds, range in brackets; a ratio is taken within each round, then its median. CPU: the receiving process, all threads, user + system.',
+  );
 }
 
 /** CPU time (user + system, all threads) a process has used so far, from /proc; NaN when unknown. */
