@@ -171,6 +171,41 @@ describe('C-STORE from dcmtk', () => {
     expect(node.logs.some((l) => l.includes('kept as a new version'))).toBe(true);
   });
 
+  it('keeps every one of four different objects sent under one SOP Instance UID at once, each in its own file', async () => {
+    node = await startTestNode();
+    const n = node;
+    const [first] = uncompressed;
+    if (!first) throw new Error('no fixture');
+    // Same UIDs, different pixels: four versions arriving together on four associations, all created
+    // in the same day folder while the others are in flight (no file may replace another).
+    const variants = await Promise.all(
+      [0, 1, 2, 3].map((k) =>
+        buildFixture(
+          {
+            variant: 'dx16',
+            syntax: 'ele',
+            maxSize: 1024,
+            imageIndex: 300 + k,
+            sopInstanceUID: first.sopInstanceUID,
+            studyInstanceUID: first.studyInstanceUID,
+            seriesInstanceUID: first.seriesInstanceUID,
+          },
+          join(fixtureDir, `same-uid-${k}`),
+        ),
+      ),
+    );
+    const results = await Promise.all(variants.map((v) => run('storescu', [...ae(n), v.path])));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    const versions = n.node.catalog.instanceVersions(first.sopInstanceUID);
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4]);
+    const paths = versions.map((v) => v.path ?? '');
+    expect(new Set(paths).size).toBe(4);
+    expect(paths.map((p) => datasetContent(join(n.dataDir, p))).sort()).toEqual(variants.map((v) => datasetContent(v.path)).sort());
+    // Nothing else in the folder: every file there is one of the four.
+    const folder = join(n.dataDir, paths[0] ?? '', '..');
+    expect(readdirSync(folder).sort()).toEqual(paths.map((p) => p.split('/').at(-1)).sort());
+  });
+
   it('answers 0xA700 Out of Resources below storage.minFreeBytes and keeps nothing', async () => {
     node = await startTestNode({ storage: { minFreeBytes: Number.MAX_SAFE_INTEGER } });
     const [f] = uncompressed;
