@@ -125,6 +125,7 @@ describe('objects created where they stay', () => {
     const orphan = await files.openReceivingFile('1.2.3.5');
     const orphanTwin = await files.openReceivingFile('1.2.3.4');
     for (const f of [kept, orphan, orphanTwin]) closeSync(f.fd);
+    await Promise.all([kept, orphan, orphanTwin].map((f) => f.entryDurable));
     writeFileSync(join(dataDir, 'instances/2026/12/07/notes.txt'), 'not an object');
     const catalogued = (sop: string, path: string): boolean => sop === '1.2.3.4' && path === kept.path;
     // A folder unchanged since `since` is not looked at.
@@ -132,5 +133,22 @@ describe('objects created where they stay', () => {
     expect(files.sweepUncatalogued(catalogued, 0)).toBe(2);
     expect(readdirSync(join(dataDir, 'instances/2026/12/07')).sort()).toEqual(['1.2.3.4.dcm', 'notes.txt']);
     files.close();
+  });
+
+  it('closes with fsyncs still in flight without failing them on a closed handle, and leaves no handle open', async () => {
+    const dataDir = tempDir('precedent-inplace-');
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    const files = openFileStore(dataDir, () => Date.UTC(2026, 11, 7, 12));
+    const received = await Promise.all(['1.5.1', '1.5.2', '1.5.3', '1.5.4'].map((uid) => files.openReceivingFile(uid)));
+    for (const f of received) closeSync(f.fd);
+    files.close();
+    const settled = await Promise.allSettled(received.map((f) => f.entryDurable));
+    const reasons = settled.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    // A sync under way completes on its handle; one queued behind it is refused (the store is closed).
+    expect(reasons.filter((r) => r.includes('EBADF'))).toEqual([]);
+    expect(reasons.every((r) => r.includes('file store closed'))).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(openFds()).toBe(before);
   });
 });

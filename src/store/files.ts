@@ -78,9 +78,12 @@ export function openFileStore(dataDir: string, now: () => number = Date.now): Fi
   // store then finds missing (mkdir made it again: someone removed it) is dropped, so that a sync
   // never goes to a folder that is no longer there.
   const handles = new Map<string, number>();
+  let closed = false;
   const handle = (dir: string): number => {
     const kept = handles.get(dir);
     if (kept !== undefined) return kept;
+    // A sync queued behind one that was running when the store closed: no new handle is left open.
+    if (closed) throw new Error('file store closed');
     const fd = openSync(dir, 'r');
     handles.set(dir, fd);
     for (const [oldest, old] of handles) {
@@ -95,7 +98,14 @@ export function openFileStore(dataDir: string, now: () => number = Date.now): Fi
       const fd = handles.get(dir);
       if (fd === undefined) continue;
       handles.delete(dir);
-      closeSync(fd);
+      // A handle an fsync is still using is closed once that fsync is done: closed under it, the
+      // fsync fails (EBADF), or reaches whatever file gets the descriptor number next.
+      const state = syncs.get(dir);
+      const inUse = state?.next ?? state?.running;
+      if (inUse) {
+        const close = (): void => closeSync(fd);
+        inUse.then(close, close);
+      } else closeSync(fd);
     }
   };
 
@@ -153,7 +163,11 @@ export function openFileStore(dataDir: string, now: () => number = Date.now): Fi
       const path = join(folder, n === 0 ? `${SOPInstanceUID}.dcm` : `${SOPInstanceUID}_${n}.dcm`);
       try {
         const fd = await openExclusive(join(dataDir, path));
-        return { fd, path, placed: true, entryDurable: Promise.all(toSync.map(syncAfterNow)).then(() => undefined) };
+        const entryDurable = Promise.all(toSync.map(syncAfterNow)).then(() => undefined);
+        // Awaited only by an object that gets as far as its commit; one that fails earlier must not
+        // leave a rejection nobody handles (that would end the process).
+        entryDurable.catch(() => undefined);
+        return { fd, path, placed: true, entryDurable };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // The day's first object (or its folder was removed): make the folder, try the same name again.
@@ -182,6 +196,7 @@ export function openFileStore(dataDir: string, now: () => number = Date.now): Fi
       await Promise.all([...new Set(list)].map(syncAfterNow));
     },
     close() {
+      closed = true;
       forget([...handles.keys()]);
     },
     absolute: (rel) => (rel.startsWith('/') ? rel : join(dataDir, rel)),
